@@ -23,8 +23,15 @@ let package = Package(
             name: "ladder",
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Store",
             ]
         ),
+        .target(
+            name: "Store",
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(name: "StoreTests", dependencies: ["Store"]),
+        .testTarget(name: "LadderCLITests", dependencies: ["ladder", "Store"]),
     ],
     swiftLanguageModes: [.v5]
 )

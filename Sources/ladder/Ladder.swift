@@ -5,6 +5,11 @@ struct Ladder: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ladder",
         abstract: "Scaling-law experiments for language models: plan, sweep, train, store, fit.",
-        subcommands: []
+        discussion: """
+            Runs, metrics and fits live in one SQLite database: --db PATH, else $LADDER_DB, else \
+            Results/ladder.sqlite. Run `ladder help COMMAND` for a command's options.
+            """,
+        version: "0.1.0",
+        subcommands: [Import.self, Runs.self, Export.self]
     )
 }

@@ -1,0 +1,74 @@
+/// Minimal RFC 4180 CSV: comma separated, fields optionally quoted with `"`, doubled quotes inside
+/// quotes, CRLF or LF line ends. Records keep the line number they start on (1-based).
+public enum CSV {
+    public struct Record: Equatable, Sendable {
+        public var line: Int
+        public var fields: [String]
+    }
+
+    public enum ParseError: Error, CustomStringConvertible, Equatable {
+        case unterminatedQuote(line: Int)
+        public var description: String {
+            switch self {
+            case let .unterminatedQuote(line): return "line \(line): a quoted field is never closed"
+            }
+        }
+    }
+
+    /// Splits text into records; blank lines are skipped.
+    public static func parse(_ text: String) throws -> [Record] {
+        var records: [Record] = []
+        var fields: [String] = []
+        var field = ""
+        var inQuotes = false
+        var line = 1
+        var recordLine = 1
+        var fieldStarted = false
+        var chars = Array(text.unicodeScalars)[...]
+        func endRecord() {
+            if fieldStarted || !fields.isEmpty || !field.isEmpty {
+                fields.append(field)
+                records.append(Record(line: recordLine, fields: fields))
+            }
+            fields = []; field = ""; fieldStarted = false
+        }
+        while let c = chars.popFirst() {
+            if inQuotes {
+                if c == "\"" {
+                    if chars.first == "\"" { chars.removeFirst(); field.unicodeScalars.append("\"") } else { inQuotes = false }
+                } else {
+                    if c == "\n" { line += 1 }
+                    field.unicodeScalars.append(c)
+                }
+                continue
+            }
+            switch c {
+            case "\"": inQuotes = true; fieldStarted = true
+            case ",": fields.append(field); field = ""; fieldStarted = true
+            case "\r": if chars.first != "\n" { endRecord(); line += 1; recordLine = line }
+            case "\n": endRecord(); line += 1; recordLine = line
+            default: field.unicodeScalars.append(c); fieldStarted = true
+            }
+        }
+        if inQuotes { throw ParseError.unterminatedQuote(line: recordLine) }
+        endRecord()
+        return records
+    }
+
+    /// Quotes a field when it holds a comma, a quote or a line break.
+    public static func escape(_ field: String) -> String {
+        if field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+            return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        return field
+    }
+
+    /// One CSV line (without its line end).
+    public static func line(_ fields: [String]) -> String {
+        fields.map(escape).joined(separator: ",")
+    }
+}
+
+#if canImport(Foundation)
+import Foundation
+#endif

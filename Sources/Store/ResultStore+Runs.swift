@@ -1,0 +1,134 @@
+import Foundation
+import GRDB
+
+/// A run together with the name of its sweep, as listings and exports show it.
+public struct RunListing: Equatable, Sendable {
+    public var run: RunRecord
+    public var sweep: String
+}
+
+extension ResultStore {
+    /// The sweep with this name, if any.
+    public func sweep(named name: String) throws -> SweepRecord? {
+        try read { db in try SweepRecord.filter(Column("name") == name).fetchOne(db) }
+    }
+
+    /// All sweeps, oldest first.
+    public func sweeps() throws -> [SweepRecord] {
+        try read { db in try SweepRecord.order(Column("id")).fetchAll(db) }
+    }
+
+    /// The sweep with this name, created (with `spec`) when absent.
+    public func ensureSweep(name: String, spec: String = "") throws -> SweepRecord {
+        try write { db in try Self.ensureSweep(db, name: name, spec: spec) }
+    }
+
+    static func ensureSweep(_ db: Database, name: String, spec: String) throws -> SweepRecord {
+        if let existing = try SweepRecord.filter(Column("name") == name).fetchOne(db) { return existing }
+        var sweep = SweepRecord(name: name, spec: spec)
+        try sweep.insert(db)
+        return sweep
+    }
+
+    /// Inserts runs into the sweep named `sweep` (created when absent), all in one transaction:
+    /// either every run is stored or none is.
+    @discardableResult
+    public func insertRuns(_ runs: [RunRecord], intoSweep sweep: String, spec: String = "") throws -> [RunRecord] {
+        try write { db in
+            let sweepRecord = try Self.ensureSweep(db, name: sweep, spec: spec)
+            return try runs.map { run in
+                var run = run
+                run.sweepId = sweepRecord.id!
+                if let name = run.name,
+                   try RunRecord.filter(Column("sweep_id") == sweepRecord.id! && Column("name") == name).fetchCount(db) > 0 {
+                    throw StoreError.invalid("sweep '\(sweep)' already has a run named '\(name)'")
+                }
+                try run.insert(db)
+                return run
+            }
+        }
+    }
+
+    /// Replaces a stored run's row (status, losses, timings ...), stamping `updated`.
+    public func updateRun(_ run: RunRecord) throws {
+        guard run.id != nil else { throw StoreError.invalid("cannot update a run that was never stored") }
+        var run = run
+        run.updated = Date()
+        try write { db in try run.update(db) }
+    }
+
+    /// The run with this id.
+    public func run(id: Int64) throws -> RunRecord? {
+        try read { db in try RunRecord.fetchOne(db, key: id) }
+    }
+
+    /// Runs with their sweep names, filtered by sweep name and status, in insertion order.
+    public func runs(sweep: String? = nil, status: RunStatus? = nil) throws -> [RunListing] {
+        try read { db in
+            var sql = "SELECT run.*, sweep.name AS sweep_name FROM run JOIN sweep ON sweep.id = run.sweep_id"
+            var clauses: [String] = []
+            var arguments: StatementArguments = []
+            if let sweep {
+                clauses.append("sweep.name = ?")
+                _ = arguments.append(contentsOf: [sweep])
+            }
+            if let status {
+                clauses.append("run.status = ?")
+                _ = arguments.append(contentsOf: [status.rawValue])
+            }
+            if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
+            sql += " ORDER BY run.id"
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+                RunListing(run: try RunRecord(row: row), sweep: row["sweep_name"])
+            }
+        }
+    }
+
+    /// Number of runs, optionally in one sweep.
+    public func runCount(sweep: String? = nil) throws -> Int {
+        try runs(sweep: sweep).count
+    }
+}
+
+extension ResultStore {
+    /// Appends metric points, all in one transaction. A point for a (run, step) already stored
+    /// replaces it, so a resumed run that logs a step again does not fail.
+    public func appendMetrics(_ metrics: [MetricRecord]) throws {
+        try write { db in
+            for var metric in metrics { try metric.upsert(db) }
+        }
+    }
+
+    /// A run's metric points in step order.
+    public func metrics(runId: Int64) throws -> [MetricRecord] {
+        try read { db in
+            try MetricRecord.filter(Column("run_id") == runId).order(Column("step")).fetchAll(db)
+        }
+    }
+}
+
+extension ResultStore {
+    /// Stores a fit and returns it with its id.
+    @discardableResult
+    public func insertFit(_ fit: FitRecord) throws -> FitRecord {
+        try write { db in
+            var fit = fit
+            try fit.insert(db)
+            return fit
+        }
+    }
+
+    /// The fit with this id.
+    public func fit(id: Int64) throws -> FitRecord? {
+        try read { db in try FitRecord.fetchOne(db, key: id) }
+    }
+
+    /// The most recent fit, optionally of one kind.
+    public func latestFit(kind: FitKind? = nil) throws -> FitRecord? {
+        try read { db in
+            var request = FitRecord.order(Column("id").desc)
+            if let kind { request = request.filter(Column("kind") == kind.rawValue) }
+            return try request.fetchOne(db)
+        }
+    }
+}
