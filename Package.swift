@@ -31,6 +31,8 @@ let package = Package(
             dependencies: [.product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
+        .target(name: "Training", swiftSettings: kernelFlags),
+        .testTarget(name: "TrainingTests", dependencies: ["Training"], swiftSettings: kernelFlags),
         .testTarget(name: "LadderCLITests", dependencies: ["ladder", "Store"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,0 +1,40 @@
+/// Token embedding plus (optionally) learned positions, as GPT-2's input:
+///
+///     out[b, t, :] = wte[tokens[b, t], :] + wpe[t, :]
+///
+/// Shapes: tokens (B, T); wte (V, C); wpe (maxT, C) or nil (RoPE models); out (B, T, C).
+public enum Embedding {
+    public static func forward(out: UnsafeMutablePointer<Float>, tokens: UnsafePointer<Int32>,
+                               wte: UnsafePointer<Float>, wpe: UnsafePointer<Float>?,
+                               B: Int, T: Int, C: Int) {
+        for b in 0..<B {
+            for t in 0..<T {
+                let o = out + (b * T + t) * C
+                let e = wte + Int(tokens[b * T + t]) * C
+                if let wpe {
+                    let p = wpe + t * C
+                    for i in 0..<C { o[i] = e[i] + p[i] }
+                } else {
+                    o.update(from: e, count: C)
+                }
+            }
+        }
+    }
+
+    /// Adds into dwte (and dwpe).
+    public static func backward(dwte: UnsafeMutablePointer<Float>, dwpe: UnsafeMutablePointer<Float>?,
+                                dout: UnsafePointer<Float>, tokens: UnsafePointer<Int32>,
+                                B: Int, T: Int, C: Int) {
+        for b in 0..<B {
+            for t in 0..<T {
+                let d = dout + (b * T + t) * C
+                let e = dwte + Int(tokens[b * T + t]) * C
+                for i in 0..<C { e[i] += d[i] }
+                if let dwpe {
+                    let p = dwpe + t * C
+                    for i in 0..<C { p[i] += d[i] }
+                }
+            }
+        }
+    }
+}

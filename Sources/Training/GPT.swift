@@ -1,0 +1,112 @@
+/// A decoder-only GPT whose parameters, gradients and activations live in flat buffers.
+///
+/// Per block (pre-norm):  x += proj(attention(norm1(x)));  x += fc2(gelu(fc(norm2(x))))
+/// then logits = norm_f(x) · headᵀ and the mean cross-entropy over B*T positions.
+/// Activations are sized for one micro-batch shape (B, T), allocated once.
+public final class GPT {
+    public let config: GPTConfig
+    public let layout: ParameterLayout
+    public let params: FloatBuffer
+    public let grads: FloatBuffer
+    public let B: Int
+    public let T: Int
+    let acts: Activations
+    let rope: RoPE?
+
+    /// Builds the model with GPT-2 initialization from `seed` for micro-batches of B x T tokens.
+    public init(config: GPTConfig, batch B: Int, seqLen T: Int, seed: UInt64) throws {
+        try config.validate()
+        guard B >= 1 else { throw TrainingError.invalidConfig("batch size must be positive, got \(B)") }
+        guard T >= 1 && T <= config.seqLen else {
+            throw TrainingError.invalidConfig("sequence length \(T) must be in 1...\(config.seqLen) (model.seq_len)")
+        }
+        self.config = config
+        self.B = B
+        self.T = T
+        layout = ParameterLayout(config)
+        params = FloatBuffer(count: layout.count)
+        grads = FloatBuffer(count: layout.count)
+        acts = Activations(config, B: B, T: T)
+        rope = config.position == .rope ? RoPE(T: T, headDim: config.headDim) : nil
+        initialize(seed: seed)
+    }
+
+    /// GPT-2 initialization: N(0, 0.02) weights, residual projections scaled by 1/sqrt(2L),
+    /// zero biases, unit norm weights.
+    public func initialize(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        let residualStd = 0.02 / Double(2 * config.nLayer).squareRoot()
+        for t in layout.tensors {
+            let p = params.pointer + t.offset
+            if t.name.hasSuffix("ln_1.weight") || t.name.hasSuffix("ln_2.weight") || t.name == "ln_f.weight" {
+                p.update(repeating: 1, count: t.count)
+            } else if t.shape.count == 1 {
+                p.update(repeating: 0, count: t.count)
+            } else {
+                let std = t.name.hasSuffix("c_proj.weight") ? residualStd : 0.02
+                for i in 0..<t.count { p[i] = Float(rng.normal() * std) }
+            }
+        }
+    }
+
+    public var parameterCount: Int { layout.count }
+    public var nonEmbeddingParameterCount: Int { layout.nonEmbeddingCount(config) }
+
+    /// Training FLOPs per token of this model at sequence length T, counted as the planner does:
+    /// 6 x (matmul weights, including the output head) + 6 L T C for causal attention
+    /// (the 12 L T C of full attention, halved by the mask).
+    public var flopsPerToken: Double {
+        let C = Double(config.dModel), L = Double(config.nLayer)
+        let matmul = Double(layout.nonEmbeddingCount(config)) + Double(config.vocab) * C
+            - (config.tiedHead ? 0 : Double(config.vocab) * C)
+        return 6 * matmul + 6 * L * Double(T) * C
+    }
+}
+
+/// Everything the forward pass saves for backward, plus backward scratch, for one (B, T).
+final class Activations {
+    let R: Int
+    let resid: [FloatBuffer]       // L+1 x (R, C): input of each block, then the final stream
+    let ln1, ln1Mean, ln1Rstd: [FloatBuffer]
+    let q, k, v, attO, lse, attY, resid2: [FloatBuffer]
+    let ln2, ln2Mean, ln2Rstd, fcH, fcG: [FloatBuffer]
+    let lnf, lnfMean, lnfRstd: FloatBuffer
+    let logits, losses, lossLSE: FloatBuffer
+    let targets: UnsafeMutablePointer<Int32>
+    let tokens: UnsafeMutablePointer<Int32>
+    // scratch shared by all layers
+    let qkv, dqkv, dq, dk, dv, dAttO, dAttY, dResid, dLn, dFcH, dFcG: FloatBuffer
+
+    init(_ c: GPTConfig, B: Int, T: Int) {
+        let R = B * T, C = c.dModel, F = c.dFF, L = c.nLayer, NH = c.nHead
+        self.R = R
+        func many(_ n: Int) -> [FloatBuffer] { (0..<L).map { _ in FloatBuffer(count: n) } }
+        resid = (0...L).map { _ in FloatBuffer(count: R * C) }
+        ln1 = many(R * C); ln1Mean = many(R); ln1Rstd = many(R)
+        q = many(R * C); k = many(R * C); v = many(R * C)
+        attO = many(R * C); lse = many(B * NH * T); attY = many(R * C); resid2 = many(R * C)
+        ln2 = many(R * C); ln2Mean = many(R); ln2Rstd = many(R)
+        fcH = many(R * F); fcG = many(R * F)
+        lnf = FloatBuffer(count: R * C); lnfMean = FloatBuffer(count: R); lnfRstd = FloatBuffer(count: R)
+        logits = FloatBuffer(count: R * c.vocab); losses = FloatBuffer(count: R); lossLSE = FloatBuffer(count: R)
+        targets = .allocate(capacity: R); targets.initialize(repeating: 0, count: R)
+        tokens = .allocate(capacity: R); tokens.initialize(repeating: 0, count: R)
+        qkv = FloatBuffer(count: R * 3 * C); dqkv = FloatBuffer(count: R * 3 * C)
+        dq = FloatBuffer(count: R * C); dk = FloatBuffer(count: R * C); dv = FloatBuffer(count: R * C)
+        dAttO = FloatBuffer(count: R * C); dAttY = FloatBuffer(count: R * C)
+        dResid = FloatBuffer(count: R * C); dLn = FloatBuffer(count: R * C)
+        dFcH = FloatBuffer(count: R * F); dFcG = FloatBuffer(count: R * F)
+    }
+
+    deinit {
+        targets.deallocate()
+        tokens.deallocate()
+    }
+
+    /// Bytes held by saved activations and scratch.
+    var bytes: Int {
+        let lists = [resid, ln1, ln1Mean, ln1Rstd, q, k, v, attO, lse, attY, resid2, ln2, ln2Mean, ln2Rstd, fcH, fcG]
+        let singles = [lnf, lnfMean, lnfRstd, logits, losses, lossLSE, qkv, dqkv, dq, dk, dv, dAttO, dAttY, dResid, dLn, dFcH, dFcG]
+        return lists.flatMap { $0 }.reduce(0) { $0 + $1.bytes } + singles.reduce(0) { $0 + $1.bytes } + 8 * R
+    }
+}

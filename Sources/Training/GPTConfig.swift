@@ -1,0 +1,68 @@
+/// The shape of a decoder-only GPT. Notation used across the trainer: B batch, T time (sequence),
+/// C channels (d_model), V vocabulary, L layers, NH heads, d = C / NH head dimension.
+public struct GPTConfig: Codable, Equatable, Sendable {
+    public enum Position: String, Codable, Sendable, CaseIterable {
+        /// Learned absolute positions added to the token embedding (GPT-2).
+        case learned
+        /// Rotary embeddings on queries and keys (no position parameters).
+        case rope
+    }
+
+    public enum Norm: String, Codable, Sendable, CaseIterable {
+        case layerNorm = "layernorm"
+        case rmsNorm = "rmsnorm"
+    }
+
+    public var vocab: Int
+    /// Context length T (the longest sequence the model sees).
+    public var seqLen: Int
+    public var dModel: Int
+    public var nLayer: Int
+    public var nHead: Int
+    /// Hidden width of the MLP as a multiple of d_model.
+    public var mlpRatio: Int = 4
+    public var position: Position = .learned
+    public var norm: Norm = .layerNorm
+    /// Output head shares the token embedding matrix.
+    public var tiedHead: Bool = true
+
+    public init(vocab: Int, seqLen: Int, dModel: Int, nLayer: Int, nHead: Int, mlpRatio: Int = 4,
+                position: Position = .learned, norm: Norm = .layerNorm, tiedHead: Bool = true) {
+        self.vocab = vocab; self.seqLen = seqLen; self.dModel = dModel; self.nLayer = nLayer
+        self.nHead = nHead; self.mlpRatio = mlpRatio; self.position = position; self.norm = norm
+        self.tiedHead = tiedHead
+    }
+
+    public var headDim: Int { dModel / nHead }
+    public var dFF: Int { mlpRatio * dModel }
+
+    /// Checks the shape; the message names the field and what it must be.
+    public func validate() throws {
+        func fail(_ m: String) throws -> Never { throw TrainingError.invalidConfig(m) }
+        if vocab < 2 { try fail("model.vocab must be at least 2, got \(vocab)") }
+        if vocab > Int(Int32.max) { try fail("model.vocab \(vocab) is too large") }
+        if seqLen < 1 { try fail("model.seq_len must be positive, got \(seqLen)") }
+        if dModel < 1 { try fail("model.d_model must be positive, got \(dModel)") }
+        if nLayer < 1 { try fail("model.n_layer must be positive, got \(nLayer)") }
+        if nHead < 1 { try fail("model.n_head must be positive, got \(nHead)") }
+        if dModel % nHead != 0 { try fail("model.d_model (\(dModel)) must be divisible by model.n_head (\(nHead))") }
+        if mlpRatio < 1 { try fail("model.mlp_ratio must be positive, got \(mlpRatio)") }
+        if position == .rope && headDim % 2 != 0 { try fail("rope needs an even head dimension; d_model / n_head = \(headDim)") }
+    }
+}
+
+public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    case invalidConfig(String)
+    case data(String)
+    case checkpoint(String)
+    case diverged(step: Int, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .invalidConfig(m): return "invalid training config: \(m)"
+        case let .data(m): return "training data: \(m)"
+        case let .checkpoint(m): return "checkpoint: \(m)"
+        case let .diverged(step, reason): return "diverged at step \(step): \(reason)"
+        }
+    }
+}
