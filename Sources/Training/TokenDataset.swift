@@ -1,0 +1,69 @@
+import Foundation
+
+/// Training and validation tokens in memory, and how many bytes of text a token stands for
+/// (to report bits per byte). Token ids fit in Int32.
+public struct TokenDataset: Sendable {
+    public var train: [Int32]
+    public var validation: [Int32]
+    public var vocab: Int
+    public var bytesPerToken: Double
+    public var source: String
+
+    public init(train: [Int32], validation: [Int32], vocab: Int, bytesPerToken: Double, source: String) {
+        self.train = train; self.validation = validation; self.vocab = vocab
+        self.bytesPerToken = bytesPerToken; self.source = source
+    }
+
+    /// Byte-level tokens of a text file (vocab 256): the file's tail of `valFraction` validates.
+    public static func bytes(of path: String, valFraction: Double) throws -> TokenDataset {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TrainingError.data("cannot read \(path)")
+        }
+        let tokens = data.map { Int32($0) }
+        let split = Int(Double(tokens.count) * (1 - valFraction))
+        return TokenDataset(train: Array(tokens[..<split]), validation: Array(tokens[split...]), vocab: 256,
+                            bytesPerToken: 1, source: path)
+    }
+
+    /// Checks that windows of T + 1 tokens fit in both splits and that ids fit the model.
+    public func check(seqLen T: Int, modelVocab: Int) throws {
+        if train.count < T + 1 {
+            throw TrainingError.data("\(source): the training split has \(train.count) tokens, fewer than one window of seq_len + 1 = \(T + 1); use a shorter model.seq_len or more data")
+        }
+        if validation.count < T + 1 {
+            throw TrainingError.data("\(source): the validation split has \(validation.count) tokens, fewer than one window of seq_len + 1 = \(T + 1); raise data.val_fraction or use more data")
+        }
+        if vocab > modelVocab {
+            throw TrainingError.data("\(source): the data's vocabulary (\(vocab)) is larger than model.vocab (\(modelVocab))")
+        }
+    }
+
+    /// Fills inputs and next-token targets (B, T) with B random windows of the training split.
+    public func sampleTrain(B: Int, T: Int, rng: inout SplitMix64,
+                            inputs: UnsafeMutablePointer<Int32>, targets: UnsafeMutablePointer<Int32>) {
+        let span = UInt64(train.count - T)
+        train.withUnsafeBufferPointer { t in
+            for b in 0..<B {
+                let start = Int(rng.next() % span)
+                (inputs + b * T).update(from: t.baseAddress! + start, count: T)
+                (targets + b * T).update(from: t.baseAddress! + start + 1, count: T)
+            }
+        }
+    }
+
+    /// Validation batch `index` of `count`: windows spread evenly over the split, the same at
+    /// every evaluation so curves compare.
+    public func validationBatch(_ index: Int, of count: Int, B: Int, T: Int,
+                                inputs: UnsafeMutablePointer<Int32>, targets: UnsafeMutablePointer<Int32>) {
+        let windows = count * B
+        let span = validation.count - T - 1
+        validation.withUnsafeBufferPointer { v in
+            for b in 0..<B {
+                let w = index * B + b
+                let start = windows > 1 ? span * w / (windows - 1) : 0
+                (inputs + b * T).update(from: v.baseAddress! + start, count: T)
+                (targets + b * T).update(from: v.baseAddress! + start + 1, count: T)
+            }
+        }
+    }
+}

@@ -1,0 +1,159 @@
+/// Everything that defines one training run, as a typed value. Files (TOML) and sweeps build it;
+/// the trainer takes it as is. Defaults are commented; `validate()` names any bad field.
+public struct TrainConfig: Codable, Equatable, Sendable {
+    public var model: GPTConfig
+    public var data: DataConfig
+    public var train: Optimization
+
+    public init(model: GPTConfig, data: DataConfig, train: Optimization) {
+        self.model = model; self.data = data; self.train = train
+    }
+
+    public struct DataConfig: Codable, Equatable, Sendable {
+        /// A UTF-8 text file (byte-level tokens, vocab 256) or a token-shard manifest (.json).
+        public var path: String
+        /// Fraction of the data held out for validation (the tail of a text file, or the
+        /// manifest's validation shards when it has them).
+        public var valFraction: Double = 0.05
+
+        public init(path: String, valFraction: Double = 0.05) { self.path = path; self.valFraction = valFraction }
+        enum CodingKeys: String, CodingKey { case path; case valFraction = "val_fraction" }
+    }
+
+    public enum Precision: String, Codable, Sendable, CaseIterable {
+        case fp32
+    }
+
+    public enum Schedule: String, Codable, Sendable, CaseIterable {
+        case constant, cosine, wsd
+    }
+
+    public struct Optimization: Codable, Equatable, Sendable {
+        /// Sequences per micro-batch.
+        public var batch: Int = 8
+        /// Micro-batches whose gradients add up to one optimizer step.
+        public var microBatches: Int = 1
+        /// Optimizer steps.
+        public var steps: Int = 100
+        /// Peak learning rate.
+        public var lr: Double = 1e-3
+        public var schedule: Schedule = .cosine
+        public var warmup: Int = 0
+        /// Final rate as a fraction of the peak (cosine and wsd).
+        public var minLRRatio: Double = 0.1
+        /// wsd: fraction of the steps spent cooling down, and how.
+        public var cooldownFraction: Double = 0.2
+        public var cooldownShape: LRSchedule.CooldownShape = .linear
+        public var weightDecay: Double = 0.1
+        public var beta1: Double = 0.9
+        public var beta2: Double = 0.95
+        public var eps: Double = 1e-8
+        /// Clip the global gradient norm to this value (0 disables).
+        public var gradClip: Double = 1.0
+        /// Evaluate validation loss every this many steps (and at the end); 0: only at the end.
+        public var evalInterval: Int = 50
+        /// Validation micro-batches per evaluation.
+        public var evalBatches: Int = 4
+        /// Write a checkpoint every this many steps (and at the end); 0: only at the end.
+        public var checkpointInterval: Int = 0
+        public var seed: UInt64 = 1
+        public var threads: Int = 2
+        public var precision: Precision = .fp32
+        /// Gradient norm above which a step counts as exploding and the run stops as diverged.
+        public var maxGradNorm: Double = 1e4
+
+        public init() {}
+
+        enum CodingKeys: String, CodingKey {
+            case batch, steps, lr, schedule, warmup, beta1, beta2, eps, seed, threads, precision
+            case microBatches = "micro_batches", minLRRatio = "min_lr_ratio", cooldownFraction = "cooldown_fraction"
+            case cooldownShape = "cooldown_shape", weightDecay = "weight_decay", gradClip = "grad_clip"
+            case evalInterval = "eval_interval", evalBatches = "eval_batches"
+            case checkpointInterval = "checkpoint_interval", maxGradNorm = "max_grad_norm"
+        }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            var o = Optimization()
+            o.batch = try c.decodeIfPresent(Int.self, forKey: .batch) ?? o.batch
+            o.microBatches = try c.decodeIfPresent(Int.self, forKey: .microBatches) ?? o.microBatches
+            o.steps = try c.decodeIfPresent(Int.self, forKey: .steps) ?? o.steps
+            o.lr = try c.decodeIfPresent(Double.self, forKey: .lr) ?? o.lr
+            o.schedule = try c.decodeIfPresent(Schedule.self, forKey: .schedule) ?? o.schedule
+            o.warmup = try c.decodeIfPresent(Int.self, forKey: .warmup) ?? o.warmup
+            o.minLRRatio = try c.decodeIfPresent(Double.self, forKey: .minLRRatio) ?? o.minLRRatio
+            o.cooldownFraction = try c.decodeIfPresent(Double.self, forKey: .cooldownFraction) ?? o.cooldownFraction
+            o.cooldownShape = try c.decodeIfPresent(LRSchedule.CooldownShape.self, forKey: .cooldownShape) ?? o.cooldownShape
+            o.weightDecay = try c.decodeIfPresent(Double.self, forKey: .weightDecay) ?? o.weightDecay
+            o.beta1 = try c.decodeIfPresent(Double.self, forKey: .beta1) ?? o.beta1
+            o.beta2 = try c.decodeIfPresent(Double.self, forKey: .beta2) ?? o.beta2
+            o.eps = try c.decodeIfPresent(Double.self, forKey: .eps) ?? o.eps
+            o.gradClip = try c.decodeIfPresent(Double.self, forKey: .gradClip) ?? o.gradClip
+            o.evalInterval = try c.decodeIfPresent(Int.self, forKey: .evalInterval) ?? o.evalInterval
+            o.evalBatches = try c.decodeIfPresent(Int.self, forKey: .evalBatches) ?? o.evalBatches
+            o.checkpointInterval = try c.decodeIfPresent(Int.self, forKey: .checkpointInterval) ?? o.checkpointInterval
+            o.seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? o.seed
+            o.threads = try c.decodeIfPresent(Int.self, forKey: .threads) ?? o.threads
+            o.precision = try c.decodeIfPresent(Precision.self, forKey: .precision) ?? o.precision
+            o.maxGradNorm = try c.decodeIfPresent(Double.self, forKey: .maxGradNorm) ?? o.maxGradNorm
+            self = o
+        }
+
+        /// The schedule as the trainer evaluates it.
+        public var lrSchedule: LRSchedule {
+            switch schedule {
+            case .constant: return .constant(warmup: warmup)
+            case .cosine: return .cosine(warmup: warmup, minRatio: minLRRatio)
+            case .wsd: return .wsd(warmup: warmup, cooldownFraction: cooldownFraction, shape: cooldownShape, minRatio: minLRRatio)
+            }
+        }
+
+        public var adamW: AdamWConfig {
+            AdamWConfig(beta1: Float(beta1), beta2: Float(beta2), eps: Float(eps), weightDecay: Float(weightDecay))
+        }
+    }
+
+    /// Tokens one optimizer step consumes.
+    public var tokensPerStep: Int { train.batch * train.microBatches * model.seqLen }
+
+    /// Checks every field; the message names the key.
+    public func validate() throws {
+        try model.validate()
+        func fail(_ m: String) throws -> Never { throw TrainingError.invalidConfig(m) }
+        let t = train
+        if t.steps < 1 { try fail("train.steps must be at least 1, got \(t.steps)") }
+        if t.batch < 1 { try fail("train.batch must be at least 1, got \(t.batch)") }
+        if t.microBatches < 1 { try fail("train.micro_batches must be at least 1, got \(t.microBatches)") }
+        if !(t.lr > 0 && t.lr.isFinite) { try fail("train.lr must be a positive number, got \(t.lr)") }
+        if t.warmup < 0 || t.warmup >= t.steps && t.steps > 1 { try fail("train.warmup must be in 0..<train.steps (\(t.steps)), got \(t.warmup)") }
+        if !(0...1).contains(t.minLRRatio) { try fail("train.min_lr_ratio must be in [0, 1], got \(t.minLRRatio)") }
+        if !(0...1).contains(t.cooldownFraction) { try fail("train.cooldown_fraction must be in [0, 1], got \(t.cooldownFraction)") }
+        if t.gradClip < 0 { try fail("train.grad_clip must be >= 0, got \(t.gradClip)") }
+        if t.evalInterval < 0 { try fail("train.eval_interval must be >= 0, got \(t.evalInterval)") }
+        if t.evalBatches < 1 { try fail("train.eval_batches must be at least 1, got \(t.evalBatches)") }
+        if t.checkpointInterval < 0 { try fail("train.checkpoint_interval must be >= 0, got \(t.checkpointInterval)") }
+        if t.threads < 1 { try fail("train.threads must be at least 1, got \(t.threads)") }
+        if !(data.valFraction > 0 && data.valFraction < 1) { try fail("data.val_fraction must be in (0, 1), got \(data.valFraction)") }
+    }
+}
+
+extension GPTConfig {
+    enum CodingKeys: String, CodingKey {
+        case vocab, position, norm
+        case seqLen = "seq_len", dModel = "d_model", nLayer = "n_layer", nHead = "n_head"
+        case mlpRatio = "mlp_ratio", tiedHead = "tied_head"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(vocab: try c.decodeIfPresent(Int.self, forKey: .vocab) ?? 256,
+                  seqLen: try c.decode(Int.self, forKey: .seqLen),
+                  dModel: try c.decode(Int.self, forKey: .dModel),
+                  nLayer: try c.decode(Int.self, forKey: .nLayer),
+                  nHead: try c.decode(Int.self, forKey: .nHead),
+                  mlpRatio: try c.decodeIfPresent(Int.self, forKey: .mlpRatio) ?? 4,
+                  position: try c.decodeIfPresent(Position.self, forKey: .position) ?? .learned,
+                  norm: try c.decodeIfPresent(Norm.self, forKey: .norm) ?? .layerNorm,
+                  tiedHead: try c.decodeIfPresent(Bool.self, forKey: .tiedHead) ?? true)
+    }
+}

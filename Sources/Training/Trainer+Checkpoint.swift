@@ -1,0 +1,47 @@
+import Foundation
+
+extension Trainer {
+    static var format: String { "ladder-checkpoint-1" }
+
+    /// Writes parameters, AdamW moments, the step, the data generator's state and the config
+    /// in one safetensors file, atomically.
+    public func save(to url: URL) throws {
+        var entries: [Safetensors.Entry] = []
+        for (prefix, buffer) in [("", model.params), ("optimizer.m.", m), ("optimizer.v.", v)] {
+            for t in model.layout.tensors {
+                entries.append(.init(name: prefix + t.name, shape: t.shape,
+                                     data: UnsafeBufferPointer(start: buffer.pointer + t.offset, count: t.count)))
+            }
+        }
+        let configJSON = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
+        let recent = recentLosses.map { String($0.bitPattern) }.joined(separator: ",")
+        try Safetensors.write(entries, metadata: ["format": Self.format, "step": String(step),
+                                                  "rng": String(rng.state), "config": configJSON,
+                                                  "recent_losses": recent], to: url)
+    }
+
+    /// Restores a checkpoint written by `save` for the same config; training then continues
+    /// exactly as if it had never stopped.
+    public func resume(from url: URL) throws {
+        let file = try Safetensors.read(url)
+        guard file.metadata["format"] == Self.format, let step = Int(file.metadata["step"] ?? ""),
+              let rngState = UInt64(file.metadata["rng"] ?? ""), let configText = file.metadata["config"] else {
+            throw TrainingError.checkpoint("\(url.path) is not a ladder checkpoint (missing metadata)")
+        }
+        let saved = try JSONDecoder().decode(TrainConfig.self, from: Data(configText.utf8))
+        guard saved == config else {
+            throw TrainingError.checkpoint("\(url.path) was written for a different training config; remove it to start over")
+        }
+        for (prefix, buffer) in [("", model.params), ("optimizer.m.", m), ("optimizer.v.", v)] {
+            for t in model.layout.tensors {
+                guard let tensor = file.tensors[prefix + t.name], tensor.shape == t.shape else {
+                    throw TrainingError.checkpoint("\(url.path): tensor \(prefix + t.name) is missing or has the wrong shape")
+                }
+                tensor.values.withUnsafeBufferPointer { (buffer.pointer + t.offset).update(from: $0.baseAddress!, count: t.count) }
+            }
+        }
+        self.step = step
+        rng = SplitMix64(seed: rngState)
+        recentLosses = (file.metadata["recent_losses"] ?? "").split(separator: ",").compactMap { UInt32($0) }.map(Float.init(bitPattern:))
+    }
+}

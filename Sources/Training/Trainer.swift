@@ -1,0 +1,159 @@
+import Foundation
+
+/// What the training loop reports as it goes.
+public enum TrainEvent: Sendable {
+    case step(step: Int, tokens: Int, loss: Float, lr: Double, gradNorm: Float, tokensPerSecond: Double)
+    case eval(step: Int, tokens: Int, valLoss: Float, bitsPerByte: Double)
+    case checkpoint(step: Int, path: String)
+}
+
+public enum TrainOutcome: String, Sendable, Codable {
+    case done, diverged
+}
+
+public struct TrainResult: Sendable {
+    public var outcome: TrainOutcome
+    public var reason: String?
+    public var steps: Int
+    public var tokens: Int
+    /// Mean training loss over the last (up to) 10 steps.
+    public var finalTrainLoss: Float?
+    public var finalValLoss: Float?
+    public var finalBitsPerByte: Double?
+    public var wallSeconds: Double
+    /// Steps this process ran (fewer than `steps` after a resume).
+    public var stepsRun: Int
+}
+
+/// The training loop: AdamW, gradient accumulation, global-norm clipping, an LR schedule,
+/// periodic validation, atomic checkpoints and exact resume.
+public final class Trainer<Kernels: ModelKernels> {
+    public let config: TrainConfig
+    public let model: GPT
+    public let data: TokenDataset
+    let kernels: Kernels
+    let m: FloatBuffer
+    let v: FloatBuffer
+    public internal(set) var step = 0
+    var rng: SplitMix64
+    let inputs: UnsafeMutablePointer<Int32>
+    let targets: UnsafeMutablePointer<Int32>
+    var recentLosses: [Float] = []
+
+    public init(config: TrainConfig, data: TokenDataset, kernels: Kernels) throws {
+        try config.validate()
+        try data.check(seqLen: config.model.seqLen, modelVocab: config.model.vocab)
+        self.config = config
+        self.data = data
+        self.kernels = kernels
+        model = try GPT(config: config.model, batch: config.train.batch, seqLen: config.model.seqLen, seed: config.train.seed)
+        m = FloatBuffer(count: model.parameterCount)
+        v = FloatBuffer(count: model.parameterCount)
+        rng = SplitMix64(seed: config.train.seed &+ 0x5EED)
+        let n = config.train.batch * config.model.seqLen
+        inputs = .allocate(capacity: n)
+        targets = .allocate(capacity: n)
+    }
+
+    deinit {
+        inputs.deallocate()
+        targets.deallocate()
+    }
+
+    /// Runs until `config.train.steps` (or `stopAfter`, to stop early as an interruption would),
+    /// from the current step (0, or where `resume` left off). Checkpoints go to `checkpoint`.
+    public func run(checkpoint: URL? = nil, stopAfter: Int? = nil,
+                    onEvent: (TrainEvent) -> Void = { _ in }) throws -> TrainResult {
+        let t = config.train
+        let started = Date()
+        let firstStep = step
+        let tokensPerStep = config.tokensPerStep
+        var lastVal: (loss: Float, bpb: Double)?
+        let last = min(t.steps, stopAfter ?? t.steps)
+        while step < last {
+            let stepStart = Date()
+            let (loss, norm) = trainStep()
+            if !loss.isFinite || !norm.isFinite || Double(norm) > t.maxGradNorm {
+                let reason = !loss.isFinite ? "loss is \(loss)" : "gradient norm \(norm) exceeds train.max_grad_norm (\(t.maxGradNorm))"
+                return result(.diverged, reason: reason, started: started, firstStep: firstStep, val: lastVal)
+            }
+            step += 1
+            recentLosses.append(loss)
+            if recentLosses.count > 10 { recentLosses.removeFirst() }
+            let lr = t.lrSchedule.lr(step: step - 1, totalSteps: t.steps, peak: t.lr)
+            onEvent(.step(step: step, tokens: step * tokensPerStep, loss: loss, lr: lr, gradNorm: norm,
+                          tokensPerSecond: Double(tokensPerStep) / max(Date().timeIntervalSince(stepStart), 1e-9)))
+            if (t.evalInterval > 0 && step % t.evalInterval == 0) || step == t.steps {
+                let val = evaluate()
+                lastVal = (val, bitsPerByte(val))
+                onEvent(.eval(step: step, tokens: step * tokensPerStep, valLoss: val, bitsPerByte: bitsPerByte(val)))
+            }
+            if let checkpoint, (t.checkpointInterval > 0 && step % t.checkpointInterval == 0) || step == t.steps {
+                try save(to: checkpoint)
+                onEvent(.checkpoint(step: step, path: checkpoint.path))
+            }
+        }
+        return result(.done, reason: nil, started: started, firstStep: firstStep, val: lastVal)
+    }
+
+    private func result(_ outcome: TrainOutcome, reason: String?, started: Date, firstStep: Int,
+                        val: (loss: Float, bpb: Double)?) -> TrainResult {
+        TrainResult(outcome: outcome, reason: reason, steps: step, tokens: step * config.tokensPerStep,
+                    finalTrainLoss: recentLosses.isEmpty ? nil : recentLosses.reduce(0, +) / Float(recentLosses.count),
+                    finalValLoss: val?.loss, finalBitsPerByte: val?.bpb,
+                    wallSeconds: Date().timeIntervalSince(started), stepsRun: step - firstStep)
+    }
+
+    /// One optimizer step; returns the mean micro-batch loss and the gradient norm before clipping.
+    func trainStep() -> (Float, Float) {
+        let t = config.train
+        model.grads.zero()
+        var loss: Float = 0
+        for _ in 0..<t.microBatches {
+            data.sampleTrain(B: t.batch, T: config.model.seqLen, rng: &rng, inputs: inputs, targets: targets)
+            loss += model.forward(tokens: inputs, targets: targets, kernels: kernels)
+            model.backward(kernels: kernels, lossScale: 1 / Float(t.microBatches))
+        }
+        loss /= Float(t.microBatches)
+        let norm = gradientNorm()
+        guard loss.isFinite, norm.isFinite else { return (loss, norm) }
+        let clip: Float = t.gradClip > 0 && Double(norm) > t.gradClip ? Float(t.gradClip) / norm : 1
+        let lr = Float(t.lrSchedule.lr(step: step, totalSteps: t.steps, peak: t.lr))
+        let adam = t.adamW
+        let p = model.params.pointer, g = model.grads.pointer
+        for tensor in model.layout.tensors {
+            AdamW.update(params: p, grads: g, m: m.pointer, v: v.pointer, range: tensor.range, step: step + 1,
+                         lr: lr, decays: tensor.decays, gradScale: clip, config: adam)
+        }
+        return (loss, norm)
+    }
+
+    func gradientNorm() -> Float {
+        var s: Double = 0
+        let g = model.grads.pointer
+        var i = 0
+        let n = model.parameterCount
+        while i < n {
+            let k = min(4096, n - i)
+            s += Double(VectorMath.dot(g + i, g + i, k))
+            i += k
+        }
+        return Float(s.squareRoot())
+    }
+
+    /// Mean validation loss over `eval_batches` fixed batches.
+    public func evaluate() -> Float {
+        let t = config.train
+        var total: Double = 0
+        for i in 0..<t.evalBatches {
+            data.validationBatch(i, of: t.evalBatches, B: t.batch, T: config.model.seqLen, inputs: inputs, targets: targets)
+            total += Double(model.forward(tokens: inputs, targets: targets, kernels: kernels))
+        }
+        return Float(total / Double(t.evalBatches))
+    }
+
+    /// Nats per token to bits per byte of the underlying text.
+    public func bitsPerByte(_ natsPerToken: Float) -> Double {
+        Double(natsPerToken) / log(2) / data.bytesPerToken
+    }
+}
