@@ -23,8 +23,12 @@ let package = Package(
             name: "ladder",
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Compute",
             ]
         ),
+        .target(name: "CComputeKernels"),
+        .target(name: "Compute", dependencies: ["CComputeKernels"], swiftSettings: kernelFlags),
+        .testTarget(name: "ComputeTests", dependencies: ["Compute"], swiftSettings: kernelFlags),
     ],
     swiftLanguageModes: [.v5]
 )
