@@ -23,15 +23,19 @@ let package = Package(
             name: "ladder",
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                "Store",
-            ]
+                "Store", "Compute", "Training",
+            ],
+            swiftSettings: kernelFlags
         ),
         .target(
             name: "Store",
             dependencies: [.product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
-        .target(name: "Training", swiftSettings: kernelFlags),
+        .target(name: "CComputeKernels"),
+        .target(name: "Compute", dependencies: ["CComputeKernels"], swiftSettings: kernelFlags),
+        .testTarget(name: "ComputeTests", dependencies: ["Compute"], swiftSettings: kernelFlags),
+        .target(name: "Training", dependencies: ["Compute"], swiftSettings: kernelFlags),
         .testTarget(name: "TrainingTests", dependencies: ["Training"], swiftSettings: kernelFlags),
         .testTarget(name: "LadderCLITests", dependencies: ["ladder", "Store"]),
     ],

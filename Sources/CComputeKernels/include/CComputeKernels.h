@@ -1,0 +1,28 @@
+#ifndef CCOMPUTEKERNELS_H
+#define CCOMPUTEKERNELS_H
+
+#include <stdint.h>
+
+/// Rows of the bf16 micro-tile (one broadcast k-pair of A per row).
+#define CCK_BF16_MR 14
+/// Columns of the bf16 micro-tile (two zmm registers of fp32 accumulators per row).
+#define CCK_BF16_NR 32
+
+/// 1 when the running CPU executes AVX512F + AVX512_BF16 (`vdpbf16ps`), else 0.
+int cck_cpu_has_avx512bf16(void);
+
+/// bf16 micro-kernel: C[MR x NR] (+)= alpha * sum_p A_p B_p with fp32 accumulation.
+///
+/// Packed formats (k padded with zeros to an even count, `kc2` = number of k pairs):
+///   a[(p * MR + i) * 2 + h] = A[i, 2p + h]      (MR rows, k-pairs interleaved per row)
+///   b[(p * NR + j) * 2 + h] = B[2p + h, j]      (NR columns, 64-byte aligned)
+/// `c` is row-major with row stride `ldc` (in floats); `accumulate` != 0 adds into it.
+/// Requires `cck_cpu_has_avx512bf16()`.
+void cck_bf16_kernel_avx512(long kc2, const uint16_t *a, const uint16_t *b,
+                            float *c, long ldc, float alpha, int accumulate);
+
+/// Same contract as `cck_bf16_kernel_avx512`, in portable C (runs on any CPU).
+void cck_bf16_kernel_portable(long kc2, const uint16_t *a, const uint16_t *b,
+                              float *c, long ldc, float alpha, int accumulate);
+
+#endif

@@ -1,0 +1,98 @@
+/// The cache-blocked fp32 loop nest (BLIS order) over one thread's block of C.
+///
+/// for jc (nc columns) / pc (kc of k): pack op(B) → `packedB` (kc × nc, nr-wide panels);
+///   for ic (mc rows): pack op(A) → `packedA` (mc × kc, mr-tall panels);
+///     for each nr panel, each mr panel: micro-kernel on C[ic+ir, jc+jr].
+/// k blocks after the first always accumulate. Edge tiles run the same kernel into `tile` and are
+/// merged with the same rounding as full tiles (alpha·t, or fma(alpha, t, C) when accumulating).
+@inline(__always)
+func _blockedFP32<E: GEMMInput>(
+    source: _Operands<E>, rows: Range<Int>, cols: Range<Int>, k: Int, alpha: Float,
+    c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
+    packedA: UnsafeMutablePointer<Float>, packedB: UnsafeMutablePointer<Float>,
+    tile: UnsafeMutablePointer<Float>
+) {
+    let MR = GEMM.mr, NR = GEMM.nr
+    var jc = cols.lowerBound
+    while jc < cols.upperBound {
+        let ncur = min(GEMM.nc, cols.upperBound - jc)
+        var pc = 0
+        while pc < k {
+            let kcur = min(GEMM.kc, k - pc)
+            let acc = accumulate || pc > 0
+            var jp = 0
+            while jp < ncur {
+                source.packB(j0: jc + jp, cols: min(NR, ncur - jp), p0: pc, kc: kcur, nr: NR,
+                             dst: packedB + jp * kcur)
+                jp += NR
+            }
+            var ic = rows.lowerBound
+            while ic < rows.upperBound {
+                let mcur = min(GEMM.mc, rows.upperBound - ic)
+                var ip = 0
+                while ip < mcur {
+                    source.packA(i0: ic + ip, rows: min(MR, mcur - ip), p0: pc, kc: kcur, mr: MR,
+                                 dst: packedA + ip * kcur)
+                    ip += MR
+                }
+                jp = 0
+                while jp < ncur {
+                    let nrEff = min(NR, ncur - jp)
+                    let bp = packedB + jp * kcur
+                    ip = 0
+                    while ip < mcur {
+                        let mrEff = min(MR, mcur - ip)
+                        let ap = packedA + ip * kcur
+                        let cp = c + (ic + ip) * ldc + jc + jp
+                        if mrEff == MR && nrEff == NR {
+                            GEMM.microKernel14x32(kc: kcur, a: ap, b: bp, c: cp, ldc: ldc,
+                                                  alpha: alpha, accumulate: acc)
+                        } else {
+                            GEMM.microKernel14x32(kc: kcur, a: ap, b: bp, c: tile, ldc: NR,
+                                                  alpha: 1, accumulate: false)
+                            _mergeTile(tile, rows: mrEff, cols: nrEff, into: cp, ldc: ldc,
+                                       alpha: alpha, accumulate: acc)
+                        }
+                        ip += MR
+                    }
+                    jp += NR
+                }
+                ic += mcur
+            }
+            pc += kcur
+        }
+        jc += ncur
+    }
+}
+
+/// C[r, j] = alpha·t[r, j] (+ C[r, j] via one fma), for an edge tile stored with stride `nr`.
+@inline(__always)
+func _mergeTile(_ t: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
+                into c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, accumulate: Bool) {
+    for r in 0..<rows {
+        let src = t + r * GEMM.nr, dst = c + r * ldc
+        if accumulate {
+            for j in 0..<cols { dst[j] = dst[j].addingProduct(alpha, src[j]) }
+        } else {
+            for j in 0..<cols { dst[j] = alpha * src[j] }
+        }
+    }
+}
+
+@inline(__always)
+func _storeRow(_ c: UnsafeMutablePointer<Float>, _ v0: SIMD16<Float>, _ v1: SIMD16<Float>,
+               _ alpha: SIMD16<Float>) {
+    let p = UnsafeMutableRawPointer(c)
+    p.storeBytes(of: v0 * alpha, as: SIMD16<Float>.self)
+    p.storeBytes(of: v1 * alpha, toByteOffset: 64, as: SIMD16<Float>.self)
+}
+
+@inline(__always)
+func _storeRowAdd(_ c: UnsafeMutablePointer<Float>, _ v0: SIMD16<Float>, _ v1: SIMD16<Float>,
+                  _ alpha: SIMD16<Float>) {
+    let p = UnsafeMutableRawPointer(c)
+    let o0 = p.loadUnaligned(as: SIMD16<Float>.self)
+    let o1 = p.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+    p.storeBytes(of: o0.addingProduct(alpha, v0), as: SIMD16<Float>.self)
+    p.storeBytes(of: o1.addingProduct(alpha, v1), toByteOffset: 64, as: SIMD16<Float>.self)
+}

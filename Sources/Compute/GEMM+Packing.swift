@@ -1,0 +1,88 @@
+/// Element types GEMM can read and widen to fp32 while packing.
+public protocol GEMMInput: BitwiseCopyable {
+    /// The exact fp32 value.
+    var _widened: Float { get }
+    /// 16 consecutive elements widened to fp32 (unaligned load).
+    static func _load16(_ p: UnsafePointer<Self>) -> SIMD16<Float>
+}
+
+extension Float: GEMMInput {
+    @inlinable @inline(__always) public var _widened: Float { self }
+    @inlinable @inline(__always)
+    public static func _load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+    }
+}
+
+extension BFloat16: GEMMInput {
+    @inlinable @inline(__always) public var _widened: Float { float }
+    @inlinable @inline(__always)
+    public static func _load16(_ p: UnsafePointer<BFloat16>) -> SIMD16<Float> {
+        let h = UnsafeRawPointer(p).loadUnaligned(as: SIMD16<UInt16>.self)
+        return unsafeBitCast(SIMD16<UInt32>(truncatingIfNeeded: h) &<< 16, to: SIMD16<Float>.self)
+    }
+}
+
+/// The two operands of one GEMM call with their storage conventions (see `GEMM`).
+struct _Operands<E: GEMMInput> {
+    let a: UnsafePointer<E>, lda: Int, transposeA: Transpose
+    let b: UnsafePointer<E>, ldb: Int, transposeB: Transpose
+
+    /// Packs rows `i0 ..< i0+rows` (rows ≤ mr) and k range `p0 ..< p0+kc` of op(A), widened to
+    /// fp32, as `dst[p*mr + r] = op(A)[i0+r, p0+p]`; rows ≥ `rows` are zero.
+    @inline(__always)
+    func packA(i0: Int, rows: Int, p0: Int, kc: Int, mr: Int, dst: UnsafeMutablePointer<Float>) {
+        if transposeA == .none {
+            // op(A)[i, p] = a[i*lda + p]: read each row contiguously, write with stride mr.
+            for r in 0..<rows {
+                let src = a + (i0 + r) * lda + p0
+                for p in 0..<kc { dst[p * mr + r] = src[p]._widened }
+            }
+            if rows < mr {
+                for p in 0..<kc { for r in rows..<mr { dst[p * mr + r] = 0 } }
+            }
+        } else {
+            // op(A)[i, p] = a[p*lda + i]: each k step is a contiguous run of rows.
+            for p in 0..<kc {
+                let src = a + (p0 + p) * lda + i0
+                let out = dst + p * mr
+                for r in 0..<rows { out[r] = src[r]._widened }
+                for r in rows..<mr { out[r] = 0 }
+            }
+        }
+    }
+
+    /// Packs columns `j0 ..< j0+cols` (cols ≤ nr = 32) and k range `p0 ..< p0+kc` of op(B),
+    /// widened to fp32, as `dst[p*nr + j] = op(B)[p0+p, j0+j]`; columns ≥ `cols` are zero.
+    @inline(__always)
+    func packB(j0: Int, cols: Int, p0: Int, kc: Int, nr: Int, dst: UnsafeMutablePointer<Float>) {
+        if transposeB == .none {
+            // op(B)[p, j] = b[p*ldb + j]: contiguous 32-wide rows.
+            if cols == 32 && nr == 32 {
+                let out = UnsafeMutableRawPointer(dst)
+                for p in 0..<kc {
+                    let src = b + (p0 + p) * ldb + j0
+                    out.storeBytes(of: E._load16(src), toByteOffset: p * 128, as: SIMD16<Float>.self)
+                    out.storeBytes(of: E._load16(src + 16), toByteOffset: p * 128 + 64,
+                                   as: SIMD16<Float>.self)
+                }
+            } else {
+                for p in 0..<kc {
+                    let src = b + (p0 + p) * ldb + j0
+                    let out = dst + p * nr
+                    for j in 0..<cols { out[j] = src[j]._widened }
+                    for j in cols..<nr { out[j] = 0 }
+                }
+            }
+        } else {
+            // op(B)[p, j] = b[j*ldb + p]: read each stored row contiguously, write with stride nr.
+            for j in 0..<cols {
+                let src = b + (j0 + j) * ldb + p0
+                for p in 0..<kc { dst[p * nr + j] = src[p]._widened }
+            }
+            if cols < nr {
+                for p in 0..<kc { for j in cols..<nr { dst[p * nr + j] = 0 } }
+            }
+        }
+    }
+}

@@ -1,0 +1,105 @@
+/// Whether a GEMM operand is used as stored or transposed: `op(X) = X` or `op(X) = Xᵀ`.
+public enum Transpose: Sendable, Hashable {
+    case none
+    case transposed
+}
+
+/// The three products a transformer needs, named by the operands' `Transpose` (row-major):
+/// `nn` forward (`Y = X W`), `nt` (`dX = dY Wᵀ`), `tn` (`dW = Xᵀ dY`).
+public enum GEMMLayout: String, CaseIterable, Sendable {
+    case nn = "NN", nt = "NT", tn = "TN"
+
+    public var transposeA: Transpose { self == .tn ? .transposed : .none }
+    public var transposeB: Transpose { self == .nt ? .transposed : .none }
+}
+
+/// Dense matrix multiply on row-major matrices: `C (+)= alpha · op(A) · op(B)`.
+///
+/// Convention (row-major, element (r, c) of a matrix with leading dimension `ld` at `p[r*ld + c]`):
+/// - `op(A)` is `m × k`: A is stored `m × k` (`lda ≥ k`) for `.none`, `k × m` (`lda ≥ m`) for
+///   `.transposed`.
+/// - `op(B)` is `k × n`: B is stored `k × n` (`ldb ≥ n`) for `.none`, `n × k` (`ldb ≥ k`) for
+///   `.transposed`.
+/// - `C` is `m × n` with `ldc ≥ n`; `accumulate: true` computes `C += alpha·op(A)op(B)`,
+///   `false` computes `C = alpha·op(A)op(B)` (C is then write-only: NaNs in it do not propagate).
+/// Leading dimensions larger than the row length address sub-matrices, e.g. the columns of one
+/// attention head inside a `[T, 3C]` QKV buffer: `a: qkv + h*hs, lda: 3*C`.
+///
+/// Results are bit-identical for every thread count: each C element is one fp32 FMA chain over k
+/// in a fixed order (k blocks of `kc`, then k inside a block), whatever the partition.
+public enum GEMM {
+    /// Tile and cache-block sizes of the fp32 kernel (elements).
+    ///
+    /// `mr × nr` is the register tile (2·mr zmm accumulators); `kc × nr` packed B (32 KB) stays in
+    /// the 48 KB L1d while `mc × kc` packed A (~0.5 MB) streams from L2; `kc × nc` packed B lives
+    /// in L2/L3 and is packed once per (column block, k block).
+    public static let mr = 14, nr = 32
+    static let kc = _tune("KC", 256), mc = _tune("MC", 14 * 40), nc = _tune("NC", 4096)
+
+    /// fp32 GEMM `C (+)= alpha · op(A) · op(B)`; see the type's doc for shapes and strides.
+    /// Multithreaded over `pool` (rows of C split between threads, or columns when `n > m`).
+    public static func multiply(
+        transposeA: Transpose = .none, transposeB: Transpose = .none,
+        m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int,
+        accumulate: Bool = false, pool: ThreadPool = .default
+    ) {
+        _checkShapes(transposeA, transposeB, m, n, k, lda, ldb, ldc)
+        if m == 0 || n == 0 { return }
+        if k == 0 { _scaleOnly(m: m, n: n, c: c, ldc: ldc, accumulate: accumulate); return }
+        let plan = _Partition(m: m, n: n, threads: pool.threadCount, mr: mr, nr: nr)
+        let source = _Operands(a: a, lda: lda, transposeA: transposeA,
+                                  b: b, ldb: ldb, transposeB: transposeB)
+        pool.parallelFor(plan.parts) { part in
+            let (rows, cols) = plan.ranges(part)
+            if rows.isEmpty || cols.isEmpty { return }
+            _GEMMWorkspace.current.withFloatPanels { packedA, packedB, tile in
+                _blockedFP32(source: source, rows: rows, cols: cols, k: k, alpha: alpha,
+                             c: c, ldc: ldc, accumulate: accumulate,
+                             packedA: packedA, packedB: packedB, tile: tile)
+            }
+        }
+    }
+}
+
+/// Programmer-error checks shared by all GEMM entry points.
+@inline(__always)
+func _checkShapes(_ ta: Transpose, _ tb: Transpose, _ m: Int, _ n: Int, _ k: Int,
+                  _ lda: Int, _ ldb: Int, _ ldc: Int) {
+    precondition(m >= 0 && n >= 0 && k >= 0, "GEMM sizes must be non-negative: m=\(m) n=\(n) k=\(k)")
+    precondition(lda >= max(1, ta == .none ? k : m), "lda=\(lda) too small for op(A) \(m)x\(k) (\(ta))")
+    precondition(ldb >= max(1, tb == .none ? n : k), "ldb=\(ldb) too small for op(B) \(k)x\(n) (\(tb))")
+    precondition(ldc >= max(1, n), "ldc=\(ldc) smaller than n=\(n)")
+}
+
+/// `C = accumulate ? C : 0` (the k = 0 product).
+func _scaleOnly(m: Int, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+    if accumulate { return }
+    for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) }
+}
+
+/// Static split of C between threads: along rows (in `mr` units) when `m >= n`, else columns
+/// (in `nr` units). Boundaries are tile multiples, so each C element is computed by the same
+/// tile code path whatever the thread count.
+struct _Partition {
+    let m: Int, n: Int, parts: Int, splitRows: Bool, unit: Int, units: Int
+
+    init(m: Int, n: Int, threads: Int, mr: Int, nr: Int) {
+        self.m = m; self.n = n
+        splitRows = m >= n
+        unit = splitRows ? mr : nr
+        units = ((splitRows ? m : n) + unit - 1) / unit
+        parts = max(1, min(threads, units))
+    }
+
+    func ranges(_ part: Int) -> (Range<Int>, Range<Int>) {
+        let u = ThreadPool.partition(units, parts: parts, part: part)
+        let lo = u.lowerBound * unit, hi = min(u.upperBound * unit, splitRows ? m : n)
+        return splitRows ? (lo ..< hi, 0 ..< n) : (0 ..< m, lo ..< hi)
+    }
+}
+
+import Glibc
+func _tune(_ name: String, _ d: Int) -> Int { if let v = getenv("TUNE_" + name) { return Int(atoi(v)) }; return d }

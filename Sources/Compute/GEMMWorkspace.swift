@@ -1,0 +1,46 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Per-thread packing buffers for GEMM, allocated on a thread's first GEMM and reused for the
+/// thread's lifetime (no allocation per call). Sized for the largest blocks of any GEMM path.
+final class _GEMMWorkspace {
+    /// Packed A block: `mc × kc` floats (or the same bytes of bf16 pairs).
+    let packedA: AlignedBuffer<Float>
+    /// Packed B block: `kc × nc` floats.
+    let packedB: AlignedBuffer<Float>
+    /// One edge tile: `mr × nr` floats.
+    let tile: AlignedBuffer<Float>
+
+    private init() {
+        packedA = AlignedBuffer(count: max(GEMM.mc * GEMM.kc, _BF16GEMM.mc * _BF16GEMM.kc / 2) + 64)
+        packedB = AlignedBuffer(count: max(GEMM.kc * GEMM.nc, _BF16GEMM.kc * _BF16GEMM.nc / 2) + 64)
+        tile = AlignedBuffer(count: max(GEMM.mr, _BF16GEMM.mr) * max(GEMM.nr, _BF16GEMM.nr))
+    }
+
+    private static let key: pthread_key_t = {
+        var k = pthread_key_t()
+        pthread_key_create(&k) { raw in
+            if let raw { Unmanaged<_GEMMWorkspace>.fromOpaque(raw).release() }
+        }
+        return k
+    }()
+
+    /// The calling thread's workspace (created on first use, freed when the thread exits).
+    static var current: _GEMMWorkspace {
+        if let raw = pthread_getspecific(key) {
+            return Unmanaged<_GEMMWorkspace>.fromOpaque(raw).takeUnretainedValue()
+        }
+        let ws = _GEMMWorkspace()
+        pthread_setspecific(key, Unmanaged.passRetained(ws).toOpaque())
+        return ws
+    }
+
+    @inline(__always)
+    func withFloatPanels<R>(_ body: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
+                                     UnsafeMutablePointer<Float>) -> R) -> R {
+        body(packedA.pointer, packedB.pointer, tile.pointer)
+    }
+}
