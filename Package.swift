@@ -23,8 +23,11 @@ let package = Package(
             name: "ladder",
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Attention",
             ]
         ),
+        .target(name: "Attention", swiftSettings: kernelFlags),
+        .testTarget(name: "AttentionTests", dependencies: ["Attention"], swiftSettings: kernelFlags),
     ],
     swiftLanguageModes: [.v5]
 )
