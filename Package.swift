@@ -23,7 +23,7 @@ let package = Package(
             name: "ladder",
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                "Store", "Compute", "Training",
+                "Store", "Compute", "Attention", "Training",
             ],
             swiftSettings: kernelFlags
         ),
@@ -35,7 +35,9 @@ let package = Package(
         .target(name: "CComputeKernels"),
         .target(name: "Compute", dependencies: ["CComputeKernels"], swiftSettings: kernelFlags),
         .testTarget(name: "ComputeTests", dependencies: ["Compute"], swiftSettings: kernelFlags),
-        .target(name: "Training", dependencies: ["Compute"], swiftSettings: kernelFlags),
+        .target(name: "Attention", dependencies: ["Compute"], swiftSettings: kernelFlags),
+        .testTarget(name: "AttentionTests", dependencies: ["Attention"], swiftSettings: kernelFlags),
+        .target(name: "Training", dependencies: ["Compute", "Attention"], swiftSettings: kernelFlags),
         .testTarget(name: "TrainingTests", dependencies: ["Training"], swiftSettings: kernelFlags),
         .testTarget(name: "LadderCLITests", dependencies: ["ladder", "Store"]),
     ],

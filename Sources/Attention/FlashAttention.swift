@@ -1,0 +1,80 @@
+/// Exact scaled-dot-product attention without a T x T matrix (FlashAttention-2 on the CPU).
+///
+/// Notation: B batch, NH heads, T sequence length, d head dim (1...128). Every (B, NH, T, d) tensor
+/// is contiguous row-major: element (b, h, t, c) at `((b * NH + h) * T + t) * d + c`; `lse` is
+/// (B, NH, T) at `(b * NH + h) * T + t`.
+///
+/// Forward, per (b, h), with s_ij = q_i . k_j / sqrt(d) and the causal mask j <= i:
+///
+///     O_i = sum_j P_ij v_j,   P_ij = exp(s_ij - lse_i),   lse_i = log sum_j exp(s_ij)
+///
+/// computed over 64 x 64 tiles of (queries, keys) with an online softmax (running max m_i and sum
+/// l_i, rescaling the partial O_i when m_i grows). Causal tiles above the diagonal are skipped;
+/// diagonal tiles are masked. Backward recomputes P tile by tile from `lse`:
+///
+///     D_i = sum_c dO_ic O_ic
+///     dV_j = sum_i P_ij dO_i,   dP_ij = dO_i . v_j,   dS_ij = P_ij (dP_ij - D_i)
+///     dQ_i = sum_j dS_ij k_j / sqrt(d),   dK_j = sum_i dS_ij q_i / sqrt(d)
+///
+/// q, k, v are fp32 or bf16 (widened to fp32 tile by tile); accumulation, `out`, `lse` and all
+/// gradients are fp32. Extra memory is O(B NH T + threads * tile) (see `scratchBytes`), never O(T^2).
+/// Results are bit-identical for every `threads` value.
+public enum FlashAttention {
+    /// Forward pass: writes `out` (B, NH, T, d) and the natural-log row logsumexp `lse` (B, NH, T),
+    /// which `backward` needs.
+    public static func forward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                               out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>,
+                               B: Int, NH: Int, T: Int, d: Int, causal: Bool, threads: Int) throws {
+        let shape = try AttentionShape(B: B, NH: NH, T: T, d: d, threads: threads)
+        forwardImpl(q: q, k: k, v: v, out: out, lse: lse, shape: shape, causal: causal, threads: threads)
+    }
+
+    /// Forward pass with bf16 q, k, v (fp32 accumulation, fp32 `out` and `lse`).
+    public static func forward(q: UnsafePointer<BF16>, k: UnsafePointer<BF16>, v: UnsafePointer<BF16>,
+                               out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>,
+                               B: Int, NH: Int, T: Int, d: Int, causal: Bool, threads: Int) throws {
+        let shape = try AttentionShape(B: B, NH: NH, T: T, d: d, threads: threads)
+        forwardImpl(q: q, k: k, v: v, out: out, lse: lse, shape: shape, causal: causal, threads: threads)
+    }
+
+    /// Backward pass: from the forward inputs, its `out` and `lse`, and the output gradient `dOut`,
+    /// writes (overwrites, does not accumulate) `dq`, `dk`, `dv`, all (B, NH, T, d).
+    public static func backward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                                out: UnsafePointer<Float>, lse: UnsafePointer<Float>, dOut: UnsafePointer<Float>,
+                                dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>,
+                                dv: UnsafeMutablePointer<Float>,
+                                B: Int, NH: Int, T: Int, d: Int, causal: Bool, threads: Int) throws {
+        let shape = try AttentionShape(B: B, NH: NH, T: T, d: d, threads: threads)
+        backwardImpl(q: q, k: k, v: v, out: out, lse: lse, dOut: dOut, dq: dq, dk: dk, dv: dv,
+                     shape: shape, causal: causal, threads: threads)
+    }
+
+    /// Backward pass with bf16 q, k, v (fp32 everything else).
+    public static func backward(q: UnsafePointer<BF16>, k: UnsafePointer<BF16>, v: UnsafePointer<BF16>,
+                                out: UnsafePointer<Float>, lse: UnsafePointer<Float>, dOut: UnsafePointer<Float>,
+                                dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>,
+                                dv: UnsafeMutablePointer<Float>,
+                                B: Int, NH: Int, T: Int, d: Int, causal: Bool, threads: Int) throws {
+        let shape = try AttentionShape(B: B, NH: NH, T: T, d: d, threads: threads)
+        backwardImpl(q: q, k: k, v: v, out: out, lse: lse, dOut: dOut, dq: dq, dk: dk, dv: dv,
+                     shape: shape, causal: causal, threads: threads)
+    }
+
+    /// Bytes the kernels allocate internally (not counting caller-owned q, k, v, out, lse, dOut and
+    /// gradients): forward per-worker tiles; backward per-worker tiles, D (B, NH, T) and, when
+    /// B * NH < 8, the per-key-chunk dQ partial sums.
+    public static func scratchBytes(B: Int, NH: Int, T: Int, d: Int, threads: Int)
+        -> (forward: Int, backward: Int) {
+        let shape = AttentionShape(unchecked: B, NH: NH, T: T, d: d)
+        let fw = ForwardPlan(shape: shape, threads: threads)
+        let bw = BackwardPlan(shape: shape, threads: threads)
+        return (fw.scratchFloats * 4, bw.scratchFloats * 4)
+    }
+}
+
+extension AttentionShape {
+    /// For size queries only (no validation).
+    init(unchecked B: Int, NH: Int, T: Int, d: Int) {
+        self.B = B; self.NH = NH; self.T = T; self.d = d
+    }
+}
