@@ -57,28 +57,30 @@ extension GPT {
                            tokens: a.tokens, B: B, T: T, C: C)
     }
 
-    /// Norm backward over rows. Weight gradients are per-thread partial sums added in a fixed
-    /// order, so results do not depend on the thread count's timing.
+    /// Norm backward over rows. Weight gradients are summed per fixed block of rows, then the
+    /// blocks in order, so the result is the same for every thread count.
     func normBackward(dx: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>?,
                       dout: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                       mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, kernels: some ModelKernels) {
-        let C = config.dModel
-        let parts = max(1, min(kernels.threads, acts.R))
-        let partial = FloatBuffer(count: parts * 2 * C)
-        kernels.parallel(parts) { part in
-            let lo = acts.R * part / parts, n = acts.R * (part + 1) / parts - lo
-            if n == 0 { return }
-            let dw = partial.pointer + part * 2 * C
-            if let _ = dbias {
-                LayerNorm.backward(dx: dx + lo * C, dweight: dw, dbias: dw + C, dout: dout + lo * C, x: x + lo * C,
-                                   weight: weight, mean: mean + lo, rstd: rstd + lo, rows: n, C: C)
-            } else {
-                RMSNorm.backward(dx: dx + lo * C, dweight: dw, dout: dout + lo * C, x: x + lo * C, weight: weight,
-                                 rstd: rstd + lo, rows: n, C: C)
+        let C = config.dModel, R = acts.R, rowsPerBlock = Activations.normBlockRows
+        let blocks = (R + rowsPerBlock - 1) / rowsPerBlock
+        let partial = acts.normPartial.pointer
+        partial.update(repeating: 0, count: blocks * 2 * C)
+        chunks(blocks, kernels) { first, count in
+            for block in first..<(first + count) {
+                let lo = block * rowsPerBlock, n = min(rowsPerBlock, R - lo)
+                let dw = partial + block * 2 * C
+                if dbias != nil {
+                    LayerNorm.backward(dx: dx + lo * C, dweight: dw, dbias: dw + C, dout: dout + lo * C, x: x + lo * C,
+                                       weight: weight, mean: mean + lo, rstd: rstd + lo, rows: n, C: C)
+                } else {
+                    RMSNorm.backward(dx: dx + lo * C, dweight: dw, dout: dout + lo * C, x: x + lo * C, weight: weight,
+                                     rstd: rstd + lo, rows: n, C: C)
+                }
             }
         }
-        for part in 0..<parts {
-            let dw = partial.pointer + part * 2 * C
+        for block in 0..<blocks {
+            let dw = partial + block * 2 * C
             for i in 0..<C { dweight[i] += dw[i] }
             if let dbias { for i in 0..<C { dbias[i] += dw[C + i] } }
         }

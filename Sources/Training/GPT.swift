@@ -76,6 +76,9 @@ final class Activations {
     let tokens: UnsafeMutablePointer<Int32>
     // scratch shared by all layers
     let qkv, dqkv, dq, dk, dv, dAttO, dAttY, dResid, dLn, dFcH, dFcG: FloatBuffer
+    /// Per-block partial sums of norm weight gradients (blocks of `normBlockRows` rows).
+    let normPartial: FloatBuffer
+    static let normBlockRows = 64
 
     init(_ c: GPTConfig, B: Int, T: Int) {
         let R = B * T, C = c.dModel, F = c.dFF, L = c.nLayer, NH = c.nHead
@@ -96,6 +99,7 @@ final class Activations {
         dAttO = FloatBuffer(count: R * C); dAttY = FloatBuffer(count: R * C)
         dResid = FloatBuffer(count: R * C); dLn = FloatBuffer(count: R * C)
         dFcH = FloatBuffer(count: R * F); dFcG = FloatBuffer(count: R * F)
+        normPartial = FloatBuffer(count: (R + Self.normBlockRows - 1) / Self.normBlockRows * 2 * C)
     }
 
     deinit {
@@ -106,7 +110,7 @@ final class Activations {
     /// Bytes held by saved activations and scratch.
     var bytes: Int {
         let lists = [resid, ln1, ln1Mean, ln1Rstd, q, k, v, attO, lse, attY, resid2, ln2, ln2Mean, ln2Rstd, fcH, fcG]
-        let singles = [lnf, lnfMean, lnfRstd, logits, losses, lossLSE, qkv, dqkv, dq, dk, dv, dAttO, dAttY, dResid, dLn, dFcH, dFcG]
+        let singles = [lnf, lnfMean, lnfRstd, logits, losses, lossLSE, qkv, dqkv, dq, dk, dv, dAttO, dAttY, dResid, dLn, dFcH, dFcG, normPartial]
         return lists.flatMap { $0 }.reduce(0) { $0 + $1.bytes } + singles.reduce(0) { $0 + $1.bytes } + 8 * R
     }
 }

@@ -9,6 +9,15 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         self.model = model; self.data = data; self.train = train
     }
 
+    enum CodingKeys: String, CodingKey { case model, data, train }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        model = try c.decode(GPTConfig.self, forKey: .model)
+        data = try c.decode(DataConfig.self, forKey: .data)
+        train = try c.decodeIfPresent(Optimization.self, forKey: .train) ?? Optimization()
+    }
+
     public struct DataConfig: Codable, Equatable, Sendable {
         /// A UTF-8 text file (byte-level tokens, vocab 256) or a token-shard manifest (.json).
         public var path: String
@@ -18,6 +27,11 @@ public struct TrainConfig: Codable, Equatable, Sendable {
 
         public init(path: String, valFraction: Double = 0.05) { self.path = path; self.valFraction = valFraction }
         enum CodingKeys: String, CodingKey { case path; case valFraction = "val_fraction" }
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            path = try c.decode(String.self, forKey: .path)
+            valFraction = try c.decodeIfPresent(Double.self, forKey: .valFraction) ?? 0.05
+        }
     }
 
     public enum Precision: String, Codable, Sendable, CaseIterable {
@@ -156,4 +170,15 @@ extension GPTConfig {
                   norm: try c.decodeIfPresent(Norm.self, forKey: .norm) ?? .layerNorm,
                   tiedHead: try c.decodeIfPresent(Bool.self, forKey: .tiedHead) ?? true)
     }
+}
+
+extension TrainConfig {
+    /// The keys a training config file may use, by section (for unknown-key errors).
+    public static let fileKeys: [String: [String]] = [
+        "model": ["vocab", "seq_len", "d_model", "n_layer", "n_head", "mlp_ratio", "position", "norm", "tied_head"],
+        "data": ["path", "val_fraction"],
+        "train": ["batch", "micro_batches", "steps", "lr", "schedule", "warmup", "min_lr_ratio", "cooldown_fraction",
+                  "cooldown_shape", "weight_decay", "beta1", "beta2", "eps", "grad_clip", "eval_interval",
+                  "eval_batches", "checkpoint_interval", "seed", "threads", "precision", "max_grad_norm"],
+    ]
 }

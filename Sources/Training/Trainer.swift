@@ -9,6 +9,8 @@ public enum TrainEvent: Sendable {
 
 public enum TrainOutcome: String, Sendable, Codable {
     case done, diverged
+    /// Stopped on request (`shouldStop`), after writing a checkpoint.
+    case interrupted
 }
 
 public struct TrainResult: Sendable {
@@ -62,7 +64,9 @@ public final class Trainer<Kernels: ModelKernels> {
 
     /// Runs until `config.train.steps` (or `stopAfter`, to stop early as an interruption would),
     /// from the current step (0, or where `resume` left off). Checkpoints go to `checkpoint`.
-    public func run(checkpoint: URL? = nil, stopAfter: Int? = nil,
+    /// `shouldStop` is polled after every step (a signal handler's flag): the run then writes its
+    /// checkpoint and returns `.interrupted`.
+    public func run(checkpoint: URL? = nil, stopAfter: Int? = nil, shouldStop: () -> Bool = { false },
                     onEvent: (TrainEvent) -> Void = { _ in }) throws -> TrainResult {
         let t = config.train
         let started = Date()
@@ -91,6 +95,14 @@ public final class Trainer<Kernels: ModelKernels> {
             if let checkpoint, (t.checkpointInterval > 0 && step % t.checkpointInterval == 0) || step == t.steps {
                 try save(to: checkpoint)
                 onEvent(.checkpoint(step: step, path: checkpoint.path))
+            }
+            if shouldStop() && step < t.steps {
+                if let checkpoint {
+                    try save(to: checkpoint)
+                    onEvent(.checkpoint(step: step, path: checkpoint.path))
+                }
+                return result(.interrupted, reason: "stopped at step \(step) of \(t.steps)", started: started,
+                              firstStep: firstStep, val: lastVal)
             }
         }
         return result(.done, reason: nil, started: started, firstStep: firstStep, val: lastVal)

@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import Store
+import Training
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train one GPT on the CPU from a TOML config and record the run in the store.",
+        discussion: """
+            The config has sections [model] (vocab, seq_len, d_model, n_layer, n_head, mlp_ratio, \
+            position = learned|rope, norm = layernorm|rmsnorm, tied_head), [data] (path: a UTF-8 text file, \
+            read as bytes; val_fraction) and [train] (batch, micro_batches, steps, lr, schedule = \
+            constant|cosine|wsd, warmup, min_lr_ratio, cooldown_fraction, cooldown_shape = linear|1-sqrt, \
+            weight_decay, beta1, beta2, eps, grad_clip, eval_interval, eval_batches, checkpoint_interval, \
+            seed, threads, precision = fp32, max_grad_norm). A relative data path is relative to the config \
+            file. Progress goes to standard error; --json prints one JSON object per event on standard output. \
+            Ctrl-C checkpoints and marks the run interrupted; `ladder run-job --run ID` resumes it.
+            """)
+
+    @OptionGroup var store: StoreOptions
+
+    @Argument(help: "Training config (TOML).")
+    var config: String
+
+    @Option(help: "Sweep to record the run under (created when absent).")
+    var sweep: String = "train"
+
+    @Option(help: "Name of the run (default: the config file's name and the time).")
+    var name: String?
+
+    @Flag(help: "Print events as JSON lines on standard output.")
+    var json = false
+
+    func run() throws {
+        let trainConfig = try Self.load(config)
+        let db = try store.open()
+        let stem = URL(fileURLWithPath: config).deletingPathExtension().lastPathComponent
+        let runName = name ?? "\(stem)-\(Int(Date().timeIntervalSince1970))"
+        let record = try TrainingJob.record(for: trainConfig, name: runName)
+        guard let stored = try db.insertRuns([record], intoSweep: sweep).first else { return }
+        var job = TrainingJob(store: db, run: stored, config: trainConfig,
+                              checkpoint: TrainingJob.checkpointURL(store: db, sweep: sweep, runId: stored.id!),
+                              printJSON: json)
+        installStopHandlers()
+        let result = try job.execute()
+        if result.outcome != .done { throw ExitCode(result.outcome == .interrupted ? 130 : 2) }
+    }
+
+    /// Reads and checks a training config file; the data path becomes absolute.
+    static func load(_ path: String) throws -> TrainConfig {
+        let file = try ConfigFile(path: path)
+        try file.checkKeys(sections: TrainConfig.fileKeys, required: ["model", "data"])
+        var config = try file.decode(TrainConfig.self)
+        if !config.data.path.hasPrefix("/") {
+            config.data.path = URL(fileURLWithPath: path).deletingLastPathComponent()
+                .appendingPathComponent(config.data.path).standardizedFileURL.path
+        }
+        do { try config.validate() } catch let error as TrainingError { throw ValidationError("\(path): \(error)") }
+        return config
+    }
+}
+
+struct RunJob: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run-job",
+        abstract: "Train a stored run (the sweep scheduler's entry point); resumes from its checkpoint.")
+
+    @OptionGroup var store: StoreOptions
+
+    @Option(name: .customLong("run"), help: "Id of the stored run.")
+    var runId: Int64
+
+    @Flag(help: "Print events as JSON lines on standard output.")
+    var json = false
+
+    @Flag(help: "No progress output.")
+    var quiet = false
+
+    func run() throws {
+        let db = try store.open()
+        guard let record = try db.run(id: runId) else { throw ValidationError("no run with id \(runId) in \(db.path)") }
+        guard let sweep = try db.sweeps().first(where: { $0.id == record.sweepId }) else {
+            throw ValidationError("run \(runId) has no sweep")
+        }
+        if record.status == .done { throw ValidationError("run \(runId) is already done") }
+        let config: TrainConfig
+        do {
+            config = try JSONDecoder().decode(TrainConfig.self, from: Data(record.config.utf8))
+        } catch {
+            throw ValidationError("run \(runId) has no training config the built-in trainer can use: \(error)")
+        }
+        var job = TrainingJob(store: db, run: record, config: config,
+                              checkpoint: TrainingJob.checkpointURL(store: db, sweep: sweep.name, runId: runId),
+                              printJSON: json, quiet: quiet)
+        installStopHandlers()
+        let result = try job.execute()
+        if result.outcome != .done { throw ExitCode(result.outcome == .interrupted ? 130 : 2) }
+    }
+}

@@ -1,0 +1,153 @@
+import Compute
+import Foundation
+import Store
+import Training
+
+/// Set by SIGINT / SIGTERM; the trainer polls it after each step, checkpoints and stops.
+nonisolated(unsafe) var stopRequested = false
+
+func installStopHandlers() {
+    signal(SIGINT) { _ in stopRequested = true }
+    signal(SIGTERM) { _ in stopRequested = true }
+}
+
+/// One stored run trained to completion (or divergence, or interruption): the code path that both
+/// `ladder train` and `ladder run-job` (the sweep scheduler's entry point) take.
+/// The store learns every state change before it happens in the world: `running` before the first
+/// step, metrics in batches as they come, the outcome at the end.
+struct TrainingJob {
+    let store: ResultStore
+    var run: RunRecord
+    let config: TrainConfig
+    let checkpoint: URL
+    var printJSON = false
+    var quiet = false
+
+    /// Where a run's checkpoint lives: beside the database, `<sweep>/runs/<id>/checkpoint.safetensors`.
+    static func checkpointURL(store: ResultStore, sweep: String, runId: Int64) -> URL {
+        URL(fileURLWithPath: store.path).deletingLastPathComponent()
+            .appendingPathComponent(sweep).appendingPathComponent("runs").appendingPathComponent(String(runId))
+            .appendingPathComponent("checkpoint.safetensors")
+    }
+
+    static func loadData(_ config: TrainConfig) throws -> TokenDataset {
+        try TokenDataset.bytes(of: config.data.path, valFraction: config.data.valFraction)
+    }
+
+    /// A run record describing `config` (size, tokens, FLOPs as 6 N D with N non-embedding).
+    static func record(for config: TrainConfig, name: String?) throws -> RunRecord {
+        let layout = ParameterLayout(config.model)
+        let n = Double(layout.nonEmbeddingCount(config.model))
+        let tokens = Double(config.tokensPerStep * config.train.steps)
+        let json = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
+        return RunRecord(sweepId: 0, name: name, status: .pending, config: json, nLayer: config.model.nLayer,
+                         dModel: config.model.dModel, nHead: config.model.nHead, dFF: config.model.dFF,
+                         params: n, paramsTotal: Double(layout.count), tokens: tokens, flops: 6 * n * tokens,
+                         seed: Int(truncatingIfNeeded: config.train.seed))
+    }
+
+    mutating func execute() throws -> TrainResult {
+        let data = try Self.loadData(config)
+        ThreadPool.setDefaultThreadCount(config.train.threads)
+        let trainer = try Trainer(config: config, data: data, kernels: FastKernels(pool: .default))
+        if FileManager.default.fileExists(atPath: checkpoint.path) {
+            try trainer.resume(from: checkpoint)
+            log("resuming run \(run.id!) from step \(trainer.step) (\(checkpoint.path))")
+        }
+        run.status = .running
+        run.host = Provenance.host
+        run.codeVersion = Provenance.codeVersion
+        run.error = nil
+        try store.updateRun(run)
+
+        let runId = run.id!
+        let total = config.train.steps
+        let flopsPerToken = trainer.model.flopsPerToken
+        var pending: [MetricRecord] = []
+        var flushError: Error?
+        let started = Date()
+        let firstStep = trainer.step
+        func flush() {
+            guard !pending.isEmpty else { return }
+            do { try store.appendMetrics(pending); pending.removeAll() } catch { flushError = error }
+        }
+        let result: TrainResult
+        do {
+            result = try trainer.run(checkpoint: checkpoint, shouldStop: { stopRequested || flushError != nil }) { event in
+                switch event {
+                case let .step(step, tokens, loss, lr, norm, tps):
+                    pending.append(MetricRecord(runId: runId, step: step, tokensSeen: Double(tokens), trainLoss: Double(loss),
+                                                learningRate: lr, tokensPerSecond: tps))
+                    if step % 10 == 0 { flush() }
+                    let elapsed = Date().timeIntervalSince(started)
+                    let eta = elapsed / Double(step - firstStep) * Double(total - step)
+                    emitEvent(["event": "step", "step": step, "tokens": tokens, "loss": Double(loss), "lr": lr,
+                               "grad_norm": Double(norm), "tokens_per_s": tps],
+                              line: String(format: "step %5d/%d  loss %.4f  lr %.2e  |g| %.3f  %.0f tok/s  %.1f GFLOP/s  ETA %@",
+                                           step, total, loss, lr, norm, tps, tps * flopsPerToken / 1e9, duration(eta)))
+                case let .eval(step, tokens, val, bpb):
+                    pending.append(MetricRecord(runId: runId, step: step, tokensSeen: Double(tokens), valLoss: Double(val)))
+                    if let i = pending.lastIndex(where: { $0.step == step && $0.trainLoss != nil }) {
+                        pending[i].valLoss = Double(val)
+                        pending.removeLast()
+                    }
+                    flush()
+                    emitEvent(["event": "eval", "step": step, "tokens": tokens, "val_loss": Double(val), "bits_per_byte": bpb],
+                              line: String(format: "eval  step %d  val loss %.4f nats/token  %.4f bits/byte", step, val, bpb))
+                case let .checkpoint(step, path):
+                    emitEvent(["event": "checkpoint", "step": step, "path": path], line: "checkpoint at step \(step): \(path)")
+                }
+            }
+        } catch {
+            flush()
+            run.status = .failed
+            run.error = "\(error)"
+            run.wallSeconds = (run.wallSeconds ?? 0) + Date().timeIntervalSince(started)
+            try? store.updateRun(run)
+            throw error
+        }
+        flush()
+        if let flushError { throw flushError }
+        switch result.outcome {
+        case .done: run.status = .done
+        case .diverged: run.status = .diverged
+        case .interrupted: run.status = .interrupted
+        }
+        run.error = result.reason
+        run.finalTrainLoss = result.finalTrainLoss.map(Double.init)
+        run.finalValLoss = result.finalValLoss.map(Double.init)
+        run.wallSeconds = (run.wallSeconds ?? 0) + result.wallSeconds
+        try store.updateRun(run)
+        emitEvent(["event": "end", "status": run.status.rawValue, "steps": result.steps, "tokens": result.tokens,
+                   "final_train_loss": result.finalTrainLoss.map(Double.init) as Any,
+                   "final_val_loss": result.finalValLoss.map(Double.init) as Any,
+                   "bits_per_byte": result.finalBitsPerByte as Any, "wall_seconds": result.wallSeconds,
+                   "run": runId],
+                  line: "run \(runId) \(run.status.rawValue): \(result.steps) steps, val loss \(result.finalValLoss.map { String(format: "%.4f", $0) } ?? "-"), \(String(format: "%.1f", result.wallSeconds)) s" + (result.reason.map { " (\($0))" } ?? ""))
+        return result
+    }
+
+    private func log(_ line: String) {
+        if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+    }
+
+    private func emitEvent(_ object: [String: Any], line: String) {
+        if printJSON {
+            let clean = object.filter { !($0.value is Optional<Any>) || "\($0.value)" != "nil" }
+            if let data = try? JSONSerialization.data(withJSONObject: clean.mapValues { v -> Any in
+                if case Optional<Any>.none = v { return NSNull() }
+                return v
+            }, options: [.sortedKeys]) {
+                FileHandle.standardOutput.write(data + Data("\n".utf8))
+            }
+        } else if !quiet {
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
+    }
+}
+
+func duration(_ seconds: Double) -> String {
+    guard seconds.isFinite else { return "-" }
+    let s = Int(seconds.rounded())
+    return s >= 3600 ? String(format: "%dh%02dm", s / 3600, (s % 3600) / 60) : String(format: "%dm%02ds", s / 60, s % 60)
+}
