@@ -23,8 +23,11 @@ let package = Package(
             name: "ladder",
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ScalingLaws",
             ]
         ),
+        .target(name: "ScalingLaws", swiftSettings: kernelFlags),
+        .testTarget(name: "ScalingLawsTests", dependencies: ["ScalingLaws"], swiftSettings: kernelFlags),
     ],
     swiftLanguageModes: [.v5]
 )
