@@ -31,6 +31,6 @@ func logSpaced(_ r: ClosedRange<Double>, _ count: Int) -> [Double] {
     guard count > 1 else { return [r.lowerBound] }
     let lo = Foundation.log(r.lowerBound), hi = Foundation.log(r.upperBound)
     return (0..<count).map { i in
-        i == count - 1 ? r.upperBound : Foundation.exp(lo + (hi - lo) * Double(i) / Double(count - 1))
+        i == 0 ? r.lowerBound : i == count - 1 ? r.upperBound : Foundation.exp(lo + (hi - lo) * Double(i) / Double(count - 1))
     }
 }

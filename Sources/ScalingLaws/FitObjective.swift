@@ -118,6 +118,12 @@ public struct FitObjective: Sendable {
         return f.sum()
     }
 
+    /// Objective value from the scalar reference.
+    public func referenceValue(_ x: [Double]) -> Double {
+        var g = [Double](repeating: 0, count: 5)
+        return referenceValueAndGradient(x, gradient: &g)
+    }
+
     /// Scalar reference of ``valueAndGradient(_:gradient:)`` (Foundation `exp`/`log`, one run at a time).
     public func referenceValueAndGradient(_ x: [Double], gradient: inout [Double]) -> Double {
         let a = x[0], b = x[1], e = x[2], alpha = x[3], beta = x[4]

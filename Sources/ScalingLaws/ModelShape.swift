@@ -87,7 +87,7 @@ extension ModelShape {
     /// A shape whose parameter count (`counting`) is close to `params`, with the usual proportions:
     /// `dFF = 4 dModel`; head dimension 64 with `dModel` a multiple of 64, or head dimension 32 with
     /// `dModel` a multiple of 32 below 256. Tiers, first that has a shape within tolerance wins:
-    /// `dModel / nLayer` in ``aspectRange`` within 2% of N; in 32–256 within 2%; in 16–512 within 5%
+    /// `dModel / nLayer` in ``aspectRange`` within 3% of N; in 32–256 within 5%; in 16–512 within 10%
     /// (tiny models). In a tier the score is `|log(count / N)| + 0.002 · |log2(aspect / 90)|` (size
     /// first, shape second); if no tier fits, any shape minimizing `|log(count/N)| + 0.05 · |log2(aspect/90)|`.
     public static func search(params: Double, counting: ParameterCounting = .nonEmbedding,
@@ -124,7 +124,7 @@ extension ModelShape {
             }
         }
         var choice: (shape: ModelShape, count: Int, sizeError: Double)? = nil
-        for (band, tolerance) in [(aspectRange, 1.02), (32.0...256.0, 1.02), (16.0...512.0, 1.05)] {
+        for (band, tolerance) in [(aspectRange, 1.03), (32.0...256.0, 1.05), (16.0...512.0, 1.10)] {
             if let c = best(in: band, aspectWeight: 0.002), c.sizeError <= _log(tolerance) { choice = c; break }
         }
         if choice == nil { choice = best(in: nil, aspectWeight: 0.05) }

@@ -68,7 +68,8 @@ public struct ParametricFitResult: Sendable {
     /// conditions (they were still compared by objective).
     public var startsRun: Int
     public var startsWithLineSearchTrouble: Int
-    /// Starts whose objective is within 1e-8 (relative) of the best.
+    /// Starts that reached the best fit: objective within 1e-8 (relative) of the best, or end point
+    /// within 1e-4 (relative, absolute below 1) of it in every coordinate.
     public var startsAtBest: Int
     /// Distinct local minima `[a, b, e, alpha, beta]`, best objective first (the fit first).
     public var localMinima: [[Double]]
@@ -139,7 +140,12 @@ public enum ParametricFit {
         }.prefix(max(0, options.reportedResiduals)))
 
         let bestValue = runs[best].value
-        let nearBest = runs.indices.filter { runs[$0].value.isFinite && runs[$0].value <= bestValue + 1e-8 * abs(bestValue) }
+        // Starts that reached the best fit: same objective (relative 1e-8) or same point (1e-4).
+        let nearBest = runs.indices.filter { i in
+            guard runs[i].value.isFinite else { return false }
+            if runs[i].value <= bestValue + 1e-8 * abs(bestValue) { return true }
+            return zip(runs[i].x, x).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($1)) }
+        }
 
         var warnings: [String] = []
         let startsOnEdge = nearBest.allSatisfy { !grid.edges(of: grid.start(at: $0), fraction: 0).isEmpty }
