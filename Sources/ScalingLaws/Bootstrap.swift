@@ -41,7 +41,7 @@ public struct BootstrapOptions: Sendable, Hashable {
     public var threads: Int = 2
     /// Starts for each refit: the full fit's distinct local minima (``ParametricFitResult/localMinima``,
     /// up to this many, the fit's optimum first).
-    public var startsFromLocalMinima: Int = 16
+    public var startsFromLocalMinima: Int = 8
     /// Optionally also every start of this grid (e.g. ``StartGrid/full`` for an exhaustive but
     /// 4,500-times-slower bootstrap).
     public var extraGrid: StartGrid? = nil

@@ -198,11 +198,9 @@ public struct LBFGS: Sendable {
             }
             return (v.isFinite ? v : .infinity, d.isFinite ? d : .nan)
         }
-        func accept(_ t: Double, _ v: Double) -> LineSearchResult {
-            var r = LineSearchResult(x: trial, f: v, g: trialG, wolfe: true, evaluations: evaluations)
-            _ = t
-            r.evaluations = evaluations
-            return r
+        // The last trial point satisfies the strong Wolfe conditions.
+        func accept(_ v: Double) -> LineSearchResult {
+            LineSearchResult(x: trial, f: v, g: trialG, wolfe: true, evaluations: evaluations)
         }
 
         var tPrev = 0.0, fPrev = f0, dPrev = d0
@@ -227,7 +225,7 @@ public struct LBFGS: Sendable {
                 if fj > f0 + c1 * tj * d0 || fj >= fLo {
                     tHi = tj; fHi = fj; dHi = dj
                 } else {
-                    if abs(dj) <= -c2 * d0 { return accept(tj, fj) }
+                    if abs(dj) <= -c2 * d0 { return accept(fj) }
                     if dj * (tHi - tLo) >= 0 {
                         tHi = tLo; fHi = fLo; dHi = dLo
                     }
@@ -246,7 +244,7 @@ public struct LBFGS: Sendable {
             if ft > f0 + c1 * t * d0 || (!first && ft >= fPrev) || !dt.isFinite {
                 return zoom(tPrev, fPrev, dPrev, t, ft, dt)
             }
-            if abs(dt) <= -c2 * d0 { return accept(t, ft) }
+            if abs(dt) <= -c2 * d0 { return accept(ft) }
             if dt >= 0 { return zoom(t, ft, dt, tPrev, fPrev, dPrev) }
             tPrev = t; fPrev = ft; dPrev = dt
             t *= 4

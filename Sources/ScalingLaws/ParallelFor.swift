@@ -4,7 +4,7 @@ import Foundation
 /// Runs `body(i)` for every `i` in `0..<count` on `threads` worker threads (work is handed out in
 /// chunks from a shared counter). Every index runs exactly once, so results written to slot `i`
 /// are the same for any thread count.
-public func parallelFor(_ count: Int, threads: Int, chunk: Int = 8, _ body: (Int) -> Void) {
+func parallelFor(_ count: Int, threads: Int, chunk: Int = 8, _ body: (Int) -> Void) {
     guard count > 0 else { return }
     let workers = max(1, min(threads, count))
     if workers == 1 {

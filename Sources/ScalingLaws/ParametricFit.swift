@@ -31,7 +31,7 @@ public struct ParametricFitOptions: Sendable, Hashable {
 }
 
 /// A run's residual under the fitted law.
-public struct FitResidual: Sendable, Hashable {
+public struct FitResidual: Sendable, Hashable, Codable {
     /// Index of the run in the fitted observations (after outlier exclusion).
     public var index: Int
     public var observation: Observation
@@ -42,7 +42,7 @@ public struct FitResidual: Sendable, Hashable {
 }
 
 /// Outcome of ``ParametricFit/fit(_:options:)``.
-public struct ParametricFitResult: Sendable {
+public struct ParametricFitResult: Sendable, Codable {
     public var law: ChinchillaLaw
     /// Fitted `[a, b, e, alpha, beta]`.
     public var parameters: [Double]
@@ -201,11 +201,16 @@ public enum ParametricFit {
     static func distinctMinima(_ runs: [LBFGS.Result], keep: Int, first: Int) -> [[Double]] {
         let order = runs.indices.filter { runs[$0].value.isFinite && $0 != first }
             .sorted { runs[$0].value != runs[$1].value ? runs[$0].value < runs[$1].value : $0 < $1 }
+        // Same minimum: a, b, alpha, beta and E = exp(e) all within 1e-3 (relative above 1). Comparing
+        // E rather than e merges the E → 0 basin, which starts reach with different, irrelevant e.
+        func key(_ x: [Double]) -> [Double] { [x[0], x[1], Foundation.exp(x[2]), x[3], x[4]] }
         var out: [[Double]] = [runs[first].x]
+        var keys: [[Double]] = [key(runs[first].x)]
         for i in order where out.count < keep {
-            let x = runs[i].x
-            if out.allSatisfy({ y in zip(x, y).contains { abs($0 - $1) > 1e-3 * max(1, abs($1)) } }) {
-                out.append(x)
+            let k = key(runs[i].x)
+            if keys.allSatisfy({ y in zip(k, y).contains { abs($0 - $1) > 1e-3 * max(1, abs($1)) } }) {
+                out.append(runs[i].x)
+                keys.append(k)
             }
         }
         return out

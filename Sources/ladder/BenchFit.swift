@@ -38,6 +38,13 @@ struct BenchFit: ParsableCommand {
         guard threads >= 1 else { throw ValidationError("--threads must be >= 1.") }
     }
 
+    /// User + system CPU time of this process (wall time is inflated when other jobs share the cores).
+    static func processCPUSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
     func run() throws {
         let truth = ChinchillaLaw.epoch
         let sizes = max(2, runs / 10)
@@ -47,6 +54,7 @@ struct BenchFit: ParsableCommand {
         options.grid = startsGrid.grid
         options.threads = threads
 
+        let cpu0 = Self.processCPUSeconds()
         let t0 = DispatchTime.now().uptimeNanoseconds
         let fit = try ParametricFit.fit(data, options: options)
         let t1 = DispatchTime.now().uptimeNanoseconds
@@ -60,6 +68,7 @@ struct BenchFit: ParsableCommand {
         }
         let t2 = DispatchTime.now().uptimeNanoseconds
         let fitS = Double(t1 - t0) / 1e9, bootS = Double(t2 - t1) / 1e9
+        let cpuS = Self.processCPUSeconds() - cpu0
 
         var out: [String: Any] = [
             "runs": data.count,
@@ -69,6 +78,7 @@ struct BenchFit: ParsableCommand {
             "fit_s": fitS,
             "bootstrap_s": bootS,
             "total_s": fitS + bootS,
+            "cpu_s": cpuS,
             "iterations_best": fit.iterations,
             "starts_at_best": fit.startsAtBest,
             "starts_line_search_trouble": fit.startsWithLineSearchTrouble,
@@ -88,8 +98,8 @@ struct BenchFit: ParsableCommand {
             let data = try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
-            print(String(format: "%d runs, %d starts, %d threads: fit %.3f s, %d bootstrap refits %.3f s, total %.3f s",
-                         data.count, fit.startsRun, threads, fitS, bootstrap, bootS, fitS + bootS))
+            print(String(format: "%d runs, %d starts, %d threads: fit %.3f s, %d bootstrap refits %.3f s, total %.3f s (CPU %.3f s)",
+                         data.count, fit.startsRun, threads, fitS, bootstrap, bootS, fitS + bootS, cpuS))
             print("fit:   \(fit.law)")
             print("truth: \(truth)")
             for w in fit.warnings { print("warning: \(w)") }

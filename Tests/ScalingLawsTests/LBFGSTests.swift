@@ -36,6 +36,7 @@ final class LBFGSTests: XCTestCase {
         }
         for i in 0..<5 { XCTAssertEqual(r.x[i], center[i], accuracy: 1e-8) }
         XCTAssertEqual(r.status, .gradientTolerance)
+        XCTAssertEqual(r.lineSearchFailures, 0, "every step on a smooth quadratic should meet the strong Wolfe conditions")
     }
 
     /// A non-smooth function: the optimizer must stop (not loop) and return its best point.
