@@ -29,6 +29,14 @@ public struct Interval: Sendable, Hashable, Codable {
     }
 }
 
+/// Intervals of a compute-optimal plan's quantities over the bootstrap laws.
+public struct AllocationIntervals: Sendable, Hashable, Codable {
+    public var params: Interval
+    public var tokens: Interval
+    public var loss: Interval
+    public var tokensPerParam: Interval
+}
+
 /// Options of ``Bootstrap``.
 public struct BootstrapOptions: Sendable, Hashable {
     /// Number of resamples.
@@ -136,5 +144,16 @@ public struct Bootstrap: Sendable {
               let pa = interval(level: level, \.paramsExponent),
               let pb = interval(level: level, \.tokensExponent) else { return nil }
         return LawIntervals(E: e, A: a, B: b, alpha: al, beta: be, a: pa, b: pb)
+    }
+
+    /// Intervals of N_opt, D_opt, the predicted loss and D/N for a budget of `flops`, each law
+    /// planned with ``ChinchillaLaw/computeOptimal(flops:counting:)``.
+    public func allocationIntervals(flops: Double, counting: FlopCounting = .sixND, level: Double? = nil) -> AllocationIntervals? {
+        let plans = laws.map { try? $0.computeOptimal(flops: flops, counting: counting) }
+        func iv(_ f: (Allocation) -> Double) -> Interval? {
+            Interval.percentile(plans.map { $0.map(f) ?? .nan }, level: level ?? self.level)
+        }
+        guard let n = iv(\.params), let d = iv(\.tokens), let l = iv(\.loss), let r = iv(\.tokensPerParam) else { return nil }
+        return AllocationIntervals(params: n, tokens: d, loss: l, tokensPerParam: r)
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Errors from fitting and planning, each with a message a user can act on.
 public enum ScalingLawError: Error, Equatable, CustomStringConvertible, Sendable {
     /// Fewer runs than the number of free parameters.
@@ -49,4 +51,8 @@ public enum ScalingLawError: Error, Equatable, CustomStringConvertible, Sendable
             return message
         }
     }
+}
+
+extension ScalingLawError: LocalizedError {
+    public var errorDescription: String? { description }
 }

@@ -88,6 +88,10 @@ final class BootstrapTests: XCTestCase {
         XCTAssertEqual(iv, Interval.percentile(values, level: 0.8))
         let point = try fit.law.computeOptimal(flops: 1e21).params
         XCTAssert(iv.lower < point * 1.05 && point * 0.95 < iv.upper, "\(point) vs \(iv)")
+        let plan = try XCTUnwrap(boot.allocationIntervals(flops: 1e21))
+        XCTAssertEqual(plan.params, iv)
+        XCTAssertEqual(plan.tokens, boot.interval { try $0.computeOptimal(flops: 1e21).tokens })
+        XCTAssertEqual(plan.loss.samples, 30)
         // Throwing quantities are skipped.
         XCTAssertNil(boot.interval { _ in throw ScalingLawError.invalidArgument("x") })
     }
