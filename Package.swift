@@ -25,7 +25,7 @@ let package = Package(
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
-                "Store", "Compute", "Attention", "Training",
+                "Store", "ScalingLaws", "Compute", "Attention", "Training",
             ],
             swiftSettings: kernelFlags
         ),
@@ -34,6 +34,8 @@ let package = Package(
             dependencies: [.product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
+        .target(name: "ScalingLaws", swiftSettings: kernelFlags),
+        .testTarget(name: "ScalingLawsTests", dependencies: ["ScalingLaws"], swiftSettings: kernelFlags),
         .target(name: "CComputeKernels"),
         .target(name: "Compute", dependencies: ["CComputeKernels"], swiftSettings: kernelFlags),
         .testTarget(name: "ComputeTests", dependencies: ["Compute"], swiftSettings: kernelFlags),
