@@ -6,6 +6,11 @@ public enum RunStatus: String, Codable, CaseIterable, Sendable, DatabaseValueCon
     case pending, running, done, failed, diverged, interrupted
 }
 
+/// What a run is for: fitting the law, or checking its prediction at a larger budget.
+public enum RunRole: String, Codable, CaseIterable, Sendable, DatabaseValueConvertible {
+    case fit, validation
+}
+
 /// A named group of runs, with the text of the sweep file that produced it (empty for imports).
 public struct SweepRecord: Codable, Equatable, Sendable, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "sweep"
@@ -47,9 +52,10 @@ public struct RunRecord: Codable, Equatable, Sendable, FetchableRecord, MutableP
     public var codeVersion: String?
     public var created: Date
     public var updated: Date
+    public var role: RunRole = .fit
 
     enum CodingKeys: String, CodingKey {
-        case id, name, status, config, params, tokens, flops, seed, error, host, created, updated
+        case id, name, status, config, params, tokens, flops, seed, error, host, created, updated, role
         case sweepId = "sweep_id", nLayer = "n_layer", dModel = "d_model", nHead = "n_head", dFF = "d_ff"
         case paramsTotal = "params_total", finalTrainLoss = "final_train_loss"
         case finalValLoss = "final_val_loss", wallSeconds = "wall_seconds", codeVersion = "code_version"

@@ -7,6 +7,7 @@ public struct ExportedRun: Codable, Equatable, Sendable {
     public var sweep: String
     public var name: String?
     public var status: RunStatus
+    public var role: RunRole
     public var params: Double
     public var paramsTotal: Double?
     public var tokens: Double
@@ -23,7 +24,7 @@ public struct ExportedRun: Codable, Equatable, Sendable {
     public var error: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case id, sweep, name, status, params, tokens, flops, seed, loss, error
+        case id, sweep, name, status, role, params, tokens, flops, seed, loss, error
         case paramsTotal = "params_total", nLayer = "n_layer", dModel = "d_model", nHead = "n_head"
         case dFF = "d_ff", finalTrainLoss = "final_train_loss", finalValLoss = "final_val_loss"
         case wallSeconds = "wall_seconds"
@@ -31,7 +32,7 @@ public struct ExportedRun: Codable, Equatable, Sendable {
 
     public init(_ listing: RunListing) {
         let r = listing.run
-        id = r.id ?? 0; sweep = listing.sweep; name = r.name; status = r.status; params = r.params
+        id = r.id ?? 0; sweep = listing.sweep; name = r.name; status = r.status; role = r.role; params = r.params
         paramsTotal = r.paramsTotal; tokens = r.tokens; flops = r.flops; nLayer = r.nLayer
         dModel = r.dModel; nHead = r.nHead; dFF = r.dFF; seed = r.seed; loss = r.loss
         finalTrainLoss = r.finalTrainLoss; finalValLoss = r.finalValLoss
@@ -40,7 +41,7 @@ public struct ExportedRun: Codable, Equatable, Sendable {
 }
 
 public enum RunExport {
-    static let csvColumns = ["id", "sweep", "name", "status", "params", "params_total", "tokens", "flops",
+    static let csvColumns = ["id", "sweep", "name", "status", "role", "params", "params_total", "tokens", "flops",
                              "n_layer", "d_model", "n_head", "d_ff", "seed", "loss", "final_train_loss",
                              "final_val_loss", "wall_seconds", "error"]
 
@@ -50,7 +51,7 @@ public enum RunExport {
         func i<T: BinaryInteger>(_ x: T?) -> String { x.map { "\($0)" } ?? "" }
         var lines = [CSV.line(csvColumns)]
         for r in runs {
-            lines.append(CSV.line([i(r.id), r.sweep, r.name ?? "", r.status.rawValue, d(r.params),
+            lines.append(CSV.line([i(r.id), r.sweep, r.name ?? "", r.status.rawValue, r.role.rawValue, d(r.params),
                                    d(r.paramsTotal), d(r.tokens), d(r.flops), i(r.nLayer), i(r.dModel),
                                    i(r.nHead), i(r.dFF), i(r.seed), d(r.loss), d(r.finalTrainLoss),
                                    d(r.finalValLoss), d(r.wallSeconds), r.error ?? ""]))

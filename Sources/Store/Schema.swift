@@ -74,6 +74,13 @@ enum Schema {
                 )
                 """)
         }
+        migrator.registerMigration("addRunRole") { db in
+            // Runs a sweep trains at larger compute only to check the law's extrapolation are
+            // 'validation' runs: never used by fits.
+            try db.execute(sql: """
+                ALTER TABLE run ADD COLUMN role TEXT NOT NULL DEFAULT 'fit' CHECK (role IN ('fit','validation'))
+                """)
+        }
         return migrator
     }
 }

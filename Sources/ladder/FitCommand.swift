@@ -1,0 +1,132 @@
+import ArgumentParser
+import Foundation
+import ScalingLaws
+import Store
+
+struct Fit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Fit a scaling law to stored runs (or a CSV) and store the fit.",
+        discussion: """
+            parametric (Chinchilla Approach 3): L(N, D) = E + A/N^alpha + B/D^beta by Huber (delta 1e-3) \
+            on log loss, L-BFGS from 4,500 starts, bootstrap percentile intervals. isoflop (Approach 2): \
+            a parabola of loss against log N per compute budget, then N_opt = k C^a and D_opt = k' C^b. \
+            Uses runs with status done and role fit (validation runs are never fitted). N is the \
+            non-embedding parameter count; C = 6 N D unless the run stored its own FLOPs.
+            """)
+
+    enum Method: String, ExpressibleByArgument, CaseIterable { case parametric, isoflop }
+
+    @OptionGroup var store: StoreOptions
+
+    @Option(help: "Fit the runs of this sweep (default: every stored run).")
+    var sweep: String?
+
+    @Option(help: "Fit the runs of a CSV file (columns params, tokens, loss; optional flops, name) instead.")
+    var from: String?
+
+    @Option(help: "parametric or isoflop.")
+    var method: Method = .parametric
+
+    @Option(help: "Bootstrap resamples for intervals (0 disables).")
+    var bootstrap: Int = 200
+
+    @Option(help: "Interval level, e.g. 0.8 for 80% percentile intervals.")
+    var ci: Double = 0.8
+
+    @Option(name: .customLong("exclude-outliers"), help: "Drop the K highest-loss runs before fitting.")
+    var excludeOutliers: Int = 0
+
+    @Option(help: "Seed of the bootstrap resampling.")
+    var seed: UInt64 = 0x5EED
+
+    @Option(help: "Threads.")
+    var threads: Int = 2
+
+    @Flag(name: .customLong("no-store"), help: "Do not store the fit (only with --from).")
+    var noStore = false
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func validate() throws {
+        if sweep != nil && from != nil { throw ValidationError("use --sweep or --from, not both") }
+        if noStore && from == nil { throw ValidationError("--no-store goes with --from") }
+        if bootstrap < 0 { throw ValidationError("--bootstrap must be >= 0") }
+        if !(ci > 0 && ci < 1) { throw ValidationError("--ci must be between 0 and 1, e.g. 0.8") }
+        if threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        let (observations, runIds, sweepId, db) = try loadObservations()
+        let outcome: FitOutcome
+        switch method {
+        case .parametric:
+            var options = ParametricFitOptions()
+            options.threads = threads
+            options.excludeOutliers = excludeOutliers
+            let result = try ParametricFit.fit(observations, options: options)
+            var boot: Bootstrap?
+            if bootstrap > 0 {
+                var b = BootstrapOptions()
+                b.replicates = bootstrap
+                b.level = ci
+                b.seed = seed
+                b.threads = threads
+                boot = try Bootstrap.run(fit: result, fitOptions: options, options: b)
+            }
+            outcome = FitOutcome.parametric(result, boot)
+        case .isoflop:
+            outcome = FitOutcome.isoflop(try IsoFLOP.fit(observations))
+        }
+        var storedId: Int64?
+        if !noStore, let db {
+            let record = FitRecord(kind: outcome.kind, sweepId: sweepId, parameters: try outcome.parametersJSON(),
+                                   intervals: try outcome.intervalsJSON(),
+                                   runIds: String(decoding: try JSONEncoder().encode(runIds), as: UTF8.self))
+            storedId = try db.insertFit(record).id
+        }
+        if json {
+            var object = outcome.summary
+            if let storedId { object["fit_id"] = storedId }
+            print(try jsonLine(object))
+        } else {
+            print(outcome.text, terminator: "")
+            if let storedId { print("stored as fit \(storedId)") }
+        }
+    }
+
+    /// Observations from the CSV or the store; runs' ids for the fit record.
+    func loadObservations() throws -> ([Observation], [Int64], Int64?, ResultStore?) {
+        if let from {
+            let runs = try RunImport.parse(try readText(from), file: from)
+            let obs = runs.map { Observation(params: $0.params, tokens: $0.tokens, loss: $0.loss, flops: $0.flops, name: $0.name) }
+            return (obs, [], nil, noStore ? nil : try store.open())
+        }
+        let db = try store.open()
+        var sweepId: Int64?
+        if let sweep {
+            guard let s = try db.sweep(named: sweep) else { throw ValidationError("no sweep named '\(sweep)' in \(db.path)") }
+            sweepId = s.id
+        }
+        let listings = try db.runs(sweep: sweep, status: .done).filter { $0.run.role == .fit && $0.run.loss != nil }
+        if listings.isEmpty {
+            throw ValidationError("no finished runs to fit\(sweep.map { " in sweep '\($0)'" } ?? "") in \(db.path)")
+        }
+        let obs = listings.map { l in
+            Observation(params: l.run.params, tokens: l.run.tokens, loss: l.run.loss!, flops: l.run.flops,
+                        name: l.run.name, budget: budgetLabel(l.run.config))
+        }
+        return (obs, listings.compactMap(\.run.id), sweepId, db)
+    }
+}
+
+/// The IsoFLOP budget a sweep wrote into a run's config (`{"sweep": {"budget": "..."}}`), if any.
+func budgetLabel(_ config: String) -> String? {
+    guard let object = try? JSONSerialization.jsonObject(with: Data(config.utf8)) as? [String: Any],
+          let sweep = object["sweep"] as? [String: Any] else { return nil }
+    return sweep["budget"] as? String
+}
+
+func jsonLine(_ object: [String: Any]) throws -> String {
+    String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+}

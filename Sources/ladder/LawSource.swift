@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import ScalingLaws
+import Store
+
+/// Which law a command plans with: a published one, or a stored fit.
+struct LawOptions: ParsableArguments {
+    enum Published: String, ExpressibleByArgument, CaseIterable { case chinchilla, epoch }
+
+    @Option(help: "Published law: chinchilla (Hoffmann et al. 2022) or epoch (Besiroglu et al. 2024).")
+    var law: Published?
+
+    @Option(help: "A stored fit: its id, or 'latest' (the default when the store has a parametric fit).")
+    var fit: String?
+
+    func validate() throws {
+        if law != nil && fit != nil { throw ValidationError("use --law or --fit, not both") }
+    }
+
+    /// The law, its name, and the bootstrap laws of a stored fit (for intervals).
+    func resolve(store: StoreOptions) throws -> (law: ChinchillaLaw, name: String, bootstrap: [ChinchillaLaw], level: Double?) {
+        if let law {
+            return law == .chinchilla ? (.chinchilla, "chinchilla (Hoffmann et al. 2022)", [], nil)
+                : (.epoch, "epoch (Besiroglu et al. 2024)", [], nil)
+        }
+        let path = store.resolvedPath
+        let explicit = fit != nil
+        if !explicit && !FileManager.default.fileExists(atPath: path) {
+            return (.chinchilla, "chinchilla (Hoffmann et al. 2022; no stored fit)", [], nil)
+        }
+        let db = try store.open()
+        let record: FitRecord?
+        switch fit {
+        case nil, "latest"?: record = try db.latestFit(kind: .parametric)
+        case let id?:
+            guard let n = Int64(id) else { throw ValidationError("--fit takes a fit id or 'latest', got '\(id)'") }
+            record = try db.fit(id: n)
+            if record == nil { throw ValidationError("no fit with id \(n) in \(db.path)") }
+        }
+        guard let record else {
+            if explicit { throw ValidationError("no parametric fit in \(db.path); run `ladder fit` first") }
+            return (.chinchilla, "chinchilla (Hoffmann et al. 2022; no stored fit)", [], nil)
+        }
+        guard record.kind == .parametric else {
+            throw ValidationError("fit \(record.id!) is an \(record.kind.rawValue) fit; planning needs a parametric fit (ladder fit --method parametric)")
+        }
+        return try Self.decode(record)
+    }
+
+    static func decode(_ record: FitRecord) throws -> (law: ChinchillaLaw, name: String, bootstrap: [ChinchillaLaw], level: Double?) {
+        guard let p = try JSONSerialization.jsonObject(with: Data(record.parameters.utf8)) as? [String: Any],
+              let E = p["E"] as? Double, let A = p["A"] as? Double, let B = p["B"] as? Double,
+              let alpha = p["alpha"] as? Double, let beta = p["beta"] as? Double else {
+            throw ValidationError("fit \(record.id ?? 0) has unreadable parameters")
+        }
+        var laws: [ChinchillaLaw] = []
+        var level: Double?
+        if let text = record.intervals, let iv = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] {
+            level = iv["level"] as? Double
+            laws = (iv["laws"] as? [[Double]] ?? []).filter { $0.count == 5 }
+                .map { ChinchillaLaw(E: $0[0], A: $0[1], B: $0[2], alpha: $0[3], beta: $0[4]) }
+        }
+        return (ChinchillaLaw(E: E, A: A, B: B, alpha: alpha, beta: beta), "fit \(record.id!)", laws, level)
+    }
+}
+
+/// A percentile interval over bootstrap laws of a planned quantity, as [lower, upper].
+func interval(_ laws: [ChinchillaLaw], level: Double?, _ quantity: (ChinchillaLaw) throws -> Double) -> [Double]? {
+    guard !laws.isEmpty, let level else { return nil }
+    return Bootstrap(laws: laws, level: level).interval(quantity).map { [$0.lower, $0.upper] }
+}

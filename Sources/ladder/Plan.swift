@@ -1,0 +1,161 @@
+import ArgumentParser
+import Foundation
+import ScalingLaws
+
+struct Plan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compute-optimal model size N and tokens D for a budget, with a model shape.",
+        discussion: """
+            Budget: --flops C, or --gpu-hours H with --gpu NAME (\(Accelerator.known.map(\.name).joined(separator: ", "))) \
+            and --mfu, or --flops-per-second F with --hours H. Variants: --params N (fixed model size), \
+            --target-loss L (least compute reaching L), --unique-tokens U (data-constrained, Muennighoff \
+            et al. 2023), --inference-tokens T (training plus inference compute, Sardana et al. 2024). \
+            FLOPs are counted as C = 6 N D with N the non-embedding parameters (the convention the laws \
+            were fitted in); the shape's attention FLOPs are reported beside.
+            """)
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var lawOptions: LawOptions
+
+    @Option(help: "Training compute budget in FLOPs (e.g. 1e21).")
+    var flops: Double?
+    @Option(name: .customLong("gpu-hours"), help: "Budget in accelerator-hours (with --gpu and --mfu).")
+    var gpuHours: Double?
+    @Option(help: "Accelerator for --gpu-hours.")
+    var gpu: String?
+    @Option(help: "Model FLOPs utilization for --gpu-hours.")
+    var mfu: Double = 0.4
+    @Option(name: .customLong("flops-per-second"), help: "Sustained FLOP/s (with --hours).")
+    var flopsPerSecond: Double?
+    @Option(help: "Hours at --flops-per-second.")
+    var hours: Double?
+
+    @Option(help: "Fixed model size N (non-embedding parameters): best tokens and loss for the budget.")
+    var params: Double?
+    @Option(name: .customLong("target-loss"), help: "Least compute that reaches this loss.")
+    var targetLoss: Double?
+    @Option(name: .customLong("unique-tokens"), help: "Unique tokens available (repeated epochs are worth less).")
+    var uniqueTokens: Double?
+    @Option(name: .customLong("inference-tokens"), help: "Tokens the model will serve in its lifetime.")
+    var inferenceTokens: Double?
+
+    @Option(help: "Vocabulary size for the model shape.")
+    var vocab: Int = 32_000
+    @Option(name: .customLong("seq-len"), help: "Context length for the model shape.")
+    var seqLen: Int = 2048
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func validate() throws {
+        let variants = [params != nil, targetLoss != nil, uniqueTokens != nil, inferenceTokens != nil].filter { $0 }.count
+        if variants > 1 { throw ValidationError("use one of --params, --target-loss, --unique-tokens, --inference-tokens") }
+        let budgets = [flops != nil, gpuHours != nil, flopsPerSecond != nil].filter { $0 }.count
+        if budgets > 1 { throw ValidationError("give the budget once: --flops, --gpu-hours or --flops-per-second") }
+        if budgets == 0 && targetLoss == nil { throw ValidationError("missing budget: --flops C (or --gpu-hours H --gpu NAME, or --flops-per-second F --hours H)") }
+        if gpuHours != nil && gpu == nil { throw ValidationError("--gpu-hours needs --gpu NAME (\(Accelerator.known.map(\.name).joined(separator: ", ")))") }
+        if let gpu, Accelerator.named(gpu) == nil { throw ValidationError("unknown --gpu '\(gpu)'; known: \(Accelerator.known.map(\.name).joined(separator: ", "))") }
+        if flopsPerSecond != nil && hours == nil { throw ValidationError("--flops-per-second needs --hours") }
+        if !(mfu > 0 && mfu <= 1) { throw ValidationError("--mfu must be in (0, 1], got \(mfu)") }
+        for (name, v) in [("--flops", flops), ("--gpu-hours", gpuHours), ("--flops-per-second", flopsPerSecond), ("--hours", hours),
+                          ("--params", params), ("--target-loss", targetLoss), ("--unique-tokens", uniqueTokens)] {
+            if let v, !(v.isFinite && v > 0) { throw ValidationError("\(name) must be a positive number, got \(v)") }
+        }
+        if let t = inferenceTokens, !(t.isFinite && t >= 0) { throw ValidationError("--inference-tokens must be >= 0") }
+    }
+
+    var budget: Double? {
+        if let flops { return flops }
+        if let gpuHours, let gpu, let acc = Accelerator.named(gpu) { return gpuHours * 3600 * acc.peakFlops * mfu }
+        if let flopsPerSecond, let hours { return flopsPerSecond * hours * 3600 }
+        return nil
+    }
+
+    func run() throws {
+        let (law, lawName, boot, level) = try lawOptions.resolve(store: store)
+        var out: [String: Any] = ["law": lawName, "flop_counting": "C = 6 N D, N non-embedding parameters",
+                                  "E": law.E, "A": law.A, "B": law.B, "alpha": law.alpha, "beta": law.beta]
+        var intervals: [String: Any] = [:]
+        let plan: Allocation
+        var notes: [String] = []
+        if let targetLoss {
+            plan = try law.minimumCompute(targetLoss: targetLoss)
+            out["variant"] = "target-loss"
+            out["target_loss"] = targetLoss
+            intervals["flops"] = interval(boot, level: level) { try $0.minimumCompute(targetLoss: targetLoss).flops }
+        } else {
+            let c = budget!
+            if let params {
+                plan = try law.allocation(flops: c, params: params)
+                out["variant"] = "fixed-params"
+                let optimal = try law.computeOptimal(flops: c)
+                notes.append(String(format: "the compute-optimal model for this budget has %@ parameters and reaches loss %.4f",
+                                    Format.si(optimal.params), optimal.loss))
+                out["optimal_params"] = optimal.params
+                out["optimal_loss"] = optimal.loss
+            } else if let u = uniqueTokens {
+                let dc = try law.dataConstrainedOptimal(flops: c, uniqueTokens: u)
+                plan = dc.allocation
+                out["variant"] = "data-constrained"
+                out["unique_tokens"] = u
+                out["epochs"] = dc.epochs
+                out["effective_tokens"] = dc.effectiveTokens
+                notes.append(String(format: "%.2f epochs over %@ unique tokens, worth %@ fresh tokens",
+                                    dc.epochs, Format.si(u), Format.si(dc.effectiveTokens)))
+            } else if let t = inferenceTokens {
+                let ia = try law.inferenceAwareOptimal(flops: c, inferenceTokens: t)
+                plan = ia.allocation
+                out["variant"] = "inference-aware"
+                out["inference_tokens"] = t
+                out["total_flops"] = ia.totalFlops
+                out["baseline_total_flops"] = ia.baselineTotalFlops
+                out["savings"] = ia.savings
+                notes.append(String(format: "training + inference compute %.3e FLOPs vs %.3e for the Chinchilla-optimal model (%.1f%% saved) at the same loss",
+                                    ia.totalFlops, ia.baselineTotalFlops, ia.savings * 100))
+            } else {
+                plan = try law.computeOptimal(flops: c)
+                out["variant"] = "compute-optimal"
+                intervals["params"] = interval(boot, level: level) { try $0.computeOptimal(flops: c).params }
+                intervals["tokens"] = interval(boot, level: level) { try $0.computeOptimal(flops: c).tokens }
+                intervals["loss"] = interval(boot, level: level) { try $0.computeOptimal(flops: c).loss }
+            }
+        }
+        out["flops"] = plan.flops
+        out["params"] = plan.params
+        out["tokens"] = plan.tokens
+        out["loss"] = plan.loss
+        out["tokens_per_param"] = plan.tokensPerParam
+        let shape = try ModelShape.search(params: plan.params, vocab: vocab, seqLen: seqLen)
+        let s = shape.shape
+        let attentionFlops = s.flopCounting.trainingFlops(params: Double(shape.parameters), tokens: plan.tokens)
+        out["shape"] = ["n_layer": s.nLayer, "d_model": s.dModel, "n_head": s.nHead, "d_ff": s.dFF, "vocab": s.vocab,
+                        "seq_len": s.seqLen, "params_non_embedding": s.nonEmbeddingParameters,
+                        "params_total": s.totalParameters, "relative_error": shape.relativeError,
+                        "flops_with_attention": attentionFlops]
+        let cleanIntervals = intervals.compactMapValues { $0 }
+        if !cleanIntervals.isEmpty {
+            var iv = cleanIntervals
+            iv["level"] = level
+            out["intervals"] = iv
+        }
+        if json {
+            print(try jsonLine(out))
+            return
+        }
+        func withInterval(_ key: String, _ text: String, _ f: (Double) -> String) -> String {
+            guard let iv = cleanIntervals[key] as? [Double] else { return text }
+            return text + "   [\(f(iv[0])), \(f(iv[1]))] \(Int((level ?? 0) * 100))% interval"
+        }
+        print("law: \(lawName): E=\(fmt(law.E)) A=\(fmt(law.A)) B=\(fmt(law.B)) alpha=\(fmt(law.alpha)) beta=\(fmt(law.beta))")
+        print(withInterval("flops", "compute:            \(Format.scientific(plan.flops)) FLOPs (C = 6 N D, N non-embedding)") { Format.scientific($0) })
+        print(withInterval("params", "parameters N:       \(Format.si(plan.params))") { Format.si($0) })
+        print(withInterval("tokens", "tokens D:           \(Format.si(plan.tokens))") { Format.si($0) })
+        print(String(format: "tokens/parameter:   %.1f", plan.tokensPerParam))
+        print(withInterval("loss", String(format: "predicted loss:     %.4f", plan.loss)) { String(format: "%.4f", $0) })
+        print("model shape:        \(s) — \(Format.si(Double(s.nonEmbeddingParameters))) non-embedding (\(String(format: "%+.1f%%", shape.relativeError * 100))), \(Format.si(Double(s.totalParameters))) total")
+        print("with attention:     \(Format.scientific(attentionFlops)) FLOPs for this shape (6N + 6 L T d per token)")
+        for n in notes { print("note: \(n)") }
+    }
+
+    private func fmt(_ x: Double) -> String { String(format: "%.4g", x) }
+}
