@@ -25,7 +25,7 @@ let package = Package(
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
-                "Store", "ScalingLaws", "Compute", "Attention", "Training",
+                "Store", "ScalingLaws", "Compute", "Attention", "Training", "Sweeps",
             ],
             swiftSettings: kernelFlags
         ),
@@ -41,8 +41,10 @@ let package = Package(
         .testTarget(name: "ComputeTests", dependencies: ["Compute"], swiftSettings: kernelFlags),
         .target(name: "Attention", dependencies: ["Compute"], swiftSettings: kernelFlags),
         .testTarget(name: "AttentionTests", dependencies: ["Attention"], swiftSettings: kernelFlags),
-        .target(name: "Training", dependencies: ["Compute", "Attention"], swiftSettings: kernelFlags),
+        .target(name: "Training", dependencies: ["ScalingLaws", "Compute", "Attention"], swiftSettings: kernelFlags),
         .testTarget(name: "TrainingTests", dependencies: ["Training"], swiftSettings: kernelFlags),
+        .target(name: "Sweeps", dependencies: ["ScalingLaws", "Training", "Store"], swiftSettings: kernelFlags),
+        .testTarget(name: "SweepsTests", dependencies: ["Sweeps"], swiftSettings: kernelFlags),
         .testTarget(name: "LadderCLITests", dependencies: ["ladder", "Store"]),
     ],
     swiftLanguageModes: [.v5]

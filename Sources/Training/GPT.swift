@@ -1,3 +1,4 @@
+import ScalingLaws
 /// A decoder-only GPT whose parameters, gradients and activations live in flat buffers.
 ///
 /// Per block (pre-norm):  x += proj(attention(norm1(x)));  x += fc2(gelu(fc(norm2(x))))
@@ -44,7 +45,7 @@ public final class GPT {
                 p.update(repeating: 0, count: t.count)
             } else {
                 let std = t.name.hasSuffix("c_proj.weight") ? residualStd : 0.02
-                for i in 0..<t.count { p[i] = Float(rng.normal() * std) }
+                for i in 0..<t.count { p[i] = Float(rng.nextGaussian() * std) }
             }
         }
     }

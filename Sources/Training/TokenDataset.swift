@@ -1,3 +1,4 @@
+import ScalingLaws
 import Foundation
 
 /// Training and validation tokens in memory, and how many bytes of text a token stands for
@@ -14,10 +15,15 @@ public struct TokenDataset: Sendable {
         self.bytesPerToken = bytesPerToken; self.source = source
     }
 
-    /// Byte-level tokens of a text file (vocab 256): the file's tail of `valFraction` validates.
+    /// Byte-level tokens of a text file (vocab 256; `.gz` files are decompressed): the file's
+    /// tail of `valFraction` validates.
     public static func bytes(of path: String, valFraction: Double) throws -> TokenDataset {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw TrainingError.data("cannot read \(path)")
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw TrainingError.data("\(path): no such file")
+        }
+        let data = path.hasSuffix(".gz") ? try gunzip(path) : FileManager.default.contents(atPath: path)
+        guard let data, !data.isEmpty else {
+            throw TrainingError.data("cannot read \(path), or it is empty")
         }
         let tokens = data.map { Int32($0) }
         let split = Int(Double(tokens.count) * (1 - valFraction))
@@ -66,4 +72,19 @@ public struct TokenDataset: Sendable {
             }
         }
     }
+}
+
+/// The decompressed contents of a gzip file, through the system's gzip.
+func gunzip(_ path: String) throws -> Data {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/gzip")
+    process.arguments = ["-dc", path]
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardError = FileHandle.nullDevice
+    do { try process.run() } catch { throw TrainingError.data("cannot run gzip to read \(path): \(error)") }
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { throw TrainingError.data("\(path) is not a valid gzip file") }
+    return data
 }

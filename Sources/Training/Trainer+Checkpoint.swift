@@ -1,3 +1,4 @@
+import ScalingLaws
 import Foundation
 
 extension Trainer {
@@ -28,7 +29,8 @@ extension Trainer {
               let rngState = UInt64(file.metadata["rng"] ?? ""), let configText = file.metadata["config"] else {
             throw TrainingError.checkpoint("\(url.path) is not a ladder checkpoint (missing metadata)")
         }
-        let saved = try JSONDecoder().decode(TrainConfig.self, from: Data(configText.utf8))
+        var saved = try JSONDecoder().decode(TrainConfig.self, from: Data(configText.utf8))
+        saved.train.threads = config.train.threads  // results do not depend on the thread count
         guard saved == config else {
             throw TrainingError.checkpoint("\(url.path) was written for a different training config; remove it to start over")
         }

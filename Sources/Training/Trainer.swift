@@ -1,3 +1,4 @@
+import ScalingLaws
 import Foundation
 
 /// What the training loop reports as it goes.

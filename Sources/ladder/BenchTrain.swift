@@ -1,3 +1,4 @@
+import ScalingLaws
 import ArgumentParser
 import Compute
 import Foundation

@@ -38,6 +38,36 @@ struct ConfigFile {
         }
     }
 
+    /// Refuses keys outside `schema` (table path -> allowed keys; "" is the top level, and an array
+    /// of tables is checked against its own path, e.g. "grid.budget").
+    func checkKeys(schema: [String: [String]], required: [String]) throws {
+        func walk(_ table: TOMLTable, path: String) throws {
+            let allowed = schema[path] ?? []
+            for key in table.keys {
+                let full = path.isEmpty ? key : path + "." + key
+                guard allowed.contains(key) else {
+                    throw ValidationError("\(locate(section: path.isEmpty ? nil : path, key: key)) unknown key '\(full)' (known\(path.isEmpty ? "" : " in [\(path)]"): \(allowed.joined(separator: ", ")))")
+                }
+                if let sub = table[key]?.table, schema[full] != nil {
+                    try walk(sub, path: full)
+                } else if let array = table[key]?.array, schema[full] != nil {
+                    for element in array {
+                        guard let sub = element.table else {
+                            throw ValidationError("\(self.path): '\(full)' must be an array of tables ([[\(full)]])")
+                        }
+                        try walk(sub, path: full)
+                    }
+                } else if schema[full] != nil {
+                    throw ValidationError("\(locate(section: path.isEmpty ? nil : path, key: key)) '\(full)' must be a table ([\(full)])")
+                }
+            }
+        }
+        try walk(table, path: "")
+        for name in required where table[name] == nil {
+            throw ValidationError("\(self.path): missing '\(name)'")
+        }
+    }
+
     /// Decodes the whole file as `T` (through JSON, so integers read as floats where wanted).
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
         let json = table.convert(to: .json)

@@ -76,6 +76,12 @@ struct RunJob: ParsableCommand {
     @Flag(help: "No progress output.")
     var quiet = false
 
+    @Option(help: "Override the run's thread count (results do not depend on it).")
+    var threads: Int?
+
+    @Flag(name: .customLong("exit-with-parent"), help: "Checkpoint and stop (interrupted) when the parent process dies (set by the sweep scheduler).")
+    var exitWithParent = false
+
     func run() throws {
         let db = try store.open()
         guard let record = try db.run(id: runId) else { throw ValidationError("no run with id \(runId) in \(db.path)") }
@@ -83,15 +89,23 @@ struct RunJob: ParsableCommand {
             throw ValidationError("run \(runId) has no sweep")
         }
         if record.status == .done { throw ValidationError("run \(runId) is already done") }
-        let config: TrainConfig
+        var config: TrainConfig
         do {
             config = try JSONDecoder().decode(TrainConfig.self, from: Data(record.config.utf8))
         } catch {
             throw ValidationError("run \(runId) has no training config the built-in trainer can use: \(error)")
         }
+        if let threads {
+            guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+            config.train.threads = threads
+        }
         var job = TrainingJob(store: db, run: record, config: config,
                               checkpoint: TrainingJob.checkpointURL(store: db, sweep: sweep.name, runId: runId),
                               printJSON: json, quiet: quiet)
+        if exitWithParent {
+            let parent = getppid()
+            job.parentAlive = { getppid() == parent }
+        }
         installStopHandlers()
         let result = try job.execute()
         if result.outcome != .done { throw ExitCode(result.outcome == .interrupted ? 130 : 2) }

@@ -22,6 +22,8 @@ struct TrainingJob {
     let checkpoint: URL
     var printJSON = false
     var quiet = false
+    /// Polled each step: when it turns false the run checkpoints and stops.
+    var parentAlive: () -> Bool = { true }
 
     /// Where a run's checkpoint lives: beside the database, `<sweep>/runs/<id>/checkpoint.safetensors`.
     static func checkpointURL(store: ResultStore, sweep: String, runId: Int64) -> URL {
@@ -73,7 +75,7 @@ struct TrainingJob {
         }
         let result: TrainResult
         do {
-            result = try trainer.run(checkpoint: checkpoint, shouldStop: { stopRequested || flushError != nil }) { event in
+            result = try trainer.run(checkpoint: checkpoint, shouldStop: { stopRequested || flushError != nil || !parentAlive() }) { event in
                 switch event {
                 case let .step(step, tokens, loss, lr, norm, tps):
                     pending.append(MetricRecord(runId: runId, step: step, tokensSeen: Double(tokens), trainLoss: Double(loss),

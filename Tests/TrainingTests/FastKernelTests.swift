@@ -1,3 +1,4 @@
+import ScalingLaws
 import Compute
 import Training
 import XCTest

@@ -1,3 +1,4 @@
+import ScalingLaws
 import Training
 import XCTest
 
@@ -9,7 +10,7 @@ struct GradientCheck {
     init(seed: UInt64) { rng = SplitMix64(seed: seed) }
 
     mutating func randoms(_ n: Int, scale: Double = 1) -> [Float] {
-        (0..<n).map { _ in Float(rng.normal() * scale) }
+        (0..<n).map { _ in Float(rng.nextGaussian() * scale) }
     }
 
     /// Central differences of f at x (Double accumulation inside f is the caller's business).

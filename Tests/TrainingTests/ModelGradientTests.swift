@@ -1,3 +1,4 @@
+import ScalingLaws
 import Training
 import XCTest
 
@@ -13,7 +14,7 @@ final class ModelGradientTests: XCTestCase {
             let model = try GPT(config: config, batch: B, seqLen: T, seed: 5)
             // larger weights than GPT-2's init so that every path carries signal
             var rng = SplitMix64(seed: 99)
-            for i in 0..<model.parameterCount { model.params[i] += Float(rng.normal() * 0.3) }
+            for i in 0..<model.parameterCount { model.params[i] += Float(rng.nextGaussian() * 0.3) }
             let tokens: [Int32] = (0..<(B * T)).map { _ in Int32(rng.next() % 11) }
             let targets: [Int32] = (0..<(B * T)).map { _ in Int32(rng.next() % 11) }
             let kernels = ReferenceKernels()

@@ -1,3 +1,4 @@
+import ScalingLaws
 import Foundation
 import Training
 import XCTest
@@ -7,8 +8,8 @@ final class SafetensorsTests: XCTestCase {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ladder-st-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         var rng = SplitMix64(seed: 21)
-        let a = (0..<12).map { _ in Float(rng.normal()) }
-        let b = (0..<5).map { _ in Float(rng.normal()) }
+        let a = (0..<12).map { _ in Float(rng.nextGaussian()) }
+        let b = (0..<5).map { _ in Float(rng.nextGaussian()) }
         let url = folder.appendingPathComponent("t.safetensors")
         try a.withUnsafeBufferPointer { pa in
             try b.withUnsafeBufferPointer { pb in

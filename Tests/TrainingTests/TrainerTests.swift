@@ -1,3 +1,4 @@
+import ScalingLaws
 import Foundation
 import Training
 import XCTest

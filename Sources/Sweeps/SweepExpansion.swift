@@ -1,0 +1,109 @@
+import Foundation
+import ScalingLaws
+import Training
+
+/// One run of a sweep, fully determined: its shape, size, tokens, compute and trainer config.
+public struct PlannedRun: Equatable, Sendable {
+    public enum Role: String, Sendable, Codable { case fit, validation }
+    public var name: String
+    public var role: Role
+    /// IsoFLOP budget label (the budget's FLOPs as written), nil for explicit points.
+    public var budget: String?
+    public var shape: ModelShape
+    /// Non-embedding parameters N of the shape (what laws are fitted in).
+    public var params: Double
+    public var paramsTotal: Double
+    /// Tokens D actually trained (whole optimizer steps).
+    public var tokens: Double
+    /// C = 6 N D.
+    public var flops: Double
+    public var config: TrainConfig
+
+    /// The run's config as stored: the trainer config plus the sweep's labels.
+    public func configJSON(sweep: String) throws -> String {
+        let data = try JSONEncoder().encode(config)
+        var object = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+        var labels: [String: Any] = ["name": sweep, "role": role.rawValue]
+        if let budget { labels["budget"] = budget }
+        object["sweep"] = labels
+        return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+    }
+}
+
+/// Turns a sweep spec into runs: IsoFLOP budgets x log-spaced sizes x seeds, explicit points x seeds.
+public enum SweepExpansion {
+    /// The fit runs of the grid, in order; sizes that round to the same shape within a budget are
+    /// kept once.
+    public static func fitRuns(_ spec: SweepSpec) throws -> [PlannedRun] {
+        try spec.validate()
+        var runs: [PlannedRun] = []
+        var names = Set<String>()
+        for seed in spec.grid.seeds {
+            for budget in spec.grid.budgets {
+                let label = Self.label(budget.flops)
+                for i in 0..<budget.sizes {
+                    let t = budget.sizes == 1 ? 0.5 : Double(i) / Double(budget.sizes - 1)
+                    let target = exp(log(budget.minParams) + t * (log(budget.maxParams) - log(budget.minParams)))
+                    let run = try plan(spec, params: target, flops: budget.flops, tokens: nil, budget: label, seed: seed, role: .fit)
+                    if names.insert(run.name).inserted { runs.append(run) }
+                }
+            }
+            for point in spec.grid.points {
+                let run = try plan(spec, params: point.params, flops: nil, tokens: point.tokens, budget: nil, seed: seed, role: .fit)
+                if names.insert(run.name).inserted { runs.append(run) }
+            }
+        }
+        return runs
+    }
+
+    /// A validation run for `budget` with `params` (the law's optimum, or the file's choice).
+    public static func validationRun(_ spec: SweepSpec, flops: Double, params: Double) throws -> PlannedRun {
+        try plan(spec, params: params, flops: flops, tokens: nil, budget: "val-" + label(flops),
+                 seed: spec.grid.seeds[0], role: .validation)
+    }
+
+    /// "1e+11" -> "1e11", "3e+12" -> "3e12": the budget as people write it.
+    public static func label(_ flops: Double) -> String {
+        String(format: "%.3g", flops).replacingOccurrences(of: "e+", with: "e").replacingOccurrences(of: "e0", with: "e")
+    }
+
+    static func plan(_ spec: SweepSpec, params target: Double, flops: Double?, tokens: Double?, budget: String?,
+                     seed: UInt64, role: PlannedRun.Role) throws -> PlannedRun {
+        let m = spec.model
+        let choice: ShapeChoice
+        do {
+            choice = try ModelShape.search(params: target, vocab: m.vocab, seqLen: m.seqLen)
+        } catch {
+            throw SweepError.invalid("no model shape for N = \(target): \(error)")
+        }
+        let shape = choice.shape
+        let model = GPTConfig(vocab: m.vocab, seqLen: m.seqLen, dModel: shape.dModel, nLayer: shape.nLayer,
+                              nHead: shape.nHead, mlpRatio: shape.dFF / shape.dModel, position: m.position, norm: m.norm,
+                              tiedHead: m.tiedHead)
+        let layout = ParameterLayout(model)
+        let n = Double(layout.nonEmbeddingCount(model))
+        var train = spec.train
+        let perStep = Double(train.batch * train.microBatches * m.seqLen)
+        let wanted = tokens ?? flops! / (6 * n)
+        let steps = Int((wanted / perStep).rounded())
+        guard steps >= 1 else {
+            let what = flops.map { "budget \(label($0))" } ?? "point (N = \(target), D = \(wanted))"
+            throw SweepError.invalid("\(what): N = \(Int(n)) gets \(Int(wanted)) tokens, less than one step of \(Int(perStep)) tokens (train.batch x seq_len); raise the budget or lower min_params")
+        }
+        train.steps = steps
+        train.seed = seed
+        train.warmup = min(train.warmup, steps / 5)
+        train.evalInterval = max(1, steps / spec.grid.evalsPerRun)
+        train.checkpointInterval = max(1, steps / spec.grid.checkpointsPerRun)
+        if spec.grid.lrRule == .width {
+            train.lr *= pow(Double(spec.grid.lrReferenceWidth) / Double(shape.dModel), spec.grid.lrWidthExponent)
+        }
+        let config = TrainConfig(model: model, data: spec.data, train: train)
+        do { try config.validate() } catch { throw SweepError.invalid("run for N = \(Int(n)): \(error)") }
+        let d = Double(steps) * perStep
+        let prefix = role == .validation ? "val-" : ""
+        let name = "\(prefix)\(budget.map { $0.hasPrefix("val-") ? String($0.dropFirst(4)) : $0 }.map { "c\($0)-" } ?? "")n\(shape.nLayer)x\(shape.dModel)-d\(Int(d))-s\(seed)"
+        return PlannedRun(name: name, role: role, budget: budget, shape: shape, params: n,
+                          paramsTotal: Double(layout.count), tokens: d, flops: 6 * n * d, config: config)
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import Store
+
+/// Puts a sweep's planned runs into the store, idempotently: runs are matched by name, so running
+/// the same file again finds its runs instead of adding new ones.
+public enum SweepStore {
+    /// Returns the stored records of `planned`, inserting those not yet stored (all in one
+    /// transaction). A stored run whose N or D differs from the plan is an error: the file changed
+    /// under an existing sweep.
+    public static func materialize(_ planned: [PlannedRun], sweep: String, specText: String,
+                                   store: ResultStore) throws -> [RunRecord] {
+        _ = try store.ensureSweep(name: sweep, spec: specText)
+        let existing = Dictionary(try store.runs(sweep: sweep).compactMap { l in l.run.name.map { ($0, l.run) } },
+                                  uniquingKeysWith: { a, _ in a })
+        var missing: [RunRecord] = []
+        for p in planned {
+            if let r = existing[p.name] {
+                if abs(r.params - p.params) > 0.5 || abs(r.tokens - p.tokens) > 0.5 {
+                    throw SweepError.invalid("sweep '\(sweep)' already has run \(p.name) with N = \(r.params), D = \(r.tokens); the file now plans N = \(p.params), D = \(p.tokens). Use a new sweep name.")
+                }
+                continue
+            }
+            missing.append(try record(p, sweep: sweep))
+        }
+        if !missing.isEmpty { try store.insertRuns(missing, intoSweep: sweep) }
+        let byName = Dictionary(try store.runs(sweep: sweep).compactMap { l in l.run.name.map { ($0, l.run) } },
+                                uniquingKeysWith: { a, _ in a })
+        return planned.compactMap { byName[$0.name] }
+    }
+
+    static func record(_ p: PlannedRun, sweep: String) throws -> RunRecord {
+        var r = RunRecord(sweepId: 0, name: p.name, status: .pending, config: try p.configJSON(sweep: sweep),
+                          nLayer: p.shape.nLayer, dModel: p.shape.dModel, nHead: p.shape.nHead, dFF: p.shape.dFF,
+                          params: p.params, paramsTotal: p.paramsTotal, tokens: p.tokens, flops: p.flops,
+                          seed: Int(truncatingIfNeeded: p.config.train.seed))
+        r.role = p.role == .validation ? .validation : .fit
+        return r
+    }
+
+    /// A sweep label stored in a run's config (`{"sweep": {key: value}}`).
+    public static func label(_ key: String, of run: RunRecord) -> Any? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(run.config.utf8)) as? [String: Any],
+              let sweep = object["sweep"] as? [String: Any] else { return nil }
+        return sweep[key]
+    }
+
+    /// Adds labels to a stored run's config.
+    public static func setLabels(_ labels: [String: Any], of run: inout RunRecord) throws {
+        var object = try JSONSerialization.jsonObject(with: Data(run.config.utf8)) as? [String: Any] ?? [:]
+        var sweep = object["sweep"] as? [String: Any] ?? [:]
+        for (k, v) in labels { sweep[k] = v }
+        object["sweep"] = sweep
+        run.config = String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+    }
+}

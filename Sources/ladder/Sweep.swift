@@ -1,0 +1,107 @@
+import ArgumentParser
+import Foundation
+import ScalingLaws
+import Store
+import Sweeps
+import Training
+
+struct Sweep: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Expand and run grids of training runs from Sweeps/*.toml, then fit and plan.",
+        subcommands: [SweepPlan.self, SweepRun.self])
+
+    /// Reads, checks and expands a sweep file; data paths become absolute (relative to the file).
+    static func load(_ path: String) throws -> (SweepSpec, String) {
+        let file = try ConfigFile(path: path)
+        try file.checkKeys(schema: SweepSpec.fileKeys, required: ["name", "data"])
+        var spec = try file.decode(SweepSpec.self)
+        if !spec.data.path.hasPrefix("/") {
+            spec.data.path = URL(fileURLWithPath: path).deletingLastPathComponent()
+                .appendingPathComponent(spec.data.path).standardizedFileURL.path
+        }
+        do { try spec.validate() } catch { throw ValidationError("\(path): \(error)") }
+        return (spec, file.text)
+    }
+}
+
+struct SweepPlan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Print the expanded runs of a sweep (shape, N, D, C, steps, estimated time) without running them.")
+
+    @Argument(help: "Sweep file (TOML).")
+    var file: String
+
+    @Flag(name: .customLong("no-estimate"), help: "Skip the throughput probe (a few training steps per shape).")
+    var noEstimate = false
+
+    @Option(help: "Concurrent jobs to estimate the wall time for.")
+    var jobs: Int = 1
+
+    @Flag(help: "Print a JSON array.")
+    var json = false
+
+    func run() throws {
+        let (spec, _) = try Sweep.load(file)
+        let runs: [PlannedRun]
+        do { runs = try SweepExpansion.fitRuns(spec) } catch { throw ValidationError("\(file): \(error)") }
+        var seconds: [String: Double] = [:]
+        if !noEstimate {
+            for run in runs {
+                let key = "\(run.shape.nLayer)x\(run.shape.dModel)"
+                if seconds[key] == nil { seconds[key] = try Throughput.secondsPerStep(run.config) }
+            }
+        }
+        func estimate(_ r: PlannedRun) -> Double? {
+            seconds["\(r.shape.nLayer)x\(r.shape.dModel)"].map { $0 * Double(r.config.train.steps) }
+        }
+        if json {
+            let rows: [[String: Any]] = runs.map { r in
+                var o: [String: Any] = ["name": r.name, "role": r.role.rawValue, "n_layer": r.shape.nLayer, "d_model": r.shape.dModel,
+                                        "n_head": r.shape.nHead, "params": r.params, "params_total": r.paramsTotal,
+                                        "tokens": r.tokens, "flops": r.flops, "steps": r.config.train.steps, "lr": r.config.train.lr]
+                if let b = r.budget { o["budget"] = b }
+                if let e = estimate(r) { o["estimated_seconds"] = e }
+                return o
+            }
+            print(String(decoding: try JSONSerialization.data(withJSONObject: rows, options: [.sortedKeys]), as: UTF8.self))
+            return
+        }
+        print(Format.table(header: ["run", "budget", "shape", "N", "D", "C", "steps", "lr", "est. time"],
+                           rows: runs.map { r in
+                               [r.name, r.budget ?? "-", "\(r.shape.nLayer)x\(r.shape.dModel)/\(r.shape.nHead)h",
+                                Format.si(r.params), Format.si(r.tokens), Format.scientific(r.flops),
+                                String(r.config.train.steps), String(format: "%.2e", r.config.train.lr),
+                                estimate(r).map { duration($0) } ?? "-"]
+                           }), terminator: "")
+        let total = runs.compactMap(estimate).reduce(0, +)
+        print("\(runs.count) runs, \(Format.scientific(runs.reduce(0) { $0 + $1.flops })) FLOPs" +
+              (noEstimate ? "" : ", about \(duration(total / Double(max(jobs, 1)))) with \(jobs) job(s) at the probed speed"))
+        if !spec.validation.isEmpty {
+            print("then \(spec.validation.count) validation run(s) at \(spec.validation.map { SweepExpansion.label($0.flops) }.joined(separator: ", ")) FLOPs, sized by the fitted law")
+        }
+    }
+}
+
+/// Measures a config's seconds per optimizer step: one warm-up step, then two timed steps on
+/// random tokens.
+enum Throughput {
+    static func secondsPerStep(_ config: TrainConfig) throws -> Double {
+        var c = config
+        c.train.steps = 3
+        c.train.evalInterval = 0
+        c.train.evalBatches = 1
+        c.train.warmup = 0
+        c.train.maxGradNorm = .infinity
+        var rng = SplitMix64(seed: 1)
+        let n = (c.model.seqLen + 1) * c.train.batch * 4
+        let tokens = (0..<n).map { _ in Int32(rng.next() % UInt64(c.model.vocab)) }
+        let data = TokenDataset(train: tokens, validation: tokens, vocab: c.model.vocab, bytesPerToken: 1, source: "probe")
+        ComputeSetup.threads(c.train.threads)
+        let trainer = try Trainer(config: c, data: data, kernels: ComputeSetup.kernels)
+        _ = try trainer.run(stopAfter: 1)
+        let start = Date()
+        _ = try trainer.run()
+        return Date().timeIntervalSince(start) / 2
+    }
+}

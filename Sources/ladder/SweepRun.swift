@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import ScalingLaws
+import Store
+import Sweeps
+import Training
+
+struct SweepRun: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a sweep: its grid, then the fits, the validation runs the law predicts, and a plan.",
+        discussion: """
+            Each run is its own process (`ladder run-job`), K at a time. Running the same command again \
+            skips finished runs and resumes interrupted ones from their checkpoints; Ctrl-C checkpoints \
+            the running jobs and marks them interrupted. When the grid is done, the law is fitted \
+            (parametric with bootstrap intervals, and IsoFLOP), each [[validation]] budget gets a run \
+            sized by the law, whose loss the law predicts before it trains, and the plan for [plan] \
+            budgets is printed. With --executor command, [executor] command = [...] runs your own trainer.
+            """)
+
+    enum ExecutorKind: String, ExpressibleByArgument, CaseIterable { case local, command }
+
+    @OptionGroup var store: StoreOptions
+
+    @Argument(help: "Sweep file (TOML).")
+    var file: String
+
+    @Option(help: "Runs at a time.")
+    var jobs: Int = 1
+
+    @Option(name: .customLong("threads-per-job"), help: "Threads per run (default: the file's train.threads).")
+    var threadsPerJob: Int?
+
+    @Option(help: "local (the built-in trainer) or command (the file's [executor] command).")
+    var executor: ExecutorKind = .local
+
+    @Option(help: "Retries of a crashed run (default: the file's grid.retries).")
+    var retries: Int?
+
+    func validate() throws {
+        if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if let t = threadsPerJob, t < 1 { throw ValidationError("--threads-per-job must be at least 1") }
+        if let r = retries, r < 0 { throw ValidationError("--retries must be >= 0") }
+    }
+
+    func run() throws {
+        let (spec, text) = try Sweep.load(file)
+        let planned: [PlannedRun]
+        do { planned = try SweepExpansion.fitRuns(spec) } catch { throw ValidationError("\(file): \(error)") }
+        let db = try store.open()
+        let records = try SweepStore.materialize(planned, sweep: spec.name, specText: text, store: db)
+        let runner = try makeExecutor(spec, db: db)
+        installStopHandlers()
+        var options = SweepScheduler.Options()
+        options.jobs = jobs
+        options.retries = retries ?? spec.grid.retries
+        let scheduler = SweepScheduler(store: db, sweep: spec.name, executor: runner, options: options,
+                                       shouldStop: { stopRequested }, log: { say($0) })
+        let alreadyDone = records.filter { $0.status == .done }.count
+        say("sweep \(spec.name): \(records.count) grid runs (\(alreadyDone) already done), \(jobs) at a time, database \(db.path)")
+        let summary = try scheduler.run(records.compactMap(\.id))
+        if summary.stopped { throw ExitCode(130) }
+
+        let report = SweepReport(spec: spec, store: db)
+        guard let (law, fitId) = try report.fit() else { return }
+        let validation = try report.validationRuns(law: law, fitId: fitId)
+        if !validation.isEmpty {
+            say("validation: \(validation.count) run(s) at larger budgets, sized by the fitted law")
+            let vsummary = try scheduler.run(validation.compactMap(\.id))
+            if vsummary.stopped { throw ExitCode(130) }
+        }
+        try report.printValidation()
+        try report.printPlans(law: law, fitId: fitId)
+    }
+
+    func makeExecutor(_ spec: SweepSpec, db: ResultStore) throws -> RunExecutor {
+        switch executor {
+        case .local:
+            return LocalExecutor(ladder: URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath(),
+                                 databasePath: URL(fileURLWithPath: db.path).standardizedFileURL.path,
+                                 threadsPerJob: threadsPerJob)
+        case .command:
+            guard let template = spec.executor.command else {
+                throw ValidationError("\(file): --executor command needs [executor] command = [\"program\", \"arg\", ...]")
+            }
+            do {
+                return try CommandExecutor(template: template,
+                                           resultsFolder: URL(fileURLWithPath: db.path).deletingLastPathComponent())
+            } catch { throw ValidationError("\(file): \(error)") }
+        }
+    }
+}
+
+/// Progress lines go to standard error; results to standard output.
+func say(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
