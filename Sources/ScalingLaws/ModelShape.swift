@@ -85,8 +85,8 @@ extension ModelShape {
     public static let aspectRange: ClosedRange<Double> = 64...128
 
     /// A shape whose parameter count (`counting`) is close to `params`, with the usual proportions:
-    /// `dFF = 4 dModel`; head dimension 64 with `dModel` a multiple of 64, or head dimension 32 with
-    /// `dModel` a multiple of 32 below 256. Tiers, first that has a shape within tolerance wins:
+    /// `dFF = 4 dModel`; head dimension 64 with `dModel` a multiple of 64, head dimension 32 with
+    /// `dModel` a multiple of 32 below 256, or head dimension 16 below 64 (tiny CPU-scale models). Tiers, first that has a shape within tolerance wins:
     /// `dModel / nLayer` in ``aspectRange`` within 3% of N; in 32–256 within 5%; in 16–512 within 10%
     /// (tiny models). In a tier the score is `|log(count / N)| + 0.002 · |log2(aspect / 90)|` (size
     /// first, shape second); if no tier fits, any shape minimizing `|log(count/N)| + 0.05 · |log2(aspect/90)|`.
@@ -99,9 +99,9 @@ extension ModelShape {
             throw ScalingLawError.invalidArgument("Vocabulary size and context length must be positive (got \(vocab), \(seqLen)).")
         }
         var candidates: [(shape: ModelShape, count: Int, sizeError: Double)] = []
-        var d = 32
+        var d = 16
         while d <= 65_536 {
-            let headDim = d < 256 ? 32 : 64
+            let headDim = d < 64 ? 16 : d < 256 ? 32 : 64
             if d % headDim == 0 {
                 for layers in 1...512 {
                     let s = ModelShape(nLayer: layers, dModel: d, nHead: d / headDim, dFF: 4 * d, vocab: vocab, seqLen: seqLen)
@@ -112,7 +112,7 @@ extension ModelShape {
                     if Double(c) > params * 2 { break }
                 }
             }
-            d += d < 256 ? 32 : 64
+            d += d < 64 ? 16 : d < 256 ? 32 : 64
         }
         func best(in band: ClosedRange<Double>?, aspectWeight: Double) -> (shape: ModelShape, count: Int, sizeError: Double)? {
             func score(_ c: (shape: ModelShape, count: Int, sizeError: Double)) -> Double {
