@@ -45,7 +45,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training"], swiftSettings: kernelFlags),
         .target(name: "Sweeps", dependencies: ["ScalingLaws", "Training", "Store"], swiftSettings: kernelFlags),
         .testTarget(name: "SweepsTests", dependencies: ["Sweeps"], swiftSettings: kernelFlags),
-        .testTarget(name: "LadderCLITests", dependencies: ["ladder", "Store"]),
+        .testTarget(name: "LadderCLITests", dependencies: ["ladder", "Store", "ScalingLaws"]),
     ],
     swiftLanguageModes: [.v5]
 )
