@@ -76,9 +76,10 @@ public struct LawIntervals: Sendable, Hashable, Codable {
 /// `seed ^ (k · golden)` (so each resample is independent of thread scheduling). A resample is fitted
 /// as the weighted objective with each run's multiplicity as its weight (identical to fitting the
 /// duplicated list). Refits start from the full fit's distinct local minima (the global optimum and
-/// the next-best basins the 4,500-start grid found), not from the whole grid: each resample's
-/// optimum lies in one of those basins, and this keeps 200 refits cheaper than one full fit.
-/// Set ``BootstrapOptions/extraGrid`` to add grid starts.
+/// the next-best basins the 4,500-start grid found; 8 by default), not from the whole grid: a
+/// resample perturbs the objective only slightly, so its optimum is expected in one of those basins
+/// (a test checks that adding a grid of starts finds the same optima), and this keeps 200 refits
+/// cheaper than one full fit. Set ``BootstrapOptions/extraGrid`` to add grid starts.
 public struct Bootstrap: Sendable {
     /// One law per resample (resample order).
     public var laws: [ChinchillaLaw]

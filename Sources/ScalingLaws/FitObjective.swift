@@ -120,13 +120,14 @@ public final class FitObjective: Sendable {
                 shift = ve
             }
             let s = x1 + x2 + x3
-            let r = shift + _VectorMath.log(s) - lnL
+            let (logS, invS) = _VectorMath.logAndReciprocal(s)
+            let r = shift + logS - lnL
             let ar = r.replacing(with: -r, where: r .< 0)
             let quadratic = half * r * r
             let linear = vDelta * ar - halfDelta2
             f = f.addingProduct(w, quadratic.replacing(with: linear, where: ar .> vDelta))
             let clipped = r.replacing(with: minusDelta, where: r .< minusDelta).replacing(with: vDelta, where: r .> vDelta)
-            let h = w * clipped / s
+            let h = w * clipped * invS
             let h1 = h * x1, h2 = h * x2
             ga += h1
             gb += h2

@@ -67,14 +67,15 @@ public struct LBFGS: Sendable {
         var g = [Double](repeating: 0, count: n)
         var f = evaluate(x, &g)
         var evaluations = 1
-        var sHistory: [[Double]] = []
-        var yHistory: [[Double]] = []
-        var rhoHistory: [Double] = []
-        sHistory.reserveCapacity(m)
-        yHistory.reserveCapacity(m)
-        rhoHistory.reserveCapacity(m)
+        // Correction pairs in a ring: pair j (0 = oldest) lives in slot (head + j) % m.
+        var sRing = [Double](repeating: 0, count: m * n)
+        var yRing = [Double](repeating: 0, count: m * n)
+        var rhoRing = [Double](repeating: 0, count: m)
+        var head = 0, pairs = 0
         var alphaBuffer = [Double](repeating: 0, count: m)
         var direction = [Double](repeating: 0, count: n)
+        var s = [Double](repeating: 0, count: n), y = [Double](repeating: 0, count: n)
+        var work = LineSearchWorkspace(n: n)
         var failures = 0
         var status = Status.maxIterations
         var iteration = 0
@@ -89,71 +90,80 @@ public struct LBFGS: Sendable {
 
             // Two-loop recursion: direction = -H g.
             for i in 0..<n { direction[i] = -g[i] }
-            let k = sHistory.count
-            if k > 0 {
-                for j in stride(from: k - 1, through: 0, by: -1) {
-                    let a = rhoHistory[j] * Self.dot(sHistory[j], direction)
+            if pairs > 0 {
+                for j in stride(from: pairs - 1, through: 0, by: -1) {
+                    let slot = (head + j) % m
+                    var sd = 0.0
+                    for i in 0..<n { sd += sRing[slot * n + i] * direction[i] }
+                    let a = rhoRing[slot] * sd
                     alphaBuffer[j] = a
-                    Self.axpy(-a, yHistory[j], &direction)
+                    for i in 0..<n { direction[i] -= a * yRing[slot * n + i] }
                 }
-                let sy = 1 / rhoHistory[k - 1]
-                let yy = Self.dot(yHistory[k - 1], yHistory[k - 1])
-                let gamma = sy / yy
+                let last = (head + pairs - 1) % m
+                var yy = 0.0
+                for i in 0..<n { yy += yRing[last * n + i] * yRing[last * n + i] }
+                let gamma = (1 / rhoRing[last]) / yy
                 for i in 0..<n { direction[i] *= gamma }
-                for j in 0..<k {
-                    let b = rhoHistory[j] * Self.dot(yHistory[j], direction)
-                    Self.axpy(alphaBuffer[j] - b, sHistory[j], &direction)
+                for j in 0..<pairs {
+                    let slot = (head + j) % m
+                    var yd = 0.0
+                    for i in 0..<n { yd += yRing[slot * n + i] * direction[i] }
+                    let b = rhoRing[slot] * yd
+                    let c = alphaBuffer[j] - b
+                    for i in 0..<n { direction[i] += c * sRing[slot * n + i] }
                 }
             }
             var slope = Self.dot(g, direction)
             if !(slope < 0) {
                 // Not a descent direction (numerical trouble): restart along steepest descent.
-                sHistory.removeAll(keepingCapacity: true)
-                yHistory.removeAll(keepingCapacity: true)
-                rhoHistory.removeAll(keepingCapacity: true)
+                pairs = 0
                 for i in 0..<n { direction[i] = -g[i] }
                 slope = Self.dot(g, direction)
             }
-            let initialStep = sHistory.isEmpty ? min(1, 1 / max(Self.maxAbs(direction), 1e-300)) : 1
+            let initialStep = pairs == 0 ? min(1, 1 / max(Self.maxAbs(direction), 1e-300)) : 1
 
             let search = lineSearch(x: x, f: f, g: g, direction: direction, slope: slope,
-                                    initialStep: initialStep, evaluate: evaluate)
+                                    initialStep: initialStep, work: &work, evaluate: evaluate)
             evaluations += search.evaluations
             iteration += 1
 
             if !search.wolfe { failures += 1 }
             guard search.f < f else {
                 // No decrease at all. Retry once along steepest descent with the memory cleared.
-                if sHistory.isEmpty { status = .lineSearchFailed; break }
-                sHistory.removeAll(keepingCapacity: true)
-                yHistory.removeAll(keepingCapacity: true)
-                rhoHistory.removeAll(keepingCapacity: true)
+                if pairs == 0 { status = .lineSearchFailed; break }
+                pairs = 0
                 continue
             }
 
-            var s = [Double](repeating: 0, count: n)
-            var y = [Double](repeating: 0, count: n)
+            let newX = search.fromTrial ? work.trial : work.bestX
+            let newG = search.fromTrial ? work.trialG : work.bestG
+            var stepNorm = 0.0, xNorm = 0.0
             for i in 0..<n {
-                s[i] = search.x[i] - x[i]
-                y[i] = search.g[i] - g[i]
+                s[i] = newX[i] - x[i]
+                y[i] = newG[i] - g[i]
+                stepNorm = max(stepNorm, abs(s[i]))
+                xNorm = max(xNorm, abs(x[i]))
+                x[i] = newX[i]
+                g[i] = newG[i]
             }
             let previousF = f
-            let stepNorm = Self.maxAbs(s)
-            let xNorm = Self.maxAbs(x)
-            x = search.x
-            g = search.g
             f = search.f
 
             let sy = Self.dot(s, y)
             if sy > 1e-12 * (Self.norm(s) * Self.norm(y)) && sy > 0 {
-                if sHistory.count == m {
-                    sHistory.removeFirst()
-                    yHistory.removeFirst()
-                    rhoHistory.removeFirst()
+                let slot: Int
+                if pairs == m {
+                    slot = head
+                    head = (head + 1) % m
+                } else {
+                    slot = (head + pairs) % m
+                    pairs += 1
                 }
-                sHistory.append(s)
-                yHistory.append(y)
-                rhoHistory.append(1 / sy)
+                for i in 0..<n {
+                    sRing[slot * n + i] = s[i]
+                    yRing[slot * n + i] = y[i]
+                }
+                rhoRing[slot] = 1 / sy
             }
 
             if previousF - f <= options.relativeDecreaseTolerance * max(abs(previousF), abs(f)) {
@@ -166,10 +176,26 @@ public struct LBFGS: Sendable {
                       status: status, lineSearchFailures: failures)
     }
 
+    /// Buffers reused by every line search of one minimization (no allocation per step).
+    private struct LineSearchWorkspace {
+        var trial: [Double]
+        var trialG: [Double]
+        var bestX: [Double]
+        var bestG: [Double]
+        init(n: Int) {
+            trial = [Double](repeating: 0, count: n)
+            trialG = trial
+            bestX = trial
+            bestG = trial
+        }
+    }
+
     private struct LineSearchResult {
-        var x: [Double]
+        /// Objective at the returned point (`f0` when nothing better was found).
         var f: Double
-        var g: [Double]
+        /// The point is the last trial (`work.trial`, `work.trialG`), else the best
+        /// sufficient-decrease point seen (`work.bestX`, `work.bestG`).
+        var fromTrial: Bool
         var wolfe: Bool
         var evaluations: Int
     }
@@ -178,29 +204,33 @@ public struct LBFGS: Sendable {
     /// interpolation). Returns the best sufficient-decrease point seen when the strong Wolfe
     /// conditions could not be met within the evaluation budget.
     private func lineSearch(x: [Double], f f0: Double, g g0: [Double], direction p: [Double], slope d0: Double,
-                            initialStep: Double,
+                            initialStep: Double, work: inout LineSearchWorkspace,
                             evaluate: (_ x: [Double], _ gradient: inout [Double]) -> Double) -> LineSearchResult {
         let n = x.count
         let c1 = options.c1, c2 = options.c2
         var evaluations = 0
-        var trial = [Double](repeating: 0, count: n)
-        var trialG = [Double](repeating: 0, count: n)
-        var best = LineSearchResult(x: x, f: f0, g: g0, wolfe: false, evaluations: 0)
+        var bestF = f0
 
-        // φ(t) and φ'(t) at step t.
+        // φ(t) and φ'(t) at step t; remembers the best sufficient-decrease point.
         func phi(_ t: Double) -> (Double, Double) {
-            for i in 0..<n { trial[i] = x[i] + t * p[i] }
-            let v = evaluate(trial, &trialG)
+            for i in 0..<n { work.trial[i] = x[i] + t * p[i] }
+            let v = evaluate(work.trial, &work.trialG)
             evaluations += 1
-            let d = Self.dot(trialG, p)
-            if v.isFinite && v < best.f && v <= f0 + c1 * t * d0 {
-                best.x = trial; best.f = v; best.g = trialG
+            let d = Self.dot(work.trialG, p)
+            if v.isFinite && v < bestF && v <= f0 + c1 * t * d0 {
+                bestF = v
+                for i in 0..<n {
+                    work.bestX[i] = work.trial[i]
+                    work.bestG[i] = work.trialG[i]
+                }
             }
             return (v.isFinite ? v : .infinity, d.isFinite ? d : .nan)
         }
-        // The last trial point satisfies the strong Wolfe conditions.
         func accept(_ v: Double) -> LineSearchResult {
-            LineSearchResult(x: trial, f: v, g: trialG, wolfe: true, evaluations: evaluations)
+            LineSearchResult(f: v, fromTrial: true, wolfe: true, evaluations: evaluations)
+        }
+        func fallback() -> LineSearchResult {
+            LineSearchResult(f: bestF, fromTrial: false, wolfe: false, evaluations: evaluations)
         }
 
         var tPrev = 0.0, fPrev = f0, dPrev = d0
@@ -231,12 +261,8 @@ public struct LBFGS: Sendable {
                     }
                     tLo = tj; fLo = fj; dLo = dj
                 }
-                if !dHi.isFinite { dHi = .nan }
             }
-            var r = best
-            r.wolfe = false
-            r.evaluations = evaluations
-            return r
+            return fallback()
         }
 
         while evaluations < budget {
@@ -250,10 +276,7 @@ public struct LBFGS: Sendable {
             t *= 4
             first = false
         }
-        var r = best
-        r.wolfe = false
-        r.evaluations = evaluations
-        return r
+        return fallback()
     }
 
     /// Minimizer of the cubic interpolating (t1, f1, d1) and (t2, f2, d2) (N&W eq. 3.59); NaN when
@@ -274,10 +297,6 @@ public struct LBFGS: Sendable {
         var s = 0.0
         for i in a.indices { s += a[i] * b[i] }
         return s
-    }
-
-    @inline(__always) static func axpy(_ a: Double, _ x: [Double], _ y: inout [Double]) {
-        for i in x.indices { y[i] += a * x[i] }
     }
 
     @inline(__always) static func norm(_ a: [Double]) -> Double { dot(a, a).squareRoot() }

@@ -44,6 +44,13 @@ public enum _VectorMath {
     /// `log m = 2 atanh(f)`, `f = (m-1)/(m+1)`, `|f| <= 0.172`, odd series to `f^23`.
     @inline(__always)
     public static func log(_ x: V) -> V {
+        logAndReciprocal(x).log
+    }
+
+    /// `(log x, 1/x)` with one division: `q = 1 / ((m+1) x)` gives both `1/(m+1) = q x` (for the
+    /// logarithm) and `1/x = q (m+1)`.
+    @inline(__always)
+    public static func logAndReciprocal(_ x: V) -> (log: V, reciprocal: V) {
         let bits = unsafeBitCast(x, to: U.self)
         let biased = bits &>> 52
         let mant = unsafeBitCast((bits & 0x000F_FFFF_FFFF_FFFF) | 0x3FF0_0000_0000_0000, to: V.self)
@@ -51,20 +58,22 @@ public enum _VectorMath {
         let m = mant.replacing(with: mant * 0.5, where: big)
         var k = unsafeBitCast(biased | 0x4330_0000_0000_0000, to: V.self) - V(repeating: 0x1p52 + 1023)
         k = k.replacing(with: k + 1, where: big)
-        let f = (m - 1) / (m + 1)
+        let mPlus1 = m + 1
+        let q = 1 / (mPlus1 * x)
+        let f = (m - 1) * (q * x)
         let f2 = f * f
-        var q = V(repeating: 1.0 / 23)
-        q = V(repeating: 1.0 / 21).addingProduct(q, f2)
-        q = V(repeating: 1.0 / 19).addingProduct(q, f2)
-        q = V(repeating: 1.0 / 17).addingProduct(q, f2)
-        q = V(repeating: 1.0 / 15).addingProduct(q, f2)
-        q = V(repeating: 1.0 / 13).addingProduct(q, f2)
-        q = V(repeating: 1.0 / 11).addingProduct(q, f2)
-        q = V(repeating: 1.0 / 9).addingProduct(q, f2)
-        q = V(repeating: 1.0 / 7).addingProduct(q, f2)
-        q = V(repeating: 1.0 / 5).addingProduct(q, f2)
-        q = V(repeating: 1.0 / 3).addingProduct(q, f2)
-        let logM = (2 * f).addingProduct(2 * f * f2, q)
-        return k * ln2Hi + logM.addingProduct(k, V(repeating: ln2Lo))
+        var s = V(repeating: 1.0 / 23)
+        s = V(repeating: 1.0 / 21).addingProduct(s, f2)
+        s = V(repeating: 1.0 / 19).addingProduct(s, f2)
+        s = V(repeating: 1.0 / 17).addingProduct(s, f2)
+        s = V(repeating: 1.0 / 15).addingProduct(s, f2)
+        s = V(repeating: 1.0 / 13).addingProduct(s, f2)
+        s = V(repeating: 1.0 / 11).addingProduct(s, f2)
+        s = V(repeating: 1.0 / 9).addingProduct(s, f2)
+        s = V(repeating: 1.0 / 7).addingProduct(s, f2)
+        s = V(repeating: 1.0 / 5).addingProduct(s, f2)
+        s = V(repeating: 1.0 / 3).addingProduct(s, f2)
+        let logM = (2 * f).addingProduct(2 * f * f2, s)
+        return (k * ln2Hi + logM.addingProduct(k, V(repeating: ln2Lo)), q * mPlus1)
     }
 }

@@ -73,6 +73,25 @@ final class BootstrapTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(covered.values.reduce(0, +), 22, "\(covered)")
     }
 
+    /// Refits from the full fit's local minima find the same optima as refits that also try every
+    /// start of a grid.
+    func testLocalMinimaStartsFindGridOptima() throws {
+        let runs = SyntheticRuns.grid(law: .epoch, sizes: 12, tokensPerSize: 8, noise: 0.01, seed: 12)
+        var fitOptions = ParametricFitOptions()
+        fitOptions.grid = .coarse
+        let fit = try ParametricFit.fit(runs, options: fitOptions)
+        var options = BootstrapOptions()
+        options.replicates = 10
+        let quick = try Bootstrap.run(fit: fit, fitOptions: fitOptions, options: options)
+        options.extraGrid = .coarse
+        let thorough = try Bootstrap.run(fit: fit, fitOptions: fitOptions, options: options)
+        for (q, t) in zip(quick.laws, thorough.laws) {
+            XCTAssertEqual(q.alpha, t.alpha, accuracy: 1e-6)
+            XCTAssertEqual(q.beta, t.beta, accuracy: 1e-6)
+            assertRelative(q.E, t.E, 1e-6)
+        }
+    }
+
     /// Intervals for a planned quantity: every bootstrap law's N_opt at 1e21 FLOPs.
     func testIntervalOfPlannedQuantity() throws {
         let runs = SyntheticRuns.grid(law: .epoch, sizes: 10, tokensPerSize: 6, noise: 0.01, seed: 5)

@@ -18,15 +18,21 @@ final class FitObjectiveTests: XCTestCase {
 
     func testVectorLogMatchesFoundation() {
         var rng = SplitMix64(seed: 2)
-        var worst = 0.0
+        var worst = 0.0, worstInverse = 0.0
         for _ in 0..<2_000 {
             var v = SIMD8<Double>()
             for k in 0..<8 { v[k] = Foundation.exp(-300 + 600 * rng.nextUniform()) }
             if rng.nextUniform() < 0.5 { for k in 0..<8 { v[k] = 1 + 2 * rng.nextUniform() } }
             let l = _VectorMath.log(v)
-            for k in 0..<8 { worst = max(worst, abs(l[k] - Foundation.log(v[k])) / max(1, abs(Foundation.log(v[k])))) }
+            let (l2, inverse) = _VectorMath.logAndReciprocal(v)
+            for k in 0..<8 {
+                worst = max(worst, abs(l[k] - Foundation.log(v[k])) / max(1, abs(Foundation.log(v[k]))))
+                XCTAssertEqual(l2[k], l[k])
+                worstInverse = max(worstInverse, abs(inverse[k] * v[k] - 1))
+            }
         }
         XCTAssertLessThan(worst, 1e-15)
+        XCTAssertLessThan(worstInverse, 1e-15)
     }
 
     func randomRuns(_ count: Int, seed: UInt64) -> [Observation] {
