@@ -12,8 +12,8 @@ struct BackwardPlan {
     let chunks: Int
     let units: Int
     let workers: Int
-    /// Per worker: K (64 x dp), K^T and V^T (d x 64 each, allocated dp x 64), Q, dO, dK, dV and a
-    /// dQ tile (64 x dp each), P and dP/dS (64 x 64 each).
+    /// Per worker: K, V, Q, dO, dK, dV and a dQ tile (64 x dp each), Q^T and dO^T (d x 64 each,
+    /// allocated dp x 64), P^T and dP^T/dS^T (64 x 64 each), logsumexp and D of a query tile (64 each).
     let floatsPerWorker: Int
     /// D (B, NH, T) plus (chunks - 1) dQ partials of (B, NH, T, d).
     let sharedFloats: Int
@@ -28,7 +28,7 @@ struct BackwardPlan {
         units = heads * chunks
         workers = max(1, min(threads, units))
         let ts = Tile.size, dp = shape.dp
-        floatsPerWorker = 8 * ts * dp + 2 * ts * ts
+        floatsPerWorker = 9 * ts * dp + 2 * ts * ts + 2 * ts
         sharedFloats = heads * shape.T + (chunks - 1) * heads * shape.T * shape.d
     }
 
@@ -96,72 +96,56 @@ extension FlashAttention {
     ) {
         let ts = Tile.size, T = shape.T, d = shape.d, dp = shape.dp
         let ks = scratch                 // (64, dp)  K
-        let ktr = ks + ts * dp           // (d, 64)   K^T * log2(e) / sqrt(d)
-        let vtr = ktr + ts * dp          // (d, 64)   V^T
-        let qs = vtr + ts * dp           // (64, dp)  Q
+        let vs = ks + ts * dp            // (64, dp)  V
+        let qtr = vs + ts * dp           // (d, 64)   Q^T * log2(e) / sqrt(d)
+        let gtr = qtr + ts * dp          // (d, 64)   dO^T
+        let qs = gtr + ts * dp           // (64, dp)  Q
         let gs = qs + ts * dp            // (64, dp)  dO
-        let dks = gs + ts * dp           // (64, dp)  dK accumulator (unscaled)
+        let dks = gs + ts * dp           // (64, dp)  dK accumulator
         let dvs = dks + ts * dp          // (64, dp)  dV accumulator
         let dqs = dvs + ts * dp          // (64, dp)  dQ tile when d is not a multiple of 16
-        let p = dqs + ts * dp            // (64, 64)  P
-        let ds = p + ts * ts             // (64, 64)  dP, then dS / sqrt(d)
+        let pt = dqs + ts * dp           // (64, 64)  P^T (key rows, query lanes)
+        let dst = pt + ts * ts           // (64, 64)  dP^T, then dS^T / sqrt(d)
+        let lse2 = dst + ts * ts         // (64)      base-2 logsumexp per query (+inf padding)
+        let dq64 = lse2 + ts             // (64)      D per query (0 padding)
 
         let scale = 1 / Float(d).squareRoot()
         let k0 = kt * ts, kc = min(ts, T - k0)
         loadRows(k + k0 * d, rows: kc, d: d, dp: dp, scale: 1, into: ks)
-        loadTransposed(k + k0 * d, rows: kc, d: d, scale: scale * log2e, into: ktr)
-        loadTransposed(v + k0 * d, rows: kc, d: d, scale: 1, into: vtr)
+        loadRows(v + k0 * d, rows: kc, d: d, dp: dp, scale: 1, into: vs)
         dks.update(repeating: 0, count: kc * dp)
         dvs.update(repeating: 0, count: kc * dp)
-        let zero = V16()
         let direct = d == dp
 
         for qt in (causal ? kt : 0)..<shape.tiles {
             let q0 = qt * ts, rows = min(ts, T - q0)
+            loadTransposed(q + q0 * d, rows: rows, d: d, scale: scale * log2e, into: qtr)
+            loadTransposed(dOut + q0 * d, rows: rows, d: d, scale: 1, into: gtr)
             loadRows(q + q0 * d, rows: rows, d: d, dp: dp, scale: 1, into: qs)
             loadRows(dOut + q0 * d, rows: rows, d: d, dp: dp, scale: 1, into: gs)
-            // P = 2^(S log2 e - lse log2 e), zero where masked.
-            tileScores(qs, lda: dp, ktr, ldb: ts, p, ldc: ts, m: rows, k: d)
-            let diagonal = causal && qt == kt
-            for i in 0..<rows {
-                let limit = diagonal ? min(kc, q0 + i - k0 + 1) : kc
-                let row = p + i * ts
-                let l2 = V16(repeating: lse[q0 + i] * log2e)
-                var p0 = exp2v(load16(row) - l2), p1 = exp2v(load16(row + 16) - l2)
-                var p2 = exp2v(load16(row + 32) - l2), p3 = exp2v(load16(row + 48) - l2)
-                if limit < ts {
-                    let lim = V16(repeating: Float(limit))
-                    p0.replace(with: zero, where: laneIndex .>= lim)
-                    p1.replace(with: zero, where: laneIndex + 16 .>= lim)
-                    p2.replace(with: zero, where: laneIndex + 32 .>= lim)
-                    p3.replace(with: zero, where: laneIndex + 48 .>= lim)
-                }
-                store16(p0, row); store16(p1, row + 16); store16(p2, row + 32); store16(p3, row + 48)
+            for i in 0..<ts {
+                lse2[i] = i < rows ? lse[q0 + i] * log2e : .infinity
+                dq64[i] = i < rows ? rowD[q0 + i] : 0
             }
+            // P^T = 2^(S^T - lse), S^T = K Q^T (base 2).
+            tileScores(ks, lda: dp, qtr, ldb: ts, pt, ldc: ts, m: kc, k: d)
+            probabilityTile(pt, keys: kc, diagonal: causal && qt == kt, lse2: lse2)
             // dV += P^T dO
-            tileAccumulate(p, ars: 1, acs: ts, gs, ldb: dp, dvs, ldc: dp, m: kc, n: rows, cols: dp)
-            // dP = dO V^T; dS = P (dP - D) / sqrt(d)
-            tileScores(gs, lda: dp, vtr, ldb: ts, ds, ldc: ts, m: rows, k: d)
-            for i in 0..<rows {
-                let rowP = p + i * ts, rowS = ds + i * ts
-                let di = V16(repeating: rowD[q0 + i]), sc = V16(repeating: scale)
-                var c = 0
-                while c < ts {
-                    store16(load16(rowP + c) * (load16(rowS + c) - di) * sc, rowS + c)
-                    c += 16
-                }
-            }
+            tileAccumulate(pt, ars: ts, acs: 1, gs, ldb: dp, dvs, ldc: dp, m: kc, n: rows, cols: dp)
+            // dP^T = V dO^T; dS^T = P^T (dP^T - D) / sqrt(d)
+            tileScores(vs, lda: dp, gtr, ldb: ts, dst, ldc: ts, m: kc, k: d)
+            scoreGradientTile(pt, dst, keys: kc, D: dq64, scale: scale)
             // dK += dS^T Q
-            tileAccumulate(ds, ars: 1, acs: ts, qs, ldb: dp, dks, ldc: dp, m: kc, n: rows, cols: dp)
-            // dQ += dS K
+            tileAccumulate(dst, ars: ts, acs: 1, qs, ldb: dp, dks, ldc: dp, m: kc, n: rows, cols: dp)
+            // dQ += dS K, with dS read from dS^T (A(i, j) = dst[j * 64 + i]).
             if direct {
-                tileAccumulate(ds, ars: ts, acs: 1, ks, ldb: dp, dq + q0 * d, ldc: d, m: rows, n: kc, cols: dp)
+                tileAccumulate(dst, ars: 1, acs: ts, ks, ldb: dp, dq + q0 * d, ldc: d, m: rows, n: kc, cols: dp)
             } else {
                 for i in 0..<rows {
                     for c in 0..<d { dqs[i * dp + c] = dq[(q0 + i) * d + c] }
                     for c in d..<dp { dqs[i * dp + c] = 0 }
                 }
-                tileAccumulate(ds, ars: ts, acs: 1, ks, ldb: dp, dqs, ldc: dp, m: rows, n: kc, cols: dp)
+                tileAccumulate(dst, ars: 1, acs: ts, ks, ldb: dp, dqs, ldc: dp, m: rows, n: kc, cols: dp)
                 for i in 0..<rows {
                     for c in 0..<d { dq[(q0 + i) * d + c] = dqs[i * dp + c] }
                 }
