@@ -53,8 +53,8 @@ extension FlashAttention {
     ) {
         let ts = Tile.size, T = shape.T, d = shape.d, dp = shape.dp
         let qtr = scratch                // (d, 64)    Q^T * log2(e) / sqrt(d)
-        let ks = qtr + ts * dp           // (64, dp)   K
-        let vs = ks + ts * dp            // (64, dp)   V
+        let ks = qtr + ts * dp           // (64, dp)   K (when not read in place)
+        let vs = ks + ts * dp            // (64, dp)   V (when not read in place)
         let os = vs + ts * dp            // (64, dp)   unnormalized O
         let st = os + ts * dp            // (64, 64)   scores S^T (key rows, query lanes), then P^T
         let m = st + ts * ts             // (64)       running max of base-2 scores, per query
@@ -69,9 +69,9 @@ extension FlashAttention {
         let kEnd = causal ? qt + 1 : shape.tiles
         for ktile in 0..<kEnd {
             let k0 = ktile * ts, kc = min(ts, T - k0)
-            loadRows(k + k0 * d, rows: kc, d: d, dp: dp, scale: 1, into: ks)
-            loadRows(v + k0 * d, rows: kc, d: d, dp: dp, scale: 1, into: vs)
-            tileScores(ks, lda: dp, qtr, ldb: ts, st, ldc: ts, m: kc, k: d)
+            let kr = rowsSource(k + k0 * d, rows: kc, d: d, dp: dp, scratch: ks)
+            let vr = rowsSource(v + k0 * d, rows: kc, d: d, dp: dp, scratch: vs)
+            tileScores(kr, lda: dp, qtr, ldb: ts, st, ldc: ts, m: kc, k: d)
             onlineSoftmaxTile(st, keys: kc, diagonal: causal && ktile == qt, m: m, l: l, alpha: alpha)
             if ktile > 0 {
                 for i in 0..<rows {
@@ -81,7 +81,7 @@ extension FlashAttention {
                 }
             }
             // O += P V, with P read from P^T (A(i, j) = st[j * 64 + i]).
-            tileAccumulate(st, ars: 1, acs: ts, vs, ldb: dp, os, ldc: dp, m: rows, n: kc, cols: dp)
+            tileAccumulate(st, ars: 1, acs: ts, vr, ldb: dp, os, ldc: dp, m: rows, n: kc, cols: dp)
         }
         for i in 0..<rows {
             let inv = 1 / l[i]

@@ -72,17 +72,18 @@ struct BenchAttention: ParsableCommand {
                 for type in dtype {
                     if kind == .naive && type == .bf16 { continue }
                     let ms = try time(kind, type, T: T, q: q, k: k, v: v, dOut: dOut)
-                    try report(T: T, kind: kind, type: type, ms: ms, bytes: extraBytes(kind, T: T))
+                    try report(T: T, kind: kind, type: type, ms: ms, bytes: extraBytes(kind, type, T: T))
                 }
             }
         }
     }
 
     /// Peak bytes beyond caller tensors: saved lse + the larger of forward and backward scratch.
-    func extraBytes(_ kind: Kernel, T: Int) -> Int {
+    func extraBytes(_ kind: Kernel, _ type: DType, T: Int) -> Int {
         let lse = batch * heads * T * 4
         let scratch = kind == .flash
-            ? FlashAttention.scratchBytes(B: batch, NH: heads, T: T, d: headDim, threads: threads)
+            ? FlashAttention.scratchBytes(B: batch, NH: heads, T: T, d: headDim, threads: threads,
+                                        bf16Inputs: type == .bf16)
             : NaiveAttention.scratchBytes(B: batch, NH: heads, T: T, d: headDim, threads: threads)
         return lse + max(scratch.forward, scratch.backward)
     }
