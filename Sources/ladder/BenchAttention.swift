@@ -62,7 +62,7 @@ struct BenchAttention: ParsableCommand {
     func run() throws {
         if !json {
             print("attention fwd+bwd, causal, B=\(batch) NH=\(heads) d=\(headDim), threads=\(threads), median of \(reps)")
-            print("    T  kernel  dtype   fwd_bwd_ms   GFLOP/s   extra_bytes")
+            print("    T  kernel  dtype   fwd_bwd_ms   GFLOP/s      cpu_ms   extra_bytes")
         }
         for T in lengths {
             let n = batch * heads * T * headDim
@@ -72,7 +72,8 @@ struct BenchAttention: ParsableCommand {
                 for type in dtype {
                     if kind == .naive && type == .bf16 { continue }
                     let ms = try time(kind, type, T: T, q: q, k: k, v: v, dOut: dOut)
-                    try report(T: T, kind: kind, type: type, ms: ms, bytes: extraBytes(kind, type, T: T))
+                    try report(T: T, kind: kind, type: type, ms: ms.wall, cpuMs: ms.cpu,
+                               bytes: extraBytes(kind, type, T: T))
                 }
             }
         }
@@ -88,8 +89,9 @@ struct BenchAttention: ParsableCommand {
         return lse + max(scratch.forward, scratch.backward)
     }
 
+    /// Median wall and process-CPU milliseconds of one forward + backward.
     func time(_ kind: Kernel, _ type: DType, T: Int, q: [Float], k: [Float], v: [Float], dOut: [Float]) throws
-        -> Double {
+        -> (wall: Double, cpu: Double) {
         let n = q.count
         var out = [Float](repeating: 0, count: n), lse = [Float](repeating: 0, count: batch * heads * T)
         var dq = out, dk = out, dv = out
@@ -116,31 +118,42 @@ struct BenchAttention: ParsableCommand {
             }
         }
         try once()
-        var samples: [Double] = []
+        var wall: [Double] = [], cpu: [Double] = []
         for _ in 0..<reps {
-            let t0 = DispatchTime.now().uptimeNanoseconds
+            let t0 = DispatchTime.now().uptimeNanoseconds, c0 = processCPUSeconds()
             try once()
-            samples.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+            wall.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+            cpu.append((processCPUSeconds() - c0) * 1e3)
         }
-        samples.sort()
-        return samples[samples.count / 2]
+        wall.sort(); cpu.sort()
+        return (wall[wall.count / 2], cpu[cpu.count / 2])
     }
 
-    func report(T: Int, kind: Kernel, type: DType, ms: Double, bytes: Int) throws {
+    /// CPU seconds used by this process (all threads): under load, wall time includes waiting for a core.
+    func processCPUSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    func report(T: Int, kind: Kernel, type: DType, ms: Double, cpuMs: Double, bytes: Int) throws {
         // Same FLOP convention as attention_torch.py: 7 matmuls of B NH T^2 d MACs (causal not halved).
         let gflops = Double(batch * heads * T * T * headDim) * 2 * 3.5 / (ms / 1e3) / 1e9
         if json {
             let row: [String: Any] = [
                 "T": T, "kernel": kind.rawValue, "dtype": type.rawValue,
                 "fwd_bwd_ms": (ms * 100).rounded() / 100, "extra_bytes": bytes,
+                "cpu_ms": (cpuMs * 100).rounded() / 100,
                 "batch": batch, "heads": heads, "head_dim": headDim, "threads": threads,
                 "gflops": (gflops * 10).rounded() / 10,
             ]
             let data = try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
-            print(String(format: "%5d  %-6@  %-5@  %11.2f  %8.1f   %@", T, kind.rawValue, type.rawValue, ms, gflops,
-                         "\(bytes)"))
+            let name = kind.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)
+            let dt = type.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)
+            print(String(format: "%5d  ", T) + name + "  " + dt
+                  + String(format: "  %11.2f  %8.1f  %10.2f   ", ms, gflops, cpuMs) + "\(bytes)")
         }
     }
 }
