@@ -36,7 +36,7 @@ extension FlashAttention {
         let nT = shape.tiles, hs = shape.headStride, T = shape.T
         parallelFor(plan.units, threads: plan.workers) { unit, worker in
             let bh = unit / nT
-            // Largest causal tiles first within a head: better tail balance across workers.
+            // Within a head, causal query tiles by decreasing cost (see `parallelFor`'s partition).
             let qt = nT - 1 - unit % nT
             forwardQueryTile(q: q + bh * hs, k: k + bh * hs, v: v + bh * hs, out: out + bh * hs,
                              lse: lse + bh * T, shape: shape, qt: qt, causal: causal,
