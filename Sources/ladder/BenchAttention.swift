@@ -9,10 +9,11 @@ struct BenchAttention: ParsableCommand {
         commandName: "attention",
         abstract: "Causal attention forward+backward: flash (tiled, O(T) memory) vs naive (T x T scores).",
         discussion: """
-        Layout (B, NH, T, d). Reports the median forward+backward time over --reps runs (after one
-        warm-up run) and the peak extra bytes: memory the kernels allocate beyond inputs, outputs and
-        gradients, plus the saved logsumexp (B, NH, T). For naive that includes its T x T buffers.
-        Compare with: python3 shared/bench/attention_torch.py --threads N
+        Layout (B, NH, T, d). Per case: median wall time of forward + backward over --reps runs after \
+        one warm-up (fwd_bwd_ms), median process CPU time over all threads (cpu_ms; on a loaded \
+        machine wall time includes waiting for a core), and peak extra bytes (memory the kernel \
+        allocates beyond inputs, outputs and gradients, plus the saved logsumexp; for naive this \
+        includes its T x T buffers). Baseline: python3 shared/bench/attention_torch.py --threads N
         """
     )
 
