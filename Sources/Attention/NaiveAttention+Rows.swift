@@ -6,11 +6,15 @@ import Foundation
 /// zeroed (limit >= 1); returns the row's natural-log logsumexp.
 @inline(never)
 func softmaxRow(_ row: UnsafeMutablePointer<Float>, width: Int, limit: Int) -> Float {
+    var mv16 = V16(repeating: -.infinity)
+    var j = 0
+    while j + 16 <= limit { mv16 = vmax(mv16, load16(row + j)); j += 16 }
     var mx = -Float.infinity
-    for j in 0..<limit { mx = max(mx, row[j]) }
+    for lane in 0..<16 { mx = max(mx, mv16[lane]) }
+    while j < limit { mx = max(mx, row[j]); j += 1 }
     let mv = V16(repeating: mx)
     var sum = V16()
-    var j = 0
+    j = 0
     while j < width {
         let pv = exp2v(load16(row + j) - mv) * keepMask(column: j, limit: limit)
         sum += pv

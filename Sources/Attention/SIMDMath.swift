@@ -16,13 +16,6 @@ typealias V16 = SIMD16<Float>
 @_transparent func vmax(_ a: V16, _ b: V16) -> V16 { a.replacing(with: b, where: b .> a) }
 @_transparent func vmin(_ a: V16, _ b: V16) -> V16 { a.replacing(with: b, where: b .< a) }
 
-/// Horizontal max of the 16 lanes (NaN-unaware).
-@_transparent func hmax(_ a: V16) -> Float {
-    var m = a[0]
-    for i in 1..<16 { let x = a[i]; m = x > m ? x : m }
-    return m
-}
-
 /// Horizontal sum of the 16 lanes (pairwise: fixed order).
 @inline(__always) func hsum(_ a: V16) -> Float {
     let h8 = a.lowHalf + a.highHalf
