@@ -16,6 +16,11 @@
 ///     dV_j = sum_i P_ij dO_i,   dP_ij = dO_i . v_j,   dS_ij = P_ij (dP_ij - D_i)
 ///     dQ_i = sum_j dS_ij k_j / sqrt(d),   dK_j = sum_i dS_ij q_i / sqrt(d)
 ///
+/// Tiles are held transposed (key rows, 64 query lanes), so the per-query max, sum, logsumexp and
+/// D are lane-wise vector operations; the tile products are register-blocked SIMD16 FMA loops
+/// (`TileKernels.swift`). Work split: forward over (b, h, query tile); backward over (b, h, key
+/// chunk), each unit owning its key tiles' dK, dV and summing dQ in a fixed order (`BackwardPlan`).
+///
 /// q, k, v are fp32 or bf16 (widened to fp32 tile by tile); accumulation, `out`, `lse` and all
 /// gradients are fp32. Extra memory is O(threads * T * d) (per-worker head buffers of the backward
 /// pass) plus O(T * d) dQ partials when B * NH < 8 (see `scratchBytes`), never O(T^2).
