@@ -5,6 +5,9 @@
 /// (chunk 0 writes `dq` itself), visiting key tiles in increasing order; the partials are then added
 /// to `dq` in chunk order. `chunks` depends only on (B * NH, T), never on the thread count, so dQ is
 /// summed in the same order whatever `threads` is: results are bit-identical across thread counts.
+///
+/// Each unit first prepares its head once: Q^T and dO^T (so every visit of a query tile reads them
+/// without transposing), Q and dO rows as padded fp32 (unless read in place), logsumexp and D.
 struct BackwardPlan {
     let shape: AttentionShape
     /// Key chunks per head: 1 when B * NH >= 8 (enough heads to share out), else enough chunks to
@@ -12,15 +15,19 @@ struct BackwardPlan {
     let chunks: Int
     let units: Int
     let workers: Int
-    /// Per worker: K (64 x dp), K^T and V^T (d x 64 each, allocated dp x 64), Q, dO, dK, dV and a
-    /// dQ tile (64 x dp each), P and dP/dS (64 x 64 each).
+    /// T rounded up to whole tiles.
+    let Tp: Int
+    /// Q and dO rows are copied (bf16 input or d not a multiple of 16) rather than read in place.
+    let copiesRows: Bool
+    /// Per worker: head buffers Q^T, dO^T (dp x Tp each), Q, dO rows (Tp x dp each, if copied),
+    /// base-2 logsumexp and D (Tp each); tiles K, V, dK, dV, dQ (64 x dp each), P^T, dS^T (64 x 64).
     let floatsPerWorker: Int
-    /// D (B, NH, T) plus (chunks - 1) dQ partials of (B, NH, T, d).
+    /// (chunks - 1) dQ partials of (B, NH, T, d).
     let sharedFloats: Int
 
     static let targetUnits = 8
 
-    init(shape: AttentionShape, threads: Int) {
+    init(shape: AttentionShape, threads: Int, copiesRows: Bool) {
         self.shape = shape
         let heads = shape.heads
         chunks = heads >= Self.targetUnits
@@ -28,11 +35,40 @@ struct BackwardPlan {
         units = heads * chunks
         workers = max(1, min(threads, units))
         let ts = Tile.size, dp = shape.dp
-        floatsPerWorker = 8 * ts * dp + 2 * ts * ts
-        sharedFloats = heads * shape.T + (chunks - 1) * heads * shape.T * shape.d
+        Tp = shape.tiles * ts
+        self.copiesRows = copiesRows || shape.d != dp
+        floatsPerWorker = 2 * dp * Tp + (self.copiesRows ? 2 * Tp * dp : 0) + 2 * Tp + 5 * ts * dp + 2 * ts * ts
+        sharedFloats = (chunks - 1) * heads * shape.T * shape.d
     }
 
     var scratchFloats: Int { ScratchBuffer.rounded(floatsPerWorker) * workers + sharedFloats }
+}
+
+/// Per-worker head buffers and tiles of the backward pass (see `BackwardPlan.floatsPerWorker`).
+struct BackwardScratch {
+    let qT: UnsafeMutablePointer<Float>      // (dp, Tp)  Q^T * log2(e) / sqrt(d), zero-padded
+    let gT: UnsafeMutablePointer<Float>      // (dp, Tp)  dO^T, zero-padded
+    let qRows: UnsafeMutablePointer<Float>   // (Tp, dp)  Q, if copied
+    let gRows: UnsafeMutablePointer<Float>   // (Tp, dp)  dO, if copied
+    let lse2: UnsafeMutablePointer<Float>    // (Tp)      base-2 logsumexp (+inf padding)
+    let rowD: UnsafeMutablePointer<Float>    // (Tp)      D = rowsum(dO * O) (0 padding)
+    let ks: UnsafeMutablePointer<Float>      // (64, dp)  K tile, if copied
+    let vs: UnsafeMutablePointer<Float>      // (64, dp)  V tile, if copied
+    let dks: UnsafeMutablePointer<Float>     // (64, dp)  dK accumulator
+    let dvs: UnsafeMutablePointer<Float>     // (64, dp)  dV accumulator
+    let dqs: UnsafeMutablePointer<Float>     // (64, dp)  dQ tile when d is not a multiple of 16
+    let pt: UnsafeMutablePointer<Float>      // (64, 64)  P^T (key rows, query lanes)
+    let dst: UnsafeMutablePointer<Float>     // (64, 64)  dP^T, then dS^T / sqrt(d)
+
+    init(_ base: UnsafeMutablePointer<Float>, plan: BackwardPlan) {
+        let dp = plan.shape.dp, Tp = plan.Tp, ts = Tile.size
+        qT = base; gT = qT + dp * Tp
+        let rowsEnd = gT + dp * Tp
+        qRows = rowsEnd; gRows = qRows + (plan.copiesRows ? Tp * dp : 0)
+        lse2 = gRows + (plan.copiesRows ? Tp * dp : 0); rowD = lse2 + Tp
+        ks = rowD + Tp; vs = ks + ts * dp; dks = vs + ts * dp; dvs = dks + ts * dp; dqs = dvs + ts * dp
+        pt = dqs + ts * dp; dst = pt + ts * ts
+    }
 }
 
 extension FlashAttention {
@@ -42,34 +78,42 @@ extension FlashAttention {
         dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
         shape: AttentionShape, causal: Bool, threads: Int
     ) {
-        let plan = BackwardPlan(shape: shape, threads: threads)
-        let T = shape.T, d = shape.d, hs = shape.headStride, heads = shape.heads, chunks = plan.chunks
+        let plan = BackwardPlan(shape: shape, threads: threads, copiesRows: E.self != Float.self)
+        let T = shape.T, d = shape.d, dp = shape.dp, hs = shape.headStride, heads = shape.heads
+        let chunks = plan.chunks, Tp = plan.Tp
         let scratch = ScratchBuffer(floatsPerWorker: plan.floatsPerWorker, workers: plan.workers)
         let shared = ScratchBuffer(floatsPerWorker: plan.sharedFloats, workers: 1)
         defer { scratch.deallocate(); shared.deallocate() }
-        let rowD = shared.base                 // (B, NH, T)          D_i = dO_i . O_i
-        let partials = rowD + heads * T        // (chunks - 1, B, NH, T, d) dQ partial sums
-
-        // D and zeroed dq, one head per unit.
-        parallelFor(heads, threads: plan.workers) { bh, _ in
-            let o = out + bh * hs, g = dOut + bh * hs
-            for t in 0..<T {
-                var acc: Float = 0
-                for c in 0..<d { acc += o[t * d + c] * g[t * d + c] }
-                rowD[bh * T + t] = acc
-            }
-            (dq + bh * hs).update(repeating: 0, count: hs)
-        }
+        let partials = shared.base             // (chunks - 1, B, NH, T, d) dQ partial sums
+        let scale = 1 / Float(d).squareRoot()
 
         parallelFor(plan.units, threads: plan.workers) { unit, worker in
             let bh = unit / chunks, chunk = unit % chunks
+            let s = BackwardScratch(scratch.region(worker), plan: plan)
+            let qh = q + bh * hs, gh = dOut + bh * hs, oh = out + bh * hs
+            // Head preparation.
+            loadTransposed(qh, rows: T, d: d, width: Tp, scale: scale * log2e, into: s.qT)
+            loadTransposed(gh, rows: T, d: d, width: Tp, scale: 1, into: s.gT)
+            let qRows = rowsSource(qh, rows: T, d: d, dp: dp, scratch: s.qRows)
+            let gRows = rowsSource(gh, rows: T, d: d, dp: dp, scratch: s.gRows)
+            for t in 0..<Tp {
+                if t < T {
+                    var acc: Float = 0
+                    for c in 0..<d { acc += oh[t * d + c] * gh[t * d + c] }
+                    s.rowD[t] = acc
+                    s.lse2[t] = lse[bh * T + t] * log2e
+                } else {
+                    s.rowD[t] = 0
+                    s.lse2[t] = .infinity
+                }
+            }
             let dqTarget = chunk == 0 ? dq + bh * hs : partials + ((chunk - 1) * heads + bh) * hs
+            dqTarget.update(repeating: 0, count: hs)
             var ktile = chunk
             while ktile < shape.tiles {
-                backwardKeyTile(q: q + bh * hs, k: k + bh * hs, v: v + bh * hs,
-                                lse: lse + bh * T, rowD: rowD + bh * T, dOut: dOut + bh * hs,
+                backwardKeyTile(qRows: qRows, gRows: gRows, k: k + bh * hs, v: v + bh * hs,
                                 dq: dqTarget, dk: dk + bh * hs, dv: dv + bh * hs,
-                                shape: shape, kt: ktile, causal: causal, scratch: scratch.region(worker))
+                                shape: shape, Tp: Tp, kt: ktile, causal: causal, s: s)
                 ktile += chunks
             }
         }
@@ -89,79 +133,43 @@ extension FlashAttention {
     /// its dQ contributions into `dq` (rows of the head, stride d).
     @inline(__always)
     static func backwardKeyTile<E: AttentionElement>(
-        q: UnsafePointer<E>, k: UnsafePointer<E>, v: UnsafePointer<E>,
-        lse: UnsafePointer<Float>, rowD: UnsafePointer<Float>, dOut: UnsafePointer<Float>,
+        qRows: UnsafePointer<Float>, gRows: UnsafePointer<Float>, k: UnsafePointer<E>, v: UnsafePointer<E>,
         dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
-        shape: AttentionShape, kt: Int, causal: Bool, scratch: UnsafeMutablePointer<Float>
+        shape: AttentionShape, Tp: Int, kt: Int, causal: Bool, s: BackwardScratch
     ) {
         let ts = Tile.size, T = shape.T, d = shape.d, dp = shape.dp
-        let ks = scratch                 // (64, dp)  K
-        let ktr = ks + ts * dp           // (d, 64)   K^T * log2(e) / sqrt(d)
-        let vtr = ktr + ts * dp          // (d, 64)   V^T
-        let qs = vtr + ts * dp           // (64, dp)  Q
-        let gs = qs + ts * dp            // (64, dp)  dO
-        let dks = gs + ts * dp           // (64, dp)  dK accumulator (unscaled)
-        let dvs = dks + ts * dp          // (64, dp)  dV accumulator
-        let dqs = dvs + ts * dp          // (64, dp)  dQ tile when d is not a multiple of 16
-        let p = dqs + ts * dp            // (64, 64)  P
-        let ds = p + ts * ts             // (64, 64)  dP, then dS / sqrt(d)
-
         let scale = 1 / Float(d).squareRoot()
         let k0 = kt * ts, kc = min(ts, T - k0)
-        loadRows(k + k0 * d, rows: kc, d: d, dp: dp, scale: 1, into: ks)
-        loadTransposed(k + k0 * d, rows: kc, d: d, scale: scale * log2e, into: ktr)
-        loadTransposed(v + k0 * d, rows: kc, d: d, scale: 1, into: vtr)
-        dks.update(repeating: 0, count: kc * dp)
-        dvs.update(repeating: 0, count: kc * dp)
-        let zero = V16()
+        let ks = rowsSource(k + k0 * d, rows: kc, d: d, dp: dp, scratch: s.ks)
+        let vs = rowsSource(v + k0 * d, rows: kc, d: d, dp: dp, scratch: s.vs)
+        s.dks.update(repeating: 0, count: kc * dp)
+        s.dvs.update(repeating: 0, count: kc * dp)
         let direct = d == dp
+        let pt = s.pt, dst = s.dst
 
         for qt in (causal ? kt : 0)..<shape.tiles {
             let q0 = qt * ts, rows = min(ts, T - q0)
-            loadRows(q + q0 * d, rows: rows, d: d, dp: dp, scale: 1, into: qs)
-            loadRows(dOut + q0 * d, rows: rows, d: d, dp: dp, scale: 1, into: gs)
-            // P = 2^(S log2 e - lse log2 e), zero where masked.
-            tileScores(qs, lda: dp, ktr, ldb: ts, p, ldc: ts, m: rows, k: d)
-            let diagonal = causal && qt == kt
-            for i in 0..<rows {
-                let limit = diagonal ? min(kc, q0 + i - k0 + 1) : kc
-                let row = p + i * ts
-                let l2 = V16(repeating: lse[q0 + i] * log2e)
-                var p0 = exp2v(load16(row) - l2), p1 = exp2v(load16(row + 16) - l2)
-                var p2 = exp2v(load16(row + 32) - l2), p3 = exp2v(load16(row + 48) - l2)
-                if limit < ts {
-                    let lim = V16(repeating: Float(limit))
-                    p0.replace(with: zero, where: laneIndex .>= lim)
-                    p1.replace(with: zero, where: laneIndex + 16 .>= lim)
-                    p2.replace(with: zero, where: laneIndex + 32 .>= lim)
-                    p3.replace(with: zero, where: laneIndex + 48 .>= lim)
-                }
-                store16(p0, row); store16(p1, row + 16); store16(p2, row + 32); store16(p3, row + 48)
-            }
+            let qs = qRows + q0 * dp, gs = gRows + q0 * dp
+            // P^T = 2^(S^T - lse), S^T = K Q^T (base 2).
+            tileScores(ks, lda: dp, s.qT + q0, ldb: Tp, pt, ldc: ts, m: kc, k: d)
+            probabilityTile(pt, keys: kc, diagonal: causal && qt == kt, lse2: s.lse2 + q0)
             // dV += P^T dO
-            tileAccumulate(p, ars: 1, acs: ts, gs, ldb: dp, dvs, ldc: dp, m: kc, n: rows, cols: dp)
-            // dP = dO V^T; dS = P (dP - D) / sqrt(d)
-            tileScores(gs, lda: dp, vtr, ldb: ts, ds, ldc: ts, m: rows, k: d)
-            for i in 0..<rows {
-                let rowP = p + i * ts, rowS = ds + i * ts
-                let di = V16(repeating: rowD[q0 + i]), sc = V16(repeating: scale)
-                var c = 0
-                while c < ts {
-                    store16(load16(rowP + c) * (load16(rowS + c) - di) * sc, rowS + c)
-                    c += 16
-                }
-            }
+            tileAccumulate(pt, ars: ts, acs: 1, gs, ldb: dp, s.dvs, ldc: dp, m: kc, n: rows, cols: dp)
+            // dP^T = V dO^T; dS^T = P^T (dP^T - D) / sqrt(d)
+            tileScores(vs, lda: dp, s.gT + q0, ldb: Tp, dst, ldc: ts, m: kc, k: d)
+            scoreGradientTile(pt, dst, keys: kc, D: s.rowD + q0, scale: scale)
             // dK += dS^T Q
-            tileAccumulate(ds, ars: 1, acs: ts, qs, ldb: dp, dks, ldc: dp, m: kc, n: rows, cols: dp)
-            // dQ += dS K
+            tileAccumulate(dst, ars: ts, acs: 1, qs, ldb: dp, s.dks, ldc: dp, m: kc, n: rows, cols: dp)
+            // dQ += dS K, with dS read from dS^T (A(i, j) = dst[j * 64 + i]).
             if direct {
-                tileAccumulate(ds, ars: ts, acs: 1, ks, ldb: dp, dq + q0 * d, ldc: d, m: rows, n: kc, cols: dp)
+                tileAccumulate(dst, ars: 1, acs: ts, ks, ldb: dp, dq + q0 * d, ldc: d, m: rows, n: kc, cols: dp)
             } else {
+                let dqs = s.dqs
                 for i in 0..<rows {
                     for c in 0..<d { dqs[i * dp + c] = dq[(q0 + i) * d + c] }
                     for c in d..<dp { dqs[i * dp + c] = 0 }
                 }
-                tileAccumulate(ds, ars: ts, acs: 1, ks, ldb: dp, dqs, ldc: dp, m: rows, n: kc, cols: dp)
+                tileAccumulate(dst, ars: 1, acs: ts, ks, ldb: dp, dqs, ldc: dp, m: rows, n: kc, cols: dp)
                 for i in 0..<rows {
                     for c in 0..<d { dq[(q0 + i) * d + c] = dqs[i * dp + c] }
                 }
@@ -169,8 +177,8 @@ extension FlashAttention {
         }
         for j in 0..<kc {
             for c in 0..<d {
-                dk[(k0 + j) * d + c] = dks[j * dp + c]
-                dv[(k0 + j) * d + c] = dvs[j * dp + c]
+                dk[(k0 + j) * d + c] = s.dks[j * dp + c]
+                dv[(k0 + j) * d + c] = s.dvs[j * dp + c]
             }
         }
     }

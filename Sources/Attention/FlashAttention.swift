@@ -16,8 +16,14 @@
 ///     dV_j = sum_i P_ij dO_i,   dP_ij = dO_i . v_j,   dS_ij = P_ij (dP_ij - D_i)
 ///     dQ_i = sum_j dS_ij k_j / sqrt(d),   dK_j = sum_i dS_ij q_i / sqrt(d)
 ///
+/// Tiles are held transposed (key rows, 64 query lanes), so the per-query max, sum, logsumexp and
+/// D are lane-wise vector operations; the tile products are register-blocked SIMD16 FMA loops
+/// (`TileKernels.swift`). Work split: forward over (b, h, query tile); backward over (b, h, key
+/// chunk), each unit owning its key tiles' dK, dV and summing dQ in a fixed order (`BackwardPlan`).
+///
 /// q, k, v are fp32 or bf16 (widened to fp32 tile by tile); accumulation, `out`, `lse` and all
-/// gradients are fp32. Extra memory is O(B NH T + threads * tile) (see `scratchBytes`), never O(T^2).
+/// gradients are fp32. Extra memory is O(threads * T * d) (per-worker head buffers of the backward
+/// pass) plus O(T * d) dQ partials when B * NH < 8 (see `scratchBytes`), never O(T^2).
 /// Results are bit-identical for every `threads` value.
 public enum FlashAttention {
     /// Forward pass: writes `out` (B, NH, T, d) and the natural-log row logsumexp `lse` (B, NH, T),
@@ -62,12 +68,13 @@ public enum FlashAttention {
 
     /// Bytes the kernels allocate internally (not counting caller-owned q, k, v, out, lse, dOut and
     /// gradients): forward per-worker tiles; backward per-worker tiles, D (B, NH, T) and, when
-    /// B * NH < 8, the per-key-chunk dQ partial sums.
-    public static func scratchBytes(B: Int, NH: Int, T: Int, d: Int, threads: Int)
+    /// B * NH < 8, the per-key-chunk dQ partial sums. `bf16Inputs` selects the bf16 overloads (their
+    /// backward keeps widened copies of a head's Q and dO rows).
+    public static func scratchBytes(B: Int, NH: Int, T: Int, d: Int, threads: Int, bf16Inputs: Bool = false)
         -> (forward: Int, backward: Int) {
         let shape = AttentionShape(unchecked: B, NH: NH, T: T, d: d)
         let fw = ForwardPlan(shape: shape, threads: threads)
-        let bw = BackwardPlan(shape: shape, threads: threads)
+        let bw = BackwardPlan(shape: shape, threads: threads, copiesRows: bf16Inputs)
         return (fw.scratchFloats * 4, bw.scratchFloats * 4)
     }
 }

@@ -20,23 +20,7 @@ public enum NaiveAttention {
             transpose(k + bh * hs, T: T, d: d, Tp: Tp, scale: log2e / Float(d).squareRoot(), into: kt)
             scores(qh, kt, s, T: T, d: d, Tp: Tp)
             for i in 0..<T {
-                let row = s + i * Tp, limit = causal ? i + 1 : T
-                var mx = -Float.infinity
-                for j in 0..<limit { mx = max(mx, row[j]) }
-                let mv = V16(repeating: mx), lim = V16(repeating: Float(limit))
-                var sum = V16()
-                var j = 0
-                while j < Tp {
-                    var pv = exp2v(load16(row + j) - mv)
-                    pv.replace(with: 0, where: laneIndex + Float(j) .>= lim)
-                    sum += pv
-                    store16(pv, row + j)
-                    j += 16
-                }
-                let total = sum.sum(), inv = V16(repeating: 1 / total)
-                j = 0
-                while j < Tp { store16(load16(row + j) * inv, row + j); j += 16 }
-                lse[bh * T + i] = (mx + log2(total)) * ln2
+                lse[bh * T + i] = softmaxRow(s + i * Tp, width: Tp, limit: causal ? i + 1 : T)
             }
             oh.update(repeating: 0, count: hs)
             tileAccumulate(s, ars: Tp, acs: 1, vh, ldb: d, oh, ldc: d, m: T, n: T, cols: d)
@@ -63,20 +47,10 @@ public enum NaiveAttention {
             scores(qh, kt, p, T: T, d: d, Tp: Tp)
             scores(gh, vt, ds, T: T, d: d, Tp: Tp)
             for i in 0..<T {
-                let rowP = p + i * Tp, rowS = ds + i * Tp
-                let lim = V16(repeating: Float(causal ? i + 1 : T))
-                let l2 = V16(repeating: lse[bh * T + i] * log2e)
                 var di: Float = 0
                 for c in 0..<d { di += oh[i * d + c] * gh[i * d + c] }
-                let dv16 = V16(repeating: di), sc = V16(repeating: scale)
-                var j = 0
-                while j < Tp {
-                    var pv = exp2v(load16(rowP + j) - l2)
-                    pv.replace(with: 0, where: laneIndex + Float(j) .>= lim)
-                    store16(pv, rowP + j)
-                    store16(pv * (load16(rowS + j) - dv16) * sc, rowS + j)
-                    j += 16
-                }
+                probabilityAndScoreGradientRow(p + i * Tp, ds + i * Tp, width: Tp, limit: causal ? i + 1 : T,
+                                               lse2: lse[bh * T + i] * log2e, D: di, scale: scale)
             }
             let dqh = dq + bh * hs, dkh = dk + bh * hs, dvh = dv + bh * hs
             dqh.update(repeating: 0, count: hs)

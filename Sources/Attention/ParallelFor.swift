@@ -5,10 +5,11 @@ import Dispatch
 
 /// Runs `body(item, worker)` for every `item` in `0..<n` on `threads` workers.
 ///
-/// Static cyclic partition: worker `w` runs items `w, w + threads, w + 2 threads, ...` in increasing
-/// order. Every item runs exactly once, on exactly one worker; `worker` indexes per-worker scratch.
-/// Callers make each item's result independent of which worker runs it, so results do not depend
-/// on `threads`.
+/// Static "snake" partition: items go out in rounds of `threads`, round r in worker order
+/// 0, 1, ..., threads - 1 when r is even and reversed when r is odd, so a list sorted by decreasing
+/// cost is shared out evenly. Each worker runs its items in increasing order. Every item runs exactly
+/// once, on exactly one worker; `worker` indexes per-worker scratch. Callers make each item's result
+/// independent of which worker runs it, so results do not depend on `threads`.
 func parallelFor(_ n: Int, threads: Int, _ body: (_ item: Int, _ worker: Int) -> Void) {
     let workers = max(1, min(threads, n))
     if workers == 1 {
@@ -17,10 +18,12 @@ func parallelFor(_ n: Int, threads: Int, _ body: (_ item: Int, _ worker: Int) ->
     }
     withoutActuallyEscaping(body) { body in
         DispatchQueue.concurrentPerform(iterations: workers) { w in
-            var item = w
-            while item < n {
-                body(item, w)
-                item += workers
+            var roundStart = 0, even = true
+            while roundStart < n {
+                let item = roundStart + (even ? w : workers - 1 - w)
+                if item < n { body(item, w) }
+                roundStart += workers
+                even.toggle()
             }
         }
     }

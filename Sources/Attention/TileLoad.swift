@@ -23,21 +23,28 @@ func loadRows<E: AttentionElement>(_ src: UnsafePointer<E>, rows: Int, d: Int, d
     }
 }
 
-/// dst[c, r] = scale * src[r, c] for c < d, r < rows, with dst[c, rows..<64] = 0.
-/// src rows are contiguous (stride d); dst rows have stride `Tile.size`.
+/// dst[c, r] = scale * src[r, c] for c < d, r < rows, with dst[c, rows..<width] = 0.
+/// src rows are contiguous (stride d); dst rows have stride `width`.
 @inline(__always)
-func loadTransposed<E: AttentionElement>(_ src: UnsafePointer<E>, rows: Int, d: Int, scale: Float,
-                                         into dst: UnsafeMutablePointer<Float>) {
-    let ld = Tile.size
-    for r in 0..<rows {
-        let s = src + r * d
-        for c in 0..<d { dst[c * ld + r] = scale * s[c].floatValue }
+func loadTransposed<E: AttentionElement>(_ src: UnsafePointer<E>, rows: Int, d: Int, width: Int = Tile.size,
+                                         scale: Float, into dst: UnsafeMutablePointer<Float>) {
+    for c in 0..<d {
+        let o = dst + c * width
+        for r in 0..<rows { o[r] = scale * src[r * d + c].floatValue }
+        for r in rows..<width { o[r] = 0 }
     }
-    if rows < ld {
-        for c in 0..<d {
-            for r in rows..<ld { dst[c * ld + r] = 0 }
-        }
+}
+
+/// Rows of `src` (stride d) as fp32 rows of stride dp: `src` itself when it already is fp32 with
+/// d == dp, else a copy widened and zero-padded into `scratch`.
+@inline(__always)
+func rowsSource<E: AttentionElement>(_ src: UnsafePointer<E>, rows: Int, d: Int, dp: Int,
+                                     scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
+    if E.self == Float.self && d == dp {
+        return UnsafeRawPointer(src).assumingMemoryBound(to: Float.self)
     }
+    loadRows(src, rows: rows, d: d, dp: dp, scale: 1, into: scratch)
+    return UnsafePointer(scratch)
 }
 
 /// Zero-initialized, 64-byte aligned float buffer carved into per-worker regions.

@@ -51,6 +51,8 @@ final class NaiveAndGradientTests: XCTestCase {
             let analytic = AttentionReference.backward(q: dbl(q), k: dbl(k), v: dbl(v), dOut: wd,
                                                        B: c.B, NH: c.NH, T: c.T, d: c.d, causal: c.causal)
             let flash = try runFlash(c, q: q, k: k, v: v, dOut: w, type: .fp32, threads: 1)
+            var worstFlash = 0.0
+            defer { print("flash grad vs FD: worst \(worstFlash) for \(c)") }
             let inputs = [q, k, v]
             let analyticGrads = [analytic.dq, analytic.dk, analytic.dv]
             let flashGrads = [flash.dq, flash.dk, flash.dv]
@@ -66,7 +68,7 @@ final class NaiveAndGradientTests: XCTestCase {
                     let fd = (up - down) / (2 * h)
                     XCTAssertEqual(analytic0: analyticGrads[which][idx], fd, 1e-6,
                                    "\(c) seed=\(seed) input \(which) index \(idx): reference grad vs FD")
-                    // Flash fp32 forward: step 1e-2 (float rounding of the loss ~1e-6).
+                    // Flash fp32 forward: step 1e-2 (float rounding of the loss ~1e-6); observed error ~2e-5.
                     var fs = inputs
                     let hf: Float = 1e-2
                     fs[which][idx] += hf
@@ -74,7 +76,8 @@ final class NaiveAndGradientTests: XCTestCase {
                     fs[which][idx] -= 2 * hf
                     let downF = try lossFlash(fs[0], fs[1], fs[2])
                     let fdF = (upF - downF) / (2 * Double(hf))
-                    XCTAssertEqual(analytic0: Double(flashGrads[which][idx]), fdF, 2e-3,
+                    worstFlash = max(worstFlash, abs(Double(flashGrads[which][idx]) - fdF) / max(1, abs(fdF)))
+                    XCTAssertEqual(analytic0: Double(flashGrads[which][idx]), fdF, 3e-4,
                                    "\(c) seed=\(seed) input \(which) index \(idx): flash grad vs FD")
                 }
             }
