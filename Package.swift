@@ -23,8 +23,11 @@ let package = Package(
             name: "ladder",
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "DataPrep",
             ]
         ),
+        .target(name: "DataPrep", swiftSettings: kernelFlags),
+        .testTarget(name: "DataPrepTests", dependencies: ["DataPrep"], resources: [.copy("Resources")], swiftSettings: kernelFlags),
     ],
     swiftLanguageModes: [.v5]
 )
