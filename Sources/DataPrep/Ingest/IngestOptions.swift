@@ -22,20 +22,4 @@ public struct IngestOptions: Codable, Sendable, Equatable {
     public var chunkBytes = 1 << 20
 
     public init() {}
-
-    enum CodingKeys: String, CodingKey {
-        case separator, textField = "text_field", maxDocumentBytes = "max_document_bytes", invalidUTF8 = "invalid_utf8"
-        case extensions, chunkBytes = "chunk_bytes"
-    }
-
-    public init(from d: Decoder) throws {
-        let c = try d.container(keyedBy: CodingKeys.self)
-        let def = IngestOptions()
-        separator = try c.decodeIfPresent(String.self, forKey: .separator) ?? def.separator
-        textField = try c.decodeIfPresent(String.self, forKey: .textField) ?? def.textField
-        maxDocumentBytes = try c.decodeIfPresent(Int.self, forKey: .maxDocumentBytes) ?? def.maxDocumentBytes
-        invalidUTF8 = try c.decodeIfPresent(InvalidUTF8Policy.self, forKey: .invalidUTF8) ?? def.invalidUTF8
-        extensions = try c.decodeIfPresent([String].self, forKey: .extensions) ?? def.extensions
-        chunkBytes = try c.decodeIfPresent(Int.self, forKey: .chunkBytes) ?? def.chunkBytes
-    }
 }

@@ -17,22 +17,6 @@ public struct NormalizeOptions: Codable, Sendable, Equatable {
     public var maxBlankLines = 1
 
     public init() {}
-
-    enum CodingKeys: String, CodingKey {
-        case nfc, unwrap, wrapMinColumns = "wrap_min_columns", wrapMaxColumns = "wrap_max_columns"
-        case maxLongLineFraction = "max_long_line_fraction", maxBlankLines = "max_blank_lines"
-    }
-
-    public init(from d: Decoder) throws {
-        let c = try d.container(keyedBy: CodingKeys.self)
-        let f = NormalizeOptions()
-        nfc = try c.decodeIfPresent(Bool.self, forKey: .nfc) ?? f.nfc
-        unwrap = try c.decodeIfPresent(Bool.self, forKey: .unwrap) ?? f.unwrap
-        wrapMinColumns = try c.decodeIfPresent(Int.self, forKey: .wrapMinColumns) ?? f.wrapMinColumns
-        wrapMaxColumns = try c.decodeIfPresent(Int.self, forKey: .wrapMaxColumns) ?? f.wrapMaxColumns
-        maxLongLineFraction = try c.decodeIfPresent(Double.self, forKey: .maxLongLineFraction) ?? f.maxLongLineFraction
-        maxBlankLines = try c.decodeIfPresent(Int.self, forKey: .maxBlankLines) ?? f.maxBlankLines
-    }
 }
 
 /// Text normalization: NFC; line endings ("\r\n", "\r", U+0085, U+2028, U+2029, VT, FF -> "\n");
