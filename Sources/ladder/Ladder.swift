@@ -5,6 +5,6 @@ struct Ladder: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ladder",
         abstract: "Scaling-law experiments for language models: plan, sweep, train, store, fit.",
-        subcommands: [Bench.self]
+        subcommands: [DataCommand.self, Bench.self]
     )
 }

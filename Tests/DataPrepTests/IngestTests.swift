@@ -79,7 +79,7 @@ final class IngestTests: XCTestCase {
         XCTAssertEqual(r.log.counts["ingest.empty_document"], 1)
 
         var o = IngestOptions()
-        o.invalidUTF8 = .drop
+        o.invalidUtf8 = .drop
         let r2 = DocumentReader(options: o)
         var n = 0
         try r2.read([path]) { _ in n += 1 }

@@ -151,7 +151,9 @@ public struct Deduplicator {
     }
 
     /// Band keys of a signature (one 64-bit hash per band).
-    public func bandKeys(_ sig: [UInt64]) -> [UInt64] {
+    public func bandKeys(_ sig: [UInt64]) -> [UInt64] { Self.bandKeys(sig, options: options) }
+
+    public static func bandKeys(_ sig: [UInt64], options: DedupOptions) -> [UInt64] {
         let r = options.rowsPerBand
         return (0 ..< options.bands).map { band in
             var h: UInt64 = 0x1234_5678_9ABC_DEF1 &+ UInt64(band)
@@ -165,7 +167,12 @@ public struct Deduplicator {
 
     /// Work that can run in parallel before `insert`: exact key and LSH band keys.
     public func fingerprint(_ text: String) -> (exact: SIMD2<UInt64>, bands: [UInt64]) {
-        (options.exact ? Self.exactKey(text) : SIMD2(0, 0), options.nearDuplicate ? bandKeys(hasher.signature(text)) : [])
+        Self.fingerprint(text, options: options, hasher: hasher)
+    }
+
+    /// Same as `fingerprint`, usable from worker threads that hold their own `MinHasher`.
+    public static func fingerprint(_ text: String, options: DedupOptions, hasher: MinHasher) -> (exact: SIMD2<UInt64>, bands: [UInt64]) {
+        (exactKey(text), options.nearDuplicate ? bandKeys(hasher.signature(text), options: options) : [])
     }
 
     /// Records the document; returns nil if it is new, else "dedup.exact" or "dedup.near".

@@ -70,6 +70,7 @@ public final class DocumentReader {
         var piece = 0
         var emitError: Error?
         func emit(_ bytes: UnsafeBufferPointer<UInt8>, _ wholeFile: Bool) {
+            if emitError != nil { return }
             piece += 1
             do {
                 if jsonl {
@@ -127,6 +128,10 @@ public final class DocumentReader {
             }
             try src.finish()
         } catch {
+            if let e = emitError {
+                try? src.finish()
+                throw e // an error from `body` stops the run
+            }
             log.record("ingest.unreadable_file", id: path, text: "\(error)")
         }
         if !skipping && buf.count > start {
@@ -138,7 +143,7 @@ public final class DocumentReader {
     private func decode(_ bytes: UnsafeBufferPointer<UInt8>, id: String) -> String? {
         let (text, valid) = decodeUTF8(bytes)
         if !valid {
-            switch options.invalidUTF8 {
+            switch options.invalidUtf8 {
             case .replace: log.record("ingest.invalid_utf8_repaired", id: id, text: text)
             case .drop:
                 log.record("ingest.invalid_utf8", id: id, text: text)

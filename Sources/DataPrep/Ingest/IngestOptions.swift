@@ -15,7 +15,7 @@ public struct IngestOptions: Codable, Sendable, Equatable {
     /// Documents (or JSONL lines) longer than this are dropped as "ingest.oversized_document"
     /// without being held in memory beyond this size.
     public var maxDocumentBytes = 16 << 20
-    public var invalidUTF8 = InvalidUTF8Policy.replace
+    public var invalidUtf8 = InvalidUTF8Policy.replace
     /// File extensions read when walking folders (also with a ".gz" suffix). JSONL: "jsonl", "ndjson".
     public var extensions = ["txt", "text", "md", "rst", "jsonl", "ndjson"]
     /// Read chunk size.
