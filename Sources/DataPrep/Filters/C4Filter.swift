@@ -23,61 +23,91 @@ public struct C4Filter: Sendable {
 
     public func apply(_ text: String, lineCounts: inout [String: Int]) -> Result {
         let o = options
-        var kept: [[UInt8]] = []
+        var out: [UInt8] = []
         var sentences = 0
-        let src = Array(text.utf8)
-        var lineStart = 0
-        var i = 0
-        while i <= src.count {
-            if i < src.count && src[i] != 0x0A { i += 1; continue }
-            var line = Array(src[lineStart ..< i])
-            lineStart = i + 1
-            i += 1
-            trim(&line)
-            // words (before citation removal, as the reference does)
-            var nWords = 0, longest = 0, cur = 0
-            for c in line {
-                if c == 0x20 || c == 0x09 {
-                    if cur > 0 { nWords += 1; longest = max(longest, cur); cur = 0 }
-                } else { cur += 1 }
+        var t = text
+        let dropped: String? = t.withUTF8 { src -> String? in
+            out.reserveCapacity(src.count)
+            var lineStart = 0
+            var i = 0
+            while i <= src.count {
+                if i < src.count && src[i] != 0x0A { i += 1; continue }
+                var a = lineStart, e = i
+                lineStart = i + 1
+                i += 1
+                while a < e && (src[a] == 0x20 || src[a] == 0x09 || src[a] == 0x0D) { a += 1 }
+                while e > a && (src[e - 1] == 0x20 || src[e - 1] == 0x09 || src[e - 1] == 0x0D) { e -= 1 }
+                // words (before citation removal, as the reference does)
+                var nWords = 0, longest = 0, cur = 0
+                for k in a ..< e {
+                    let c = src[k]
+                    if c == 0x20 || c == 0x09 {
+                        if cur > 0 { nWords += 1; longest = max(longest, cur); cur = 0 }
+                    } else { cur += 1 }
+                }
+                if cur > 0 { nWords += 1; longest = max(longest, cur) }
+                if o.maxWordLength >= 0 && longest > o.maxWordLength { lineCounts["c4.lines.too_long_word", default: 0] += 1; continue }
+                let line = UnsafeBufferPointer(rebasing: src[a ..< e])
+                let hasBracket = o.removeCitations && line.contains(0x5B)
+                var cleaned: [UInt8] = []
+                if hasBracket {
+                    cleaned = Array(line)
+                    removeCitations(&cleaned)
+                }
+                let result = hasBracket
+                    ? cleaned.withUnsafeBufferPointer { check($0, nWords, &lineCounts, &sentences) }
+                    : check(line, nWords, &lineCounts, &sentences)
+                switch result {
+                case let .drop(r)?: return r
+                case .keep?:
+                    if !out.isEmpty { out.append(0x0A) }
+                    if hasBracket { out.append(contentsOf: cleaned) } else { out.append(contentsOf: line) }
+                case nil: continue
+                }
             }
-            if cur > 0 { nWords += 1; longest = max(longest, cur) }
-            if o.maxWordLength >= 0 && longest > o.maxWordLength { lineCounts["c4.lines.too_long_word", default: 0] += 1; continue }
-            if o.removeCitations { removeCitations(&line) }
-            if o.requireTerminalPunctuation && (!terminals.contains(where: { hasSuffix(line, $0) }) || hasSuffix(line, [0x2E, 0x2E, 0x2E])) {
-                lineCounts["c4.lines.no_terminal_punctuation", default: 0] += 1
-                continue
-            }
-            if o.minWordsPerLine >= 0 && nWords < o.minWordsPerLine { lineCounts["c4.lines.too_few_words", default: 0] += 1; continue }
-            if o.dropLoremIpsum && containsLower(line, Array("lorem ipsum".utf8)) { return .drop("c4.lorem_ipsum") }
-            if o.removeJavascriptLines && containsLower(line, Array("javascript".utf8)) { lineCounts["c4.lines.javascript", default: 0] += 1; continue }
-            if o.dropCurlyBracket && line.contains(0x7B) { return .drop("c4.curly_bracket") }
-            if o.removePolicyLines && Self.policy.contains(where: { containsLower(line, $0) }) { lineCounts["c4.lines.policy", default: 0] += 1; continue }
-            sentences += max(1, countSentences(line))
-            kept.append(line)
+            return nil
         }
+        if let d = dropped { return .drop(d) }
         if o.minSentences >= 0 && sentences < o.minSentences { return .drop("c4.too_few_sentences") }
-        return .keep(String(decoding: Array(kept.joined(separator: [0x0A])), as: UTF8.self))
+        return .keep(String(decoding: out, as: UTF8.self))
     }
 
-    private func trim(_ l: inout [UInt8]) {
-        var a = 0, e = l.count
-        while a < e && (l[a] == 0x20 || l[a] == 0x09 || l[a] == 0x0D) { a += 1 }
-        while e > a && (l[e - 1] == 0x20 || l[e - 1] == 0x09 || l[e - 1] == 0x0D) { e -= 1 }
-        if a > 0 || e < l.count { l = Array(l[a ..< e]) }
+    /// Line rules after citation removal: nil = line removed, .keep = line kept, .drop = document dropped.
+    private func check(_ line: UnsafeBufferPointer<UInt8>, _ nWords: Int, _ lineCounts: inout [String: Int], _ sentences: inout Int) -> Result? {
+        let o = options
+        if o.requireTerminalPunctuation && (!terminals.contains(where: { hasSuffix(line, $0) }) || hasSuffix(line, [0x2E, 0x2E, 0x2E])) {
+            lineCounts["c4.lines.no_terminal_punctuation", default: 0] += 1
+            return nil
+        }
+        if o.minWordsPerLine >= 0 && nWords < o.minWordsPerLine { lineCounts["c4.lines.too_few_words", default: 0] += 1; return nil }
+        if o.dropLoremIpsum && containsLower(line, Self.lorem) { return .drop("c4.lorem_ipsum") }
+        if o.removeJavascriptLines && containsLower(line, Self.javascript) { lineCounts["c4.lines.javascript", default: 0] += 1; return nil }
+        if o.dropCurlyBracket && line.contains(0x7B) { return .drop("c4.curly_bracket") }
+        if o.removePolicyLines && Self.policy.contains(where: { containsLower(line, $0) }) { lineCounts["c4.lines.policy", default: 0] += 1; return nil }
+        sentences += max(1, countSentences(line))
+        return .keep("")
     }
 
-    private func hasSuffix(_ l: [UInt8], _ s: [UInt8]) -> Bool {
-        l.count >= s.count && l[(l.count - s.count)...].elementsEqual(s)
+    static let lorem = Array("lorem ipsum".utf8)
+    static let javascript = Array("javascript".utf8)
+
+    private func hasSuffix(_ l: UnsafeBufferPointer<UInt8>, _ s: [UInt8]) -> Bool {
+        guard l.count >= s.count else { return false }
+        let off = l.count - s.count
+        for k in 0 ..< s.count where l[off + k] != s[k] { return false }
+        return true
     }
 
-    /// ASCII case-insensitive containment of a lowercase needle.
-    private func containsLower(_ l: [UInt8], _ needle: [UInt8]) -> Bool {
+    /// ASCII case-insensitive containment of a lowercase needle (first byte scanned quickly).
+    private func containsLower(_ l: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
         let m = needle.count
         guard l.count >= m else { return false }
+        let f0 = needle[0], f1 = needle[0] & 0xDF
         for i in 0 ... (l.count - m) {
+            let c0 = l[i]
+            if c0 != f0 && c0 != f1 { continue }
             var ok = true
-            for k in 0 ..< m {
+            for k in 1 ..< m {
                 var c = l[i + k]
                 if c >= 0x41 && c <= 0x5A { c |= 0x20 }
                 if c != needle[k] { ok = false; break }
@@ -108,7 +138,7 @@ public struct C4Filter: Sendable {
         l = out
     }
 
-    private func countSentences(_ l: [UInt8]) -> Int {
+    private func countSentences(_ l: UnsafeBufferPointer<UInt8>) -> Int {
         var n = 0
         var i = 0
         while i < l.count {

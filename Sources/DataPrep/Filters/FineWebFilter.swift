@@ -11,7 +11,7 @@ public struct FineWebFilter {
         terminals = options.terminalPunctuation.map { Array($0.utf8) }.filter { !$0.isEmpty }
     }
 
-    public mutating func check(_ text: String) -> String? { check(TextStats(text)) }
+    public mutating func check(_ text: String) -> String? { check(TextStats(text, hashWords: false)) }
 
     mutating func check(_ s: TextStats) -> String? {
         let o = options

@@ -7,6 +7,7 @@
 public struct GopherRepetitionFilter {
     public var options: GopherRepetitionOptions
     private var set = HashCounter()
+    private var seen = HashCounter()
 
     public init(options: GopherRepetitionOptions = GopherRepetitionOptions()) {
         self.options = options
@@ -57,36 +58,55 @@ public struct GopherRepetitionFilter {
         var prefixLen = [Int](repeating: 0, count: w + 1)
         for i in 0 ..< w { prefixLen[i + 1] = prefixLen[i] + s.words[i].count }
         let maxN = max(o.topNGrams.map(\.n).max() ?? 0, o.duplicateNGrams.map(\.n).max() ?? 0)
-        // h[i] = hash of the n-gram starting at word i, extended one word per round
+        // h[i] = hash of the n-gram starting at word i, extended one word per round.
+        // multi[i] = the n-gram at i occurs more than once. An (n+1)-gram can only repeat where its
+        // n-gram prefix repeats, so counting and the duplicate scan only probe the hash set at
+        // `multi` positions; the others are unique and cannot match anything.
         var h = s.wordHashes
+        var multi = [Bool](repeating: true, count: w)
+        var anyMulti = true
         var n = 1
         while n < maxN {
             n += 1
             if w < n { break }
-            for i in 0 ... (w - n) { h[i] = Self.mix(h[i], s.wordHashes[i + n - 1]) }
             let count = w - n + 1
-            if let t = o.topNGrams.first(where: { $0.n == n }) {
+            for i in 0 ..< count { h[i] = Self.mix(h[i], s.wordHashes[i + n - 1]) }
+            if anyMulti {
                 set.reset(expected: count)
-                var best: Int32 = 0
+                for i in 0 ..< count where multi[i] { _ = set.add(h[i]) }
+                anyMulti = false
+                for i in 0 ..< count where multi[i] {
+                    multi[i] = set.count(of: h[i]) > 1
+                    if multi[i] { anyMulti = true }
+                }
+            }
+            multi[count] = false // position past the last n-gram
+            if let t = o.topNGrams.first(where: { $0.n == n }) {
+                // most frequent n-gram; ties go to the first occurrence (Counter.most_common)
+                var best: Int32 = 1
                 var bestAt = 0
-                for i in 0 ..< count {
-                    let c = set.add(h[i])
-                    if c > best { best = c; bestAt = i }
+                if anyMulti {
+                    for i in 0 ..< count where multi[i] {
+                        let c = set.count(of: h[i])
+                        if c > best { best = c; bestAt = i }
+                    }
                 }
                 let len = prefixLen[bestAt + n] - prefixLen[bestAt] + (n - 1)
                 if Double(len) * Double(best) / total > t.fraction { return "gopher_repetition.top_\(n)_gram" }
             }
-            if let t = o.duplicateNGrams.first(where: { $0.n == n }) {
-                set.reset(expected: count)
+            if let t = o.duplicateNGrams.first(where: { $0.n == n }), anyMulti {
+                seen.reset(expected: count)
                 var repeated = 0
                 var i = 0
                 while i < count {
-                    if set.add(h[i]) > 1 {
-                        repeated += prefixLen[i + n] - prefixLen[i]
-                        i += n
-                    } else {
-                        i += 1
+                    if multi[i] {
+                        if seen.add(h[i]) > 1 {
+                            repeated += prefixLen[i + n] - prefixLen[i]
+                            i += n
+                            continue
+                        }
                     }
+                    i += 1
                 }
                 if Double(repeated) / total > t.fraction { return "gopher_repetition.dup_\(n)_grams" }
             }
@@ -138,12 +158,11 @@ public struct GopherRepetitionFilter {
             for n in 2 ... maxN where words.count >= n {
                 let grams = (0 ... words.count - n).map { words[$0 ..< $0 + n].joined(separator: " ") }
                 if let t = o.topNGrams.first(where: { $0.n == n }) {
+                    // Counter.most_common(1): highest count, ties to the earliest first occurrence
                     var counts: [String: Int] = [:]
-                    var best = 0, bestGram = ""
-                    for g in grams {
-                        counts[g, default: 0] += 1
-                        if counts[g]! > best { best = counts[g]!; bestGram = g }
-                    }
+                    for g in grams { counts[g, default: 0] += 1 }
+                    let best = counts.values.max() ?? 0
+                    let bestGram = grams.first { counts[$0] == best } ?? ""
                     if Double(bestGram.utf8.count * best) / total > t.fraction { return "gopher_repetition.top_\(n)_gram" }
                 }
                 if let t = o.duplicateNGrams.first(where: { $0.n == n }) {

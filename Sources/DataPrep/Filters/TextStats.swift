@@ -9,7 +9,7 @@ struct TextStats {
     private(set) var words: [Range<Int>] = []
     private(set) var wordHashes: [UInt64] = []
 
-    init(_ text: String) {
+    init(_ text: String, hashWords: Bool = true) {
         bytes = Array(text.utf8)
         var ls = 0
         var ws = -1
@@ -24,7 +24,7 @@ struct TextStats {
             }
             if ws >= 0 { words.append(ws ..< b.count) }
             lines.append(ls ..< b.count)
-            wordHashes = words.map { hashBytes(b.baseAddress! + $0.lowerBound, $0.count) }
+            if hashWords { wordHashes = words.map { hashBytes(b.baseAddress! + $0.lowerBound, $0.count) } }
         }
     }
 
@@ -73,10 +73,14 @@ struct TextStats {
 }
 
 /// Set/counter of 64-bit hashes, cleared in O(1) by bumping a generation (reused across documents).
+/// One 16-byte slot per entry (key, count, generation) so a probe touches one cache line.
 struct HashCounter {
-    private var keys: [UInt64]
-    private var counts: [Int32]
-    private var gens: [UInt32]
+    private struct Slot {
+        var key: UInt64
+        var count: Int32
+        var gen: UInt32
+    }
+    private var slots: [Slot]
     private var gen: UInt32 = 1
     private var mask: Int
     private(set) var count = 0
@@ -84,44 +88,59 @@ struct HashCounter {
     init(capacity: Int = 1 << 12) {
         var c = 16
         while c < capacity * 2 { c <<= 1 }
-        keys = [UInt64](repeating: 0, count: c)
-        counts = [Int32](repeating: 0, count: c)
-        gens = [UInt32](repeating: 0, count: c)
+        slots = [Slot](repeating: Slot(key: 0, count: 0, gen: 0), count: c)
         mask = c - 1
     }
 
     /// Empties the set; makes room for `expected` keys.
     mutating func reset(expected: Int) {
-        if expected * 2 > keys.count {
-            var c = keys.count
+        if expected * 2 > slots.count {
+            var c = slots.count
             while c < expected * 2 { c <<= 1 }
-            keys = [UInt64](repeating: 0, count: c)
-            counts = [Int32](repeating: 0, count: c)
-            gens = [UInt32](repeating: 0, count: c)
+            slots = [Slot](repeating: Slot(key: 0, count: 0, gen: 0), count: c)
             mask = c - 1
             gen = 1
         } else {
             gen &+= 1
             if gen == 0 {
-                for i in 0 ..< gens.count { gens[i] = 0 }
+                for i in 0 ..< slots.count { slots[i].gen = 0 }
                 gen = 1
             }
         }
         count = 0
     }
 
+    @inline(__always) private func start(_ k: UInt64) -> Int {
+        Int(truncatingIfNeeded: (k ^ (k >> 29)) &* 0x9E37_79B9_7F4A_7C15) & mask
+    }
+
     /// Adds one occurrence; returns the new count (1 = first time seen).
     @inline(__always)
     mutating func add(_ k: UInt64) -> Int32 {
-        var s = Int(truncatingIfNeeded: (k ^ (k >> 29)) &* 0x9E37_79B9_7F4A_7C15) & mask
-        while gens[s] == gen {
-            if keys[s] == k { counts[s] += 1; return counts[s] }
-            s = (s + 1) & mask
+        var s = start(k)
+        let g = gen
+        return slots.withUnsafeMutableBufferPointer { sl in
+            while sl[s].gen == g {
+                if sl[s].key == k { sl[s].count += 1; return sl[s].count }
+                s = (s + 1) & mask
+            }
+            sl[s] = Slot(key: k, count: 1, gen: g)
+            count += 1
+            return 1
         }
-        gens[s] = gen
-        keys[s] = k
-        counts[s] = 1
-        count += 1
-        return 1
+    }
+
+    /// Current count of a key (0 if absent).
+    @inline(__always)
+    func count(of k: UInt64) -> Int32 {
+        var s = start(k)
+        let g = gen
+        return slots.withUnsafeBufferPointer { sl in
+            while sl[s].gen == g {
+                if sl[s].key == k { return sl[s].count }
+                s = (s + 1) & mask
+            }
+            return 0
+        }
     }
 }
