@@ -47,7 +47,8 @@ final class PipelineTests: XCTestCase {
         try Data(Fixtures.text("web_sample.txt").utf8).write(to: refURL)
         cfg.perplexity.reference = [refURL.path]
         cfg.perplexity.order = 3
-        cfg.perplexity.keep = [.head, .middle, .tail]
+        cfg.classifier.reference = [refURL.path]
+        cfg.classifier.threshold = 0.02
         let out = dir.appendingPathComponent("out")
         let report = try DataPipeline(config: cfg).run(inputs: [inDir.path], output: out)
 
@@ -84,6 +85,10 @@ final class PipelineTests: XCTestCase {
         XCTAssertTrue(md.contains("ingest.malformed_json"))
         XCTAssertTrue(md.contains("| dedup |"))
         XCTAssertNotNil(report.perplexityHead)
+        XCTAssertGreaterThan(report.drops.counts["perplexity.tail"] ?? 0, 0, "the default keeps head and middle only")
+        XCTAssertEqual(report.drops.counts["perplexity.head"], nil)
+        XCTAssertGreaterThan(report.classifierPositives, 0)
+        XCTAssertGreaterThan(report.classifierNegatives, 0)
     }
 
     /// Reading a 64 MB JSONL file through ingest + normalization + filters keeps the resident
