@@ -58,6 +58,9 @@ struct DataPrepare: ParsableCommand {
             }
             let bad = report.drops.counts.filter { $0.key.hasPrefix("ingest.") }
             if !bad.isEmpty { print("bad input: " + bad.map { "\($0.key) \($0.value)" }.sorted().joined(separator: ", ")) }
+            if report.train.documents + report.val.documents == 0 {
+                print("warning: no document survived; see report.md for what each stage dropped and why")
+            }
             print("train: \(report.train.documents) docs, \(report.train.tokens) tokens; val: \(report.val.documents) docs, \(report.val.tokens) tokens")
             print("wrote \(outURL.path)/{manifest.json, tokenizer.json, report.md, report.json, train_*.tok, val_*.tok} in \(String(format: "%.1f", report.seconds)) s")
         }

@@ -35,11 +35,12 @@ final class IngestTests: XCTestCase {
         _ = try write("a/two.md", Array("Second document.".utf8))
         _ = try write("a/skip.bin", [0, 1, 2])
         _ = try write("a/empty.txt", Array("  \n\n ".utf8))
+        _ = try write("a/zero.txt", [])
         let r = DocumentReader()
         var docs: [Document] = []
         try r.read([dir.appendingPathComponent("a").path]) { docs.append($0) }
         XCTAssertEqual(docs.map(\.text), ["First document.", "Second document."])
-        XCTAssertEqual(r.log.counts["ingest.empty_document"], 1)
+        XCTAssertEqual(r.log.counts["ingest.empty_document"], 2)
     }
 
     func testSeparatorSplitsAcrossChunkBoundaries() throws {

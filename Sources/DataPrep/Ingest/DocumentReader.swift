@@ -83,9 +83,11 @@ public final class DocumentReader {
         var buf: [UInt8] = []
         var start = 0
         var skipping = false
+        var fileBytes = 0
         do {
             while let chunk = try src.next() {
                 bytesRead += chunk.count
+                fileBytes += chunk.count
                 let searchFrom = max(start, buf.count - (sep?.count ?? 1) + 1)
                 buf.append(contentsOf: chunk)
                 if let sep = sep {
@@ -137,6 +139,8 @@ public final class DocumentReader {
         if !skipping && buf.count > start {
             buf.withUnsafeBufferPointer { emit(UnsafeBufferPointer(rebasing: $0[start...]), sep == nil) }
             if let e = emitError { throw e }
+        } else if sep == nil && fileBytes == 0 && !jsonl {
+            log.record("ingest.empty_document", id: path, text: "")
         }
     }
 

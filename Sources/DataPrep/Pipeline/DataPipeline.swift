@@ -47,6 +47,10 @@ public final class DataPipeline {
         let t0 = Date()
         let fm = FileManager.default
         try fm.createDirectory(at: output, withIntermediateDirectories: true)
+        // shards of an earlier run would otherwise linger next to the new manifest
+        for f in (try? fm.contentsOfDirectory(atPath: output.path)) ?? [] where f.hasSuffix(".tok") && (f.hasPrefix("train_") || f.hasPrefix("val_")) {
+            try fm.removeItem(at: output.appendingPathComponent(f))
+        }
         var report = PrepareReport()
         report.inputs = inputs
         report.config = config.json()
