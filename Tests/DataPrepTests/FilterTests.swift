@@ -74,13 +74,13 @@ final class FilterTests: XCTestCase {
         var f = GopherRepetitionFilter()
         let vocab = ["a", "bb", "ccc", "the", "garden", "house", "x", "yy"]
         var verdicts = Set<String>()
-        for _ in 0 ..< 300 {
+        for _ in 0 ..< 1500 {
             var lines: [String] = []
             let nLines = 1 + Int(g.next() % 12)
             for _ in 0 ..< nLines {
                 if g.next() % 4 == 0, let prev = lines.randomElement(using: &g) { lines.append(prev); continue }
                 if g.next() % 6 == 0 { lines.append(""); continue }
-                let n = 1 + Int(g.next() % 15)
+                let n = 1 + Int(g.next() % 40)
                 lines.append((0 ..< n).map { _ in vocab[Int(g.next() % UInt64(vocab.count))] }.joined(separator: " "))
             }
             let text = lines.joined(separator: "\n")

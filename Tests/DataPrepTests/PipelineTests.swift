@@ -81,6 +81,16 @@ final class PipelineTests: XCTestCase {
             XCTAssertEqual(bytes, expected.bytes)
         }
         XCTAssertGreaterThan(try manifest.openShards(split: "train", in: out).count, 1, "small shard limit should give several shards")
+        // ShardSet reads windows across shard boundaries
+        let set = try ShardSet(directory: out, split: "train")
+        let all = try manifest.openShards(split: "train", in: out).flatMap { $0.allTokens() }.map { Int32($0) }
+        XCTAssertEqual(set.count, all.count)
+        var g = SplitMix64(seed: 8)
+        for _ in 0 ..< 200 {
+            let a = Int(g.next() % UInt64(all.count - 1))
+            let len = 1 + Int(g.next() % UInt64(min(9000, all.count - a)))
+            XCTAssertEqual(set.tokens(a ..< a + len), Array(all[a ..< a + len]))
+        }
         let md = try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8)
         XCTAssertTrue(md.contains("ingest.malformed_json"))
         XCTAssertTrue(md.contains("| dedup |"))

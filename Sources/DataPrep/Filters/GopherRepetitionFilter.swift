@@ -71,26 +71,27 @@ public struct GopherRepetitionFilter {
             if w < n { break }
             let count = w - n + 1
             for i in 0 ..< count { h[i] = Self.mix(h[i], s.wordHashes[i + n - 1]) }
+            // one pass: count the candidate n-grams, mark repeated ones (and their first
+            // occurrence), and track the most frequent (ties: earliest first occurrence, as
+            // Counter.most_common)
+            var best: Int32 = 1
+            var bestAt = 0
             if anyMulti {
                 set.reset(expected: count)
-                for i in 0 ..< count where multi[i] { _ = set.add(h[i]) }
                 anyMulti = false
                 for i in 0 ..< count where multi[i] {
-                    multi[i] = set.count(of: h[i]) > 1
-                    if multi[i] { anyMulti = true }
+                    let (c, first) = set.add(h[i], at: Int32(i))
+                    if c == 1 {
+                        multi[i] = false
+                    } else {
+                        anyMulti = true
+                        if c == 2 { multi[Int(first)] = true }
+                        if c > best || (c == best && Int(first) < bestAt) { best = c; bestAt = Int(first) }
+                    }
                 }
             }
             multi[count] = false // position past the last n-gram
             if let t = o.topNGrams.first(where: { $0.n == n }) {
-                // most frequent n-gram; ties go to the first occurrence (Counter.most_common)
-                var best: Int32 = 1
-                var bestAt = 0
-                if anyMulti {
-                    for i in 0 ..< count where multi[i] {
-                        let c = set.count(of: h[i])
-                        if c > best { best = c; bestAt = i }
-                    }
-                }
                 let len = prefixLen[bestAt + n] - prefixLen[bestAt] + (n - 1)
                 if Double(len) * Double(best) / total > t.fraction { return "gopher_repetition.top_\(n)_gram" }
             }

@@ -79,6 +79,8 @@ struct HashCounter {
         var key: UInt64
         var count: Int32
         var gen: UInt32
+        /// Caller-supplied position of the first occurrence (see `add(_:at:)`).
+        var first: Int32
     }
     private var slots: [Slot]
     private var gen: UInt32 = 1
@@ -88,7 +90,7 @@ struct HashCounter {
     init(capacity: Int = 1 << 12) {
         var c = 16
         while c < capacity * 2 { c <<= 1 }
-        slots = [Slot](repeating: Slot(key: 0, count: 0, gen: 0), count: c)
+        slots = [Slot](repeating: Slot(key: 0, count: 0, gen: 0, first: 0), count: c)
         mask = c - 1
     }
 
@@ -97,7 +99,7 @@ struct HashCounter {
         if expected * 2 > slots.count {
             var c = slots.count
             while c < expected * 2 { c <<= 1 }
-            slots = [Slot](repeating: Slot(key: 0, count: 0, gen: 0), count: c)
+            slots = [Slot](repeating: Slot(key: 0, count: 0, gen: 0, first: 0), count: c)
             mask = c - 1
             gen = 1
         } else {
@@ -124,9 +126,25 @@ struct HashCounter {
                 if sl[s].key == k { sl[s].count += 1; return sl[s].count }
                 s = (s + 1) & mask
             }
-            sl[s] = Slot(key: k, count: 1, gen: g)
+            sl[s] = Slot(key: k, count: 1, gen: g, first: 0)
             count += 1
             return 1
+        }
+    }
+
+    /// Adds one occurrence at position `i`; returns the new count and the first position.
+    @inline(__always)
+    mutating func add(_ k: UInt64, at i: Int32) -> (count: Int32, first: Int32) {
+        var s = start(k)
+        let g = gen
+        return slots.withUnsafeMutableBufferPointer { sl in
+            while sl[s].gen == g {
+                if sl[s].key == k { sl[s].count += 1; return (sl[s].count, sl[s].first) }
+                s = (s + 1) & mask
+            }
+            sl[s] = Slot(key: k, count: 1, gen: g, first: i)
+            count += 1
+            return (1, i)
         }
     }
 
