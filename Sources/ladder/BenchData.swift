@@ -15,8 +15,8 @@ struct BenchData: ParsableCommand {
     func run() throws {
         let urls: [URL]
         if files.isEmpty {
-            let dir = try BenchCorpora.directory(corpora)
-            urls = BenchCorpora.proseFiles(dir) + ["mhcc.txt", "python-docs.jsonl"].map { dir.appendingPathComponent($0) }
+            let dir = try CorporaLocator.directory(corpora)
+            urls = CorporaLocator.proseFiles(dir) + ["mhcc.txt", "python-docs.jsonl"].map { dir.appendingPathComponent($0) }
                 .filter { FileManager.default.fileExists(atPath: $0.path) }
         } else {
             urls = files.map { URL(fileURLWithPath: $0) }

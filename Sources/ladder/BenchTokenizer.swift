@@ -19,11 +19,11 @@ struct BenchTokenizer: ParsableCommand {
         let urls: [URL]
         var dir: URL?
         if files.isEmpty {
-            dir = try BenchCorpora.directory(corpora)
-            urls = BenchCorpora.proseFiles(dir!)
+            dir = try CorporaLocator.directory(corpora)
+            urls = CorporaLocator.proseFiles(dir!)
         } else {
             urls = files.map { URL(fileURLWithPath: $0) }
-            dir = try? BenchCorpora.directory(corpora)
+            dir = try? CorporaLocator.directory(corpora)
         }
         let ours = try TokenizerBenchmark.run(files: urls, vocabSize: vocab)
         var baseline: [String: Any]?
@@ -79,4 +79,4 @@ struct BenchTokenizer: ParsableCommand {
     }
 }
 
-func round3(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
+fileprivate func round3(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }

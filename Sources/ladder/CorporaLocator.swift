@@ -2,7 +2,7 @@ import Foundation
 
 /// Locates the shared benchmark corpora: --corpora, else $LADDER_CORPORA, else ../shared/corpora
 /// or ./shared/corpora relative to the working directory.
-enum BenchCorpora {
+enum CorporaLocator {
     static func directory(_ explicit: String?) throws -> URL {
         var candidates: [String] = []
         if let e = explicit { candidates.append(e) }
@@ -14,7 +14,7 @@ enum BenchCorpora {
                 return URL(fileURLWithPath: c).standardizedFileURL
             }
         }
-        throw BenchError("corpora folder not found (tried \(candidates.joined(separator: ", "))); pass --corpora DIR or set LADDER_CORPORA")
+        throw CorporaError("corpora folder not found (tried \(candidates.joined(separator: ", "))); pass --corpora DIR or set LADDER_CORPORA")
     }
 
     /// The English prose files (about 25 MB): Austen's six novels, WEB, KJV, Treasury of David.
@@ -24,7 +24,7 @@ enum BenchCorpora {
     }
 }
 
-struct BenchError: Error, CustomStringConvertible {
+struct CorporaError: Error, CustomStringConvertible {
     var description: String
     init(_ m: String) { description = m }
 }
