@@ -133,7 +133,12 @@ final class TokenizerTests: XCTestCase {
         texts = json.load(open(sys.argv[1] + "/texts.json", encoding="utf-8"))
         out = [t.encode(x, add_special_tokens=False).ids for x in texts]
         dec = [t.decode(ids, skip_special_tokens=False) == x for ids, x in zip(out, texts)]
-        json.dump({"ids": out, "decoded_equal": dec}, open(sys.argv[1] + "/out.json", "w"))
+        from tokenizers import ByteLevelBPETokenizer
+        hf = ByteLevelBPETokenizer()
+        hf.train_from_iterator(texts[:3], vocab_size=700, min_frequency=2, show_progress=False)
+        hf.save(sys.argv[1] + "/hf.json")
+        hf_ids = [hf.encode(x).ids for x in texts]
+        json.dump({"ids": out, "decoded_equal": dec, "hf_ids": hf_ids}, open(sys.argv[1] + "/out.json", "w"))
         """
         let r = runPython(py, ["-c", script, dir.path])
         XCTAssertEqual(r.status, 0, "python failed: \(r.stderr)")
@@ -146,6 +151,15 @@ final class TokenizerTests: XCTestCase {
         }
         let dec = obj["decoded_equal"] as! [Bool]
         XCTAssertEqual(dec.filter { !$0 }.count, 0, "HF decode of our ids does not reproduce the text")
+        // and the other way: a tokenizer trained by HF loads here and encodes like HF
+        let hf = try BPETokenizer.load(from: dir.appendingPathComponent("hf.json"))
+        XCTAssertEqual(hf.vocabSize, 700)
+        let hfIds = obj["hf_ids"] as! [[Int]]
+        let hfEnc = BPEEncoder(hf)
+        for (i, t) in texts.enumerated() {
+            XCTAssertEqual(hfEnc.encode(t).map(Int.init), hfIds[i], "HF-trained tokenizer: text \(i) differs")
+            XCTAssertEqual(try hf.decode(hfEnc.encode(t)), t)
+        }
     }
 
     private func runPython(_ py: String, _ args: [String]) -> (status: Int32, stderr: String) {
