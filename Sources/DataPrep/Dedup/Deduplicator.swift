@@ -51,32 +51,46 @@ public struct MinHasher: Sendable {
         b = bv
     }
 
-    /// Hashes of the normalized words of `text`.
+    /// Hashes of the normalized words of `text` (FNV-1a over the lowercased word bytes, then
+    /// a final mix).
     public static func wordHashes(_ text: String) -> [UInt64] {
         var out: [UInt64] = []
-        var word: [UInt8] = []
-        word.reserveCapacity(64)
         var t = text
         t.withUTF8 { bytes in
+            out.reserveCapacity(bytes.count / 5)
             Pretokenizer.bmpClass.withUnsafeBufferPointer { tb in
                 let table = tb.baseAddress!
-                var i = 0
-                func flush() {
-                    if !word.isEmpty {
-                        out.append(word.withUnsafeBufferPointer { hashBytes($0.baseAddress!, $0.count) })
-                        word.removeAll(keepingCapacity: true)
+                let basis: UInt64 = 0xCBF2_9CE4_8422_2325
+                var h = basis
+                var inWord = false
+                @inline(__always) func flush() {
+                    if inWord {
+                        var x = h ^ (h >> 31)
+                        x = x &* 0x9E37_79B9_7F4A_7C15
+                        out.append(x ^ (x >> 29))
+                        h = basis
+                        inWord = false
                     }
                 }
-                while i < bytes.count {
+                var i = 0
+                let n = bytes.count
+                while i < n {
+                    let c0 = bytes[i]
+                    if c0 < 0x80 {
+                        let c = table[Int(c0)]
+                        if c == Pretokenizer.space { flush() } else if c != Pretokenizer.other {
+                            h = (h ^ UInt64(c0 >= 0x41 && c0 <= 0x5A ? c0 | 0x20 : c0)) &* 0x100_0000_01B3
+                            inWord = true
+                        }
+                        i += 1
+                        continue
+                    }
                     let (c, l) = Pretokenizer.classAt(bytes, i, table)
                     if c == Pretokenizer.space {
                         flush()
                     } else if c != Pretokenizer.other {
-                        for k in i ..< i + l {
-                            var ch = bytes[k]
-                            if ch >= 0x41 && ch <= 0x5A { ch |= 0x20 }
-                            word.append(ch)
-                        }
+                        for k in i ..< min(i + l, n) { h = (h ^ UInt64(bytes[k])) &* 0x100_0000_01B3 }
+                        inWord = true
                     }
                     i += l
                 }

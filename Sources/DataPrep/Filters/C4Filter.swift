@@ -1,3 +1,5 @@
+import Foundation
+
 /// C4 rules; see `C4Options`. `apply` returns the cleaned text (kept lines joined by "\n") or the
 /// document-level drop reason: "c4.lorem_ipsum", "c4.curly_bracket", "c4.too_few_sentences".
 /// Removed lines are counted per rule in `lineCounts` ("c4.lines.too_long_word",
@@ -98,21 +100,27 @@ public struct C4Filter: Sendable {
         return true
     }
 
-    /// ASCII case-insensitive containment of a lowercase needle (first byte scanned quickly).
+    /// ASCII case-insensitive containment of a lowercase needle: the first needle byte is found
+    /// with memchr in both cases, then the rest is compared.
     private func containsLower(_ l: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
         let m = needle.count
-        guard l.count >= m else { return false }
-        let f0 = needle[0], f1 = needle[0] & 0xDF
-        for i in 0 ... (l.count - m) {
-            let c0 = l[i]
-            if c0 != f0 && c0 != f1 { continue }
-            var ok = true
-            for k in 1 ..< m {
-                var c = l[i + k]
-                if c >= 0x41 && c <= 0x5A { c |= 0x20 }
-                if c != needle[k] { ok = false; break }
+        guard m > 0, l.count >= m, let base = l.baseAddress else { return m == 0 }
+        let last = l.count - m
+        let isLetter = needle[0] >= 0x61 && needle[0] <= 0x7A
+        for first in isLetter ? [needle[0], needle[0] & 0xDF] : [needle[0]] {
+            var i = 0
+            while i <= last {
+                guard let p = memchr(base + i, Int32(first), last - i + 1) else { break }
+                let at = base.distance(to: p.assumingMemoryBound(to: UInt8.self))
+                var ok = true
+                for k in 1 ..< m {
+                    var c = l[at + k]
+                    if c >= 0x41 && c <= 0x5A { c |= 0x20 }
+                    if c != needle[k] { ok = false; break }
+                }
+                if ok { return true }
+                i = at + 1
             }
-            if ok { return true }
         }
         return false
     }

@@ -70,7 +70,8 @@ public struct GopherRepetitionFilter {
             n += 1
             if w < n { break }
             let count = w - n + 1
-            for i in 0 ..< count { h[i] = Self.mix(h[i], s.wordHashes[i + n - 1]) }
+            // only positions whose shorter n-gram repeats can repeat; the others are never probed
+            if anyMulti { for i in 0 ..< count where multi[i] { h[i] = Self.mix(h[i], s.wordHashes[i + n - 1]) } }
             // one pass: count the candidate n-grams, mark repeated ones (and their first
             // occurrence), and track the most frequent (ties: earliest first occurrence, as
             // Counter.most_common)

@@ -172,10 +172,32 @@ public struct TextNormalizer: Sendable {
     }()
 
     /// False when `s` is certainly already NFC (every scalar NFC-safe); true when NFC might change it.
+    /// Scans UTF-8 bytes: only lead bytes >= 0xCC start scalars >= U+0300.
     static func needsNFC(_ s: String) -> Bool {
-        for u in s.unicodeScalars where u.value >= 0x300 {
-            if u.value >= 0x10000 || !nfcSafe[Int(u.value)] { return true }
+        var t = s
+        return t.withUTF8 { b -> Bool in
+            nfcSafe.withUnsafeBufferPointer { safe in
+                let n = b.count
+                var i = 0
+                while i < n {
+                    let c = b[i]
+                    if c < 0xCC { i += 1; continue }
+                    if c < 0xE0 {
+                        guard i + 1 < n else { return true }
+                        let v = (Int(c & 0x1F) << 6) | Int(b[i + 1] & 0x3F)
+                        if !safe[v] { return true }
+                        i += 2
+                    } else if c < 0xF0 {
+                        guard i + 2 < n else { return true }
+                        let v = (Int(c & 0x0F) << 12) | (Int(b[i + 1] & 0x3F) << 6) | Int(b[i + 2] & 0x3F)
+                        if !safe[v] { return true }
+                        i += 3
+                    } else {
+                        return true // outside the BMP: let NFC decide
+                    }
+                }
+                return false
+            }
         }
-        return false
     }
 }
