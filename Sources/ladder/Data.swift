@@ -30,6 +30,7 @@ struct DataPrepare: ParsableCommand {
     @Option(name: .long, help: "Tokenizer vocabulary size (overrides the config).") var vocab: Int?
     @Option(name: .long, help: "Validation fraction of documents (overrides the config).") var valFraction: Double?
     @Option(name: .long, help: "Worker threads, 0 = all cores (overrides the config).") var threads: Int?
+    @Option(name: .long, help: "Encode with this existing tokenizer.json instead of training one (overrides the config).") var tokenizer: String?
     @Flag(name: .long, help: "Print the report as JSON on stdout.") var json = false
 
     func validate() throws {
@@ -44,6 +45,7 @@ struct DataPrepare: ParsableCommand {
         if let v = vocab { cfg.tokenizer.vocabSize = v }
         if let f = valFraction { cfg.shards.valFraction = f }
         if let t = threads { cfg.threads = t }
+        if let t = tokenizer { cfg.tokenizer.path = t }
         let pipeline = DataPipeline(config: cfg)
         pipeline.progress = { FileHandle.standardError.write(Data(("ladder data: " + $0 + "\n").utf8)) }
         let outURL = URL(fileURLWithPath: out)

@@ -175,6 +175,20 @@ final class NormalizerTests: XCTestCase {
         XCTAssertEqual(n.normalize(long).split(separator: "\n").count, 3)
     }
 
+    /// The fast "already NFC" check never skips a string that NFC would change.
+    func testNFCFastPathAgreesWithFoundation() {
+        var g = SplitMix64(seed: 21)
+        let pieces = ["e\u{0301}", "\u{212B}", "\u{1100}\u{1161}", "가\u{11A8}", "\u{0B47}\u{0B3E}", "ﬁ", "’", "—", "naïve", "Ω", "Å", "\u{0300}", "x", " ", "😀", "\u{2126}"]
+        for _ in 0 ..< 500 {
+            var s = ""
+            for _ in 0 ..< 1 + Int(g.next() % 6) { s += pieces[Int(g.next() % UInt64(pieces.count))] }
+            let normalized = TextNormalizer().normalize(s)
+            let expected = TextNormalizer(options: { var o = NormalizeOptions(); o.nfc = false; return o }())
+                .normalize(s.precomposedStringWithCanonicalMapping)
+            XCTAssertEqual(Array(normalized.unicodeScalars), Array(expected.unicodeScalars), s.debugDescription)
+        }
+    }
+
     func testUnwrapCanBeDisabled() {
         var o = NormalizeOptions()
         o.unwrap = false
