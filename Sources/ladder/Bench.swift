@@ -5,6 +5,6 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure kernel and trainer speed.",
-        subcommands: [BenchGemm.self, BenchAttention.self, BenchTrain.self, BenchFit.self]
+        subcommands: [BenchGemm.self, BenchAttention.self, BenchTrain.self, BenchFit.self, BenchTokenizer.self, BenchData.self]
     )
 }
