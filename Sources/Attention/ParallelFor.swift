@@ -1,9 +1,9 @@
+import Compute
 import Dispatch
 
-// MERGE NOTE: the single place where this module touches threads. At merge, route this function
-// to the `Compute` module's thread pool; callers only rely on the contract below.
-
-/// Runs `body(item, worker)` for every `item` in `0..<n` on `threads` workers.
+/// Runs `body(item, worker)` for every `item` in `0..<n` on `threads` workers: the persistent
+/// `Compute` thread pool when its default pool has that many threads (the trainer's case), else
+/// Dispatch (a caller asking for a different count, as the benchmarks and tests do).
 ///
 /// Static "snake" partition: items go out in rounds of `threads`, round r in worker order
 /// 0, 1, ..., threads - 1 when r is even and reversed when r is odd, so a list sorted by decreasing
@@ -16,15 +16,21 @@ func parallelFor(_ n: Int, threads: Int, _ body: (_ item: Int, _ worker: Int) ->
         for item in 0..<n { body(item, 0) }
         return
     }
-    withoutActuallyEscaping(body) { body in
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            var roundStart = 0, even = true
-            while roundStart < n {
-                let item = roundStart + (even ? w : workers - 1 - w)
-                if item < n { body(item, w) }
-                roundStart += workers
-                even.toggle()
-            }
+    func work(_ w: Int) {
+        var roundStart = 0, even = true
+        while roundStart < n {
+            let item = roundStart + (even ? w : workers - 1 - w)
+            if item < n { body(item, w) }
+            roundStart += workers
+            even.toggle()
         }
+    }
+    let pool = ThreadPool.default
+    if pool.threadCount == workers {
+        pool.parallelFor(workers) { w in work(w) }
+        return
+    }
+    withoutActuallyEscaping(work) { work in
+        DispatchQueue.concurrentPerform(iterations: workers) { w in work(w) }
     }
 }

@@ -99,11 +99,11 @@ final class FlashAttentionTests: XCTestCase {
     }
 
     func testBF16RoundsToNearestEven() {
-        XCTAssertEqual(BF16(1.0).bits, 0x3F80)
+        XCTAssertEqual(BF16(1.0).bitPattern, 0x3F80)
         // 1 + 2^-8 is halfway between 1 and 1 + 2^-7: ties to even (1.0).
-        XCTAssertEqual(BF16(1.00390625).bits, 0x3F80)
+        XCTAssertEqual(BF16(1.00390625).bitPattern, 0x3F80)
         // 1 + 3 * 2^-8 is halfway between 1 + 2^-7 and 1 + 2^-6: ties to even (1 + 2^-6).
-        XCTAssertEqual(BF16(1.01171875).bits, 0x3F82)
+        XCTAssertEqual(BF16(1.01171875).bitPattern, 0x3F82)
         XCTAssertEqual(BF16(1.005).float, 1.0078125)
         XCTAssertEqual(BF16(-2.5).float, -2.5)
         XCTAssert(BF16(Float.nan).float.isNaN)
