@@ -1,4 +1,5 @@
 import ScalingLaws
+import DataPrep
 import Foundation
 
 /// Training and validation tokens in memory, and how many bytes of text a token stands for
@@ -29,6 +30,35 @@ public struct TokenDataset: Sendable {
         let split = Int(Double(tokens.count) * (1 - valFraction))
         return TokenDataset(train: Array(tokens[..<split]), validation: Array(tokens[split...]), vocab: 256,
                             bytesPerToken: 1, source: path)
+    }
+
+    /// Tokens of a `ladder data prepare` output folder (or its manifest.json): the manifest's
+    /// train and validation shards, its vocabulary, and bits per byte from its byte counts.
+    public static func shards(at path: String) throws -> TokenDataset {
+        var folder = URL(fileURLWithPath: path)
+        if folder.lastPathComponent == ShardManifest.fileName { folder.deleteLastPathComponent() }
+        do {
+            let train = try ShardSet(directory: folder, split: "train")
+            let val = try ShardSet(directory: folder, split: "val")
+            let m = train.manifest
+            let bytesPerToken = m.train.tokens > 0 ? Double(m.train.bytes) / Double(m.train.tokens) : 1
+            return TokenDataset(train: train.tokens(0..<train.count), validation: val.tokens(0..<val.count),
+                                vocab: m.vocabSize, bytesPerToken: bytesPerToken, source: folder.path)
+        } catch let error as TrainingError {
+            throw error
+        } catch {
+            throw TrainingError.data("\(folder.path): cannot read token shards: \(error)")
+        }
+    }
+
+    /// A text file (bytes) or a token-shard folder / manifest, by what `path` is.
+    public static func load(_ config: TrainConfig.DataConfig) throws -> TokenDataset {
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: config.path, isDirectory: &isDirectory)
+        if exists && isDirectory.boolValue || config.path.hasSuffix(".json") {
+            return try shards(at: config.path)
+        }
+        return try bytes(of: config.path, valFraction: config.valFraction)
     }
 
     /// Checks that windows of T + 1 tokens fit in both splits and that ids fit the model.

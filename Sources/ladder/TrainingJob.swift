@@ -33,7 +33,7 @@ struct TrainingJob {
     }
 
     static func loadData(_ config: TrainConfig) throws -> TokenDataset {
-        try TokenDataset.bytes(of: config.data.path, valFraction: config.data.valFraction)
+        try TokenDataset.load(config.data)
     }
 
     /// A run record describing `config` (size, tokens, FLOPs as 6 N D with N non-embedding).
