@@ -1,3 +1,4 @@
+import Compute
 /// Softmax cross-entropy over the vocabulary, fused: the loss per row, and in backward the
 /// gradient of `scale * sum(losses)` with respect to the logits, written over the logits.
 ///
@@ -50,7 +51,7 @@ public enum CrossEntropy {
         var m: Float = -.infinity
         var mv = SIMD16<Float>(repeating: -.infinity)
         var i = 0
-        while i + 16 <= V { mv = pointwiseMax(mv, VectorMath.load(l + i)); i += 16 }
+        while i + 16 <= V { mv = SIMDMath.max(mv, VectorMath.load(l + i)); i += 16 }
         m = mv.max()
         while i < V { m = max(m, l[i]); i += 1 }
         let mm = SIMD16<Float>(repeating: m)
