@@ -96,3 +96,14 @@ func _storeRowAdd(_ c: UnsafeMutablePointer<Float>, _ v0: SIMD16<Float>, _ v1: S
     p.storeBytes(of: o0.addingProduct(alpha, v0), as: SIMD16<Float>.self)
     p.storeBytes(of: o1.addingProduct(alpha, v1), toByteOffset: 64, as: SIMD16<Float>.self)
 }
+
+/// LLVM's prefetch intrinsic (`llvm.prefetch(ptr, rw, locality, cache)`), reached through its
+/// symbol name because Swift has no prefetch API; lowers to one `prefetchw`/`prefetcht0`.
+@_silgen_name("llvm.prefetch.p0")
+func _llvmPrefetch(_ address: UnsafeRawPointer, _ rw: Int32, _ locality: Int32, _ cacheType: Int32)
+
+/// Prefetches the cache line holding `p` into L1 in anticipation of a write.
+@inline(__always)
+func _prefetchForWrite(_ p: UnsafeMutablePointer<Float>) {
+    _llvmPrefetch(UnsafeRawPointer(p), 1, 3, 1)
+}

@@ -24,6 +24,21 @@ extension GEMM {
         var c11_0 = SIMD16<Float>(), c11_1 = SIMD16<Float>()
         var c12_0 = SIMD16<Float>(), c12_1 = SIMD16<Float>()
         var c13_0 = SIMD16<Float>(), c13_1 = SIMD16<Float>()
+        // Pull the C tile toward L1 while the k loop runs (rows ldc apart defeat the prefetcher).
+        _prefetchForWrite(c + 0 * ldc); _prefetchForWrite(c + 0 * ldc + 16)
+        _prefetchForWrite(c + 1 * ldc); _prefetchForWrite(c + 1 * ldc + 16)
+        _prefetchForWrite(c + 2 * ldc); _prefetchForWrite(c + 2 * ldc + 16)
+        _prefetchForWrite(c + 3 * ldc); _prefetchForWrite(c + 3 * ldc + 16)
+        _prefetchForWrite(c + 4 * ldc); _prefetchForWrite(c + 4 * ldc + 16)
+        _prefetchForWrite(c + 5 * ldc); _prefetchForWrite(c + 5 * ldc + 16)
+        _prefetchForWrite(c + 6 * ldc); _prefetchForWrite(c + 6 * ldc + 16)
+        _prefetchForWrite(c + 7 * ldc); _prefetchForWrite(c + 7 * ldc + 16)
+        _prefetchForWrite(c + 8 * ldc); _prefetchForWrite(c + 8 * ldc + 16)
+        _prefetchForWrite(c + 9 * ldc); _prefetchForWrite(c + 9 * ldc + 16)
+        _prefetchForWrite(c + 10 * ldc); _prefetchForWrite(c + 10 * ldc + 16)
+        _prefetchForWrite(c + 11 * ldc); _prefetchForWrite(c + 11 * ldc + 16)
+        _prefetchForWrite(c + 12 * ldc); _prefetchForWrite(c + 12 * ldc + 16)
+        _prefetchForWrite(c + 13 * ldc); _prefetchForWrite(c + 13 * ldc + 16)
         var pa = a
         var pb = UnsafeRawPointer(b)
         for _ in 0..<kc {

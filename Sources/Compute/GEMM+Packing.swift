@@ -32,8 +32,22 @@ struct _Operands<E: GEMMInput> {
     /// fp32, as `dst[p*mr + r] = op(A)[i0+r, p0+p]`; rows ≥ `rows` are zero.
     @inline(__always)
     func packA(i0: Int, rows: Int, p0: Int, kc: Int, mr: Int, dst: UnsafeMutablePointer<Float>) {
-        if transposeA == .none {
-            // op(A)[i, p] = a[i*lda + p]: read each row contiguously, write with stride mr.
+        if transposeA == .none && rows == mr && mr <= 16 {
+            // op(A)[i, p] = a[i*lda + p]: 16 k at a time, transposed in registers; each k step's
+            // mr values are one (overlapping, in-order) 16-lane store.
+            let src = a + i0 * lda + p0
+            var p = 0
+            while p + 16 <= kc {
+                _transposeBlock16(src + p, ld: lda, rows: mr, UnsafeMutableRawPointer(dst + p * mr),
+                                  stride: 4 * mr)
+                p += 16
+            }
+            while p < kc {
+                for r in 0..<mr { dst[p * mr + r] = src[r * lda + p]._widened }
+                p += 1
+            }
+        } else if transposeA == .none {
+            // Partial panel: read each row contiguously, write with stride mr.
             for r in 0..<rows {
                 let src = a + (i0 + r) * lda + p0
                 for p in 0..<kc { dst[p * mr + r] = src[p]._widened }
@@ -74,8 +88,22 @@ struct _Operands<E: GEMMInput> {
                     for j in cols..<nr { out[j] = 0 }
                 }
             }
+        } else if cols == 32 && nr == 32 {
+            // op(B)[p, j] = b[j*ldb + p]: two 16-row halves, 16 k at a time, transposed in registers.
+            let src = b + j0 * ldb + p0
+            var p = 0
+            while p + 16 <= kc {
+                let out = UnsafeMutableRawPointer(dst + p * 32)
+                _transposeBlock16(src + p, ld: ldb, rows: 16, out, stride: 128)
+                _transposeBlock16(src + 16 * ldb + p, ld: ldb, rows: 16, out + 64, stride: 128)
+                p += 16
+            }
+            while p < kc {
+                for j in 0..<32 { dst[p * 32 + j] = src[j * ldb + p]._widened }
+                p += 1
+            }
         } else {
-            // op(B)[p, j] = b[j*ldb + p]: read each stored row contiguously, write with stride nr.
+            // Partial panel: read each stored row contiguously, write with stride nr.
             for j in 0..<cols {
                 let src = b + (j0 + j) * ldb + p0
                 for p in 0..<kc { dst[p * nr + j] = src[p]._widened }

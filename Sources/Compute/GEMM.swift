@@ -34,7 +34,7 @@ public enum GEMM {
     /// the 48 KB L1d while `mc × kc` packed A (~0.5 MB) streams from L2; `kc × nc` packed B lives
     /// in L2/L3 and is packed once per (column block, k block).
     public static let mr = 14, nr = 32
-    static let kc = _tune("KC", 256), mc = _tune("MC", 14 * 40), nc = _tune("NC", 4096)
+    static let kc = _tune("KC", 512), mc = _tune("MC", 70), nc = _tune("NC", 2048)
 
     /// fp32 GEMM `C (+)= alpha · op(A) · op(B)`; see the type's doc for shapes and strides.
     /// Multithreaded over `pool` (rows of C split between threads, or columns when `n > m`).
