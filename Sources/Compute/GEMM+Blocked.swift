@@ -13,6 +13,7 @@ func _blockedFP32<E: GEMMInput>(
     tile: UnsafeMutablePointer<Float>
 ) {
     let MR = GEMM.mr, NR = GEMM.nr
+    let MC = GEMM.mc
     var jc = cols.lowerBound
     while jc < cols.upperBound {
         let ncur = min(GEMM.nc, cols.upperBound - jc)
@@ -28,13 +29,9 @@ func _blockedFP32<E: GEMMInput>(
             }
             var ic = rows.lowerBound
             while ic < rows.upperBound {
-                let mcur = min(GEMM.mc, rows.upperBound - ic)
+                let mcur = min(MC, rows.upperBound - ic)
+                source.packABlock(i0: ic, rows: mcur, p0: pc, kc: kcur, mr: MR, dst: packedA)
                 var ip = 0
-                while ip < mcur {
-                    source.packA(i0: ic + ip, rows: min(MR, mcur - ip), p0: pc, kc: kcur, mr: MR,
-                                 dst: packedA + ip * kcur)
-                    ip += MR
-                }
                 jp = 0
                 while jp < ncur {
                     let nrEff = min(NR, ncur - jp)

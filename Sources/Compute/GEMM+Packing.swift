@@ -66,6 +66,50 @@ struct _Operands<E: GEMMInput> {
         }
     }
 
+    /// Packs rows `i0 ..< i0+rows` (any count) of op(A) as consecutive `mr`-row panels
+    /// (panel q at `dst + q*mr*kc`, each as in `packA`).
+    @inline(__always)
+    func packABlock(i0: Int, rows: Int, p0: Int, kc: Int, mr: Int, dst: UnsafeMutablePointer<Float>) {
+        if transposeA == .transposed {
+            // op(A)[i, p] = a[p*lda + i]: walk k outermost so each stored row of A is read as one
+            // contiguous run of `rows` elements (a page per k step, not a page per k per panel).
+            // Full panels whose 16-lane load stays inside the block are copied with one vector
+            // load and one store; the store's mr..<16 spill lands in the slot of k step p+1 of
+            // the same panel, written later (so the last k step uses scalars).
+            let panels = (rows + mr - 1) / mr
+            let ahead = 16  // k steps of software prefetch: rows lda apart defeat the prefetcher
+            for p in 0..<kc {
+                let src = a + (p0 + p) * lda + i0
+                if p + ahead < kc {
+                    let next = UnsafeRawPointer(src + ahead * lda)
+                    var byte = 0
+                    while byte < rows * MemoryLayout<E>.stride {
+                        _llvmPrefetch(next + byte, 0, 3, 1)
+                        byte += 64
+                    }
+                }
+                let vectorOK = mr <= 16 && p + 1 < kc
+                for q in 0..<panels {
+                    let out = dst + q * mr * kc + p * mr
+                    let lo = q * mr, n = min(mr, rows - lo)
+                    if vectorOK && lo + 16 <= rows {
+                        UnsafeMutableRawPointer(out).storeBytes(of: E._load16(src + lo),
+                                                                as: SIMD16<Float>.self)
+                    } else {
+                        for r in 0..<n { out[r] = src[lo + r]._widened }
+                        for r in n..<mr { out[r] = 0 }
+                    }
+                }
+            }
+            return
+        }
+        var ip = 0
+        while ip < rows {
+            packA(i0: i0 + ip, rows: min(mr, rows - ip), p0: p0, kc: kc, mr: mr, dst: dst + ip * kc)
+            ip += mr
+        }
+    }
+
     /// Packs columns `j0 ..< j0+cols` (cols ≤ nr = 32) and k range `p0 ..< p0+kc` of op(B),
     /// widened to fp32, as `dst[p*nr + j] = op(B)[p0+p, j0+j]`; columns ≥ `cols` are zero.
     @inline(__always)

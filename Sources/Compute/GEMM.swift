@@ -28,13 +28,13 @@ public enum GEMMLayout: String, CaseIterable, Sendable {
 /// Results are bit-identical for every thread count: each C element is one fp32 FMA chain over k
 /// in a fixed order (k blocks of `kc`, then k inside a block), whatever the partition.
 public enum GEMM {
-    /// Tile and cache-block sizes of the fp32 kernel (elements).
-    ///
-    /// `mr × nr` is the register tile (2·mr zmm accumulators); `kc × nr` packed B (32 KB) stays in
-    /// the 48 KB L1d while `mc × kc` packed A (~0.5 MB) streams from L2; `kc × nc` packed B lives
-    /// in L2/L3 and is packed once per (column block, k block).
+    /// Register tile of the fp32 kernel: `mr × nr` outputs in 2·mr zmm accumulators.
     public static let mr = 14, nr = 32
-    static let kc = _tune("KC", 512), mc = _tune("MC", 70), nc = _tune("NC", 2048)
+    /// Cache blocks (elements), tuned by measurement on this machine (48 KB L1d, 2 MB L2 per
+    /// core): a long k block (`kc` = 512) halves the C-tile traffic per FMA, and a short row block
+    /// (`mc` = 70 = 5 panels, packed A 140 KB) stays in L2 next to the streaming B panels (64 KB
+    /// each); `kc × nc` packed B (4 MB) is packed once per (column block, k block) per thread.
+    static let kc = 512, mc = 70, nc = 2048
 
     /// fp32 GEMM `C (+)= alpha · op(A) · op(B)`; see the type's doc for shapes and strides.
     /// Multithreaded over `pool` (rows of C split between threads, or columns when `n > m`).
@@ -101,5 +101,3 @@ struct _Partition {
     }
 }
 
-import Glibc
-func _tune(_ name: String, _ d: Int) -> Int { if let v = getenv("TUNE_" + name) { return Int(atoi(v)) }; return d }

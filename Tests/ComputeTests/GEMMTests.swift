@@ -35,9 +35,10 @@ final class GEMMTests: XCTestCase {
     }
 
     func testTileAndBlockBoundaries() {
-        // Exact tile multiples, one off either side, and k across the 256 k block.
+        // Exact tile multiples, one off either side, k across the 512 k block, m across the
+        // 70-row block.
         var rng = SplitMix64(seed: 2)
-        for (m, n, k) in [(14, 32, 256), (13, 31, 255), (15, 33, 257), (28, 64, 513), (29, 65, 1)] {
+        for (m, n, k) in [(14, 32, 512), (13, 31, 511), (15, 33, 513), (71, 64, 1025), (70, 65, 1), (84, 96, 17)] {
             for (ta, tb) in transposes {
                 check(GEMMProblem(ta, tb, m: m, n: n, k: k, rng: &rng), accumulate: false,
                       pool: Self.pool2)
