@@ -37,7 +37,7 @@ public enum GEMM {
     static let kc = 512, mc = 70, nc = 2048
 
     /// fp32 GEMM `C (+)= alpha · op(A) · op(B)`; see the type's doc for shapes and strides.
-    /// Multithreaded over `pool` (rows of C split between threads, or columns when `n > m`).
+    /// Multithreaded over `pool`: rows or columns of C split statically between its threads.
     public static func multiply(
         transposeA: Transpose = .none, transposeB: Transpose = .none,
         m: Int, n: Int, k: Int, alpha: Float = 1,
@@ -80,18 +80,23 @@ func _scaleOnly(m: Int, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumu
     for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) }
 }
 
-/// Static split of C between threads: along rows (in `mr` units) when `m >= n`, else columns
-/// (in `nr` units). Boundaries are tile multiples, so each C element is computed by the same
-/// tile code path whatever the thread count.
+/// Static split of C between threads, along rows (in `mr` units) or columns (in `nr` units),
+/// whichever gives the busiest thread fewer micro-tiles (rows on a tie). Boundaries are tile
+/// multiples; results do not depend on the split anyway, since every C element is the same fma
+/// chain whichever tile computes it.
 struct _Partition {
     let m: Int, n: Int, parts: Int, splitRows: Bool, unit: Int, units: Int
 
     init(m: Int, n: Int, threads: Int, mr: Int, nr: Int) {
         self.m = m; self.n = n
-        splitRows = m >= n
+        let rowUnits = (m + mr - 1) / mr, colUnits = (n + nr - 1) / nr
+        let rowParts = max(1, min(threads, rowUnits)), colParts = max(1, min(threads, colUnits))
+        let rowCost = (rowUnits + rowParts - 1) / rowParts * colUnits
+        let colCost = (colUnits + colParts - 1) / colParts * rowUnits
+        splitRows = rowCost <= colCost
         unit = splitRows ? mr : nr
-        units = ((splitRows ? m : n) + unit - 1) / unit
-        parts = max(1, min(threads, units))
+        units = splitRows ? rowUnits : colUnits
+        parts = splitRows ? rowParts : colParts
     }
 
     func ranges(_ part: Int) -> (Range<Int>, Range<Int>) {
@@ -100,4 +105,3 @@ struct _Partition {
         return splitRows ? (lo ..< hi, 0 ..< n) : (0 ..< m, lo ..< hi)
     }
 }
-

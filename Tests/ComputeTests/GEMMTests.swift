@@ -71,6 +71,9 @@ final class GEMMTests: XCTestCase {
         check(p, accumulate: true, pool: Self.pool2)
         let q = GEMMProblem(.transposed, .none, m: 100, n: 333, k: 280, rng: &rng)
         check(q, accumulate: false, pool: Self.pool3)
+        // Wide and short: threads split the columns.
+        let w = GEMMProblem(.none, .transposed, m: 30, n: 300, k: 530, pad: 2, rng: &rng)
+        check(w, alpha: 1.5, accumulate: true, pool: Self.pool2)
     }
 
     func testAccumulateEqualsTwoCalls() {
@@ -115,7 +118,8 @@ final class GEMMTests: XCTestCase {
     func testResultsIndependentOfThreadCount() {
         var rng = SplitMix64(seed: 9)
         for (ta, tb) in transposes {
-            for (m, n, k) in [(157, 61, 300), (50, 211, 97)] {
+            // The first shape is split by rows, the last two by columns (see _Partition).
+            for (m, n, k) in [(157, 61, 300), (30, 300, 40), (14, 100, 600)] {
                 let p = GEMMProblem(ta, tb, m: m, n: n, k: k, pad: 3, rng: &rng)
                 var results: [[Float]] = []
                 for pool in [ThreadPool(threadCount: 1), Self.pool2, Self.pool3] {
