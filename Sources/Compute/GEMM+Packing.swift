@@ -28,85 +28,62 @@ struct _Operands<E: GEMMInput> {
     let a: UnsafePointer<E>, lda: Int, transposeA: Transpose
     let b: UnsafePointer<E>, ldb: Int, transposeB: Transpose
 
-    /// Packs rows `i0 ..< i0+rows` (rows ≤ mr) and k range `p0 ..< p0+kc` of op(A), widened to
-    /// fp32, as `dst[p*mr + r] = op(A)[i0+r, p0+p]`; rows ≥ `rows` are zero.
+    /// Packs rows `i0 ..< i0+rows` of op(A) = Aᵀ (A stored `k × m`) as k-major `mr`-row panels:
+    /// panel q at `dst + q*mr*kc`, `dst[q*mr*kc + p*mr + r] = op(A)[i0 + q*mr + r, p0 + p]`,
+    /// rows past `rows` zero.
     @inline(__always)
-    func packA(i0: Int, rows: Int, p0: Int, kc: Int, mr: Int, dst: UnsafeMutablePointer<Float>) {
-        if transposeA == .none && rows == mr && mr <= 16 {
-            // op(A)[i, p] = a[i*lda + p]: 16 k at a time, transposed in registers; each k step's
-            // mr values are one (overlapping, in-order) 16-lane store.
-            let src = a + i0 * lda + p0
-            var p = 0
-            while p + 16 <= kc {
-                _transposeBlock16(src + p, ld: lda, rows: mr, UnsafeMutableRawPointer(dst + p * mr),
-                                  stride: 4 * mr)
-                p += 16
+    func packABlock(i0: Int, rows: Int, p0: Int, kc: Int, mr: Int, dst: UnsafeMutablePointer<Float>) {
+        precondition(transposeA == .transposed)
+        // op(A)[i, p] = a[p*lda + i]: walk k outermost so each stored row of A is read as one
+        // contiguous run of `rows` elements (a page per k step, not a page per k per panel).
+        // Full panels whose 16-lane load stays inside the block are copied with one vector
+        // load and one store; the store's mr..<16 spill lands in the slot of k step p+1 of
+        // the same panel, written later (so the last k step uses scalars).
+        let panels = (rows + mr - 1) / mr
+        let ahead = 16  // k steps of software prefetch: rows lda apart defeat the prefetcher
+        for p in 0..<kc {
+            let src = a + (p0 + p) * lda + i0
+            if p + ahead < kc {
+                let next = UnsafeRawPointer(src + ahead * lda)
+                var byte = 0
+                while byte < rows * MemoryLayout<E>.stride {
+                    _llvmPrefetch(next + byte, 0, 3, 1)
+                    byte += 64
+                }
             }
-            while p < kc {
-                for r in 0..<mr { dst[p * mr + r] = src[r * lda + p]._widened }
-                p += 1
-            }
-        } else if transposeA == .none {
-            // Partial panel: read each row contiguously, write with stride mr.
-            for r in 0..<rows {
-                let src = a + (i0 + r) * lda + p0
-                for p in 0..<kc { dst[p * mr + r] = src[p]._widened }
-            }
-            if rows < mr {
-                for p in 0..<kc { for r in rows..<mr { dst[p * mr + r] = 0 } }
-            }
-        } else {
-            // op(A)[i, p] = a[p*lda + i]: each k step is a contiguous run of rows.
-            for p in 0..<kc {
-                let src = a + (p0 + p) * lda + i0
-                let out = dst + p * mr
-                for r in 0..<rows { out[r] = src[r]._widened }
-                for r in rows..<mr { out[r] = 0 }
+            let vectorOK = mr <= 16 && p + 1 < kc
+            for q in 0..<panels {
+                let out = dst + q * mr * kc + p * mr
+                let lo = q * mr, n = min(mr, rows - lo)
+                if vectorOK && lo + 16 <= rows {
+                    UnsafeMutableRawPointer(out).storeBytes(of: E._load16(src + lo),
+                                                            as: SIMD16<Float>.self)
+                } else {
+                    for r in 0..<n { out[r] = src[lo + r]._widened }
+                    for r in n..<mr { out[r] = 0 }
+                }
             }
         }
     }
 
-    /// Packs rows `i0 ..< i0+rows` (any count) of op(A) as consecutive `mr`-row panels
-    /// (panel q at `dst + q*mr*kc`, each as in `packA`).
+    /// Packs rows `i0 ..< i0+rows` of A stored `m × k` (no transpose) as row-major `mr`-row panels:
+    /// panel q at `dst + q*mr*stride`, `dst[q*mr*stride + r*stride + p] = A[i0 + q*mr + r, p0 + p]`;
+    /// rows past `rows` are zero. A straight copy of contiguous row pieces (no transpose).
     @inline(__always)
-    func packABlock(i0: Int, rows: Int, p0: Int, kc: Int, mr: Int, dst: UnsafeMutablePointer<Float>) {
-        if transposeA == .transposed {
-            // op(A)[i, p] = a[p*lda + i]: walk k outermost so each stored row of A is read as one
-            // contiguous run of `rows` elements (a page per k step, not a page per k per panel).
-            // Full panels whose 16-lane load stays inside the block are copied with one vector
-            // load and one store; the store's mr..<16 spill lands in the slot of k step p+1 of
-            // the same panel, written later (so the last k step uses scalars).
-            let panels = (rows + mr - 1) / mr
-            let ahead = 16  // k steps of software prefetch: rows lda apart defeat the prefetcher
-            for p in 0..<kc {
-                let src = a + (p0 + p) * lda + i0
-                if p + ahead < kc {
-                    let next = UnsafeRawPointer(src + ahead * lda)
-                    var byte = 0
-                    while byte < rows * MemoryLayout<E>.stride {
-                        _llvmPrefetch(next + byte, 0, 3, 1)
-                        byte += 64
-                    }
-                }
-                let vectorOK = mr <= 16 && p + 1 < kc
-                for q in 0..<panels {
-                    let out = dst + q * mr * kc + p * mr
-                    let lo = q * mr, n = min(mr, rows - lo)
-                    if vectorOK && lo + 16 <= rows {
-                        UnsafeMutableRawPointer(out).storeBytes(of: E._load16(src + lo),
-                                                                as: SIMD16<Float>.self)
-                    } else {
-                        for r in 0..<n { out[r] = src[lo + r]._widened }
-                        for r in n..<mr { out[r] = 0 }
-                    }
-                }
+    func packARowMajor(i0: Int, rows: Int, p0: Int, kc: Int, mr: Int, stride: Int,
+                       dst: UnsafeMutablePointer<Float>) {
+        let panels = (rows + mr - 1) / mr
+        precondition(transposeA == .none)
+        for r in 0..<panels * mr {
+            let out = dst + r * stride
+            if r >= rows { out.update(repeating: 0, count: kc); continue }
+            let src = a + (i0 + r) * lda + p0
+            var p = 0
+            while p + 16 <= kc {
+                UnsafeMutableRawPointer(out + p).storeBytes(of: E._load16(src + p), as: SIMD16<Float>.self)
+                p += 16
             }
-            return
-        }
-        var ip = 0
-        while ip < rows {
-            packA(i0: i0 + ip, rows: min(mr, rows - ip), p0: p0, kc: kc, mr: mr, dst: dst + ip * kc)
-            ip += mr
+            while p < kc { out[p] = src[p]._widened; p += 1 }
         }
     }
 

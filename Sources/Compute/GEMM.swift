@@ -35,6 +35,10 @@ public enum GEMM {
     /// (`mc` = 70 = 5 panels, packed A 140 KB) stays in L2 next to the streaming B panels (64 KB
     /// each); `kc × nc` packed B (4 MB) is packed once per (column block, k block) per thread.
     static let kc = 512, mc = 70, nc = 2048
+    /// Row stride (floats) of row-major packed A panels (`op(A)` = A stored `m × k`): `kc` + 16
+    /// so the 14 rows of a panel fall in different L1 sets. A literal so the micro-kernel's 14
+    /// broadcasts address `[a + i*2112]` with constant displacements.
+    static let aRowStride = 528
 
     /// fp32 GEMM `C (+)= alpha · op(A) · op(B)`; see the type's doc for shapes and strides.
     /// Multithreaded over `pool`: rows or columns of C split statically between its threads.
