@@ -162,7 +162,28 @@ enum _BF16GEMM {
                       dst: UnsafeMutablePointer<UInt32>) {
         let pairs = kc / 2, kc2 = (kc + 1) / 2
         let raw = UnsafeRawPointer(s.a)
-        if s.transposeA == .none {
+        if s.transposeA == .none && rows == mr && mr <= 16 && s.lda % 2 == 0 && (i0 * s.lda + p0) % 2 == 0 {
+            // Rows are runs of k-pairs (4-byte units): 16 pairs of the mr rows at a time are one
+            // 16×16 transpose of 32-bit lanes; each pair step's mr lanes is one (overlapping,
+            // in-order) 16-lane store, its spill overwritten by the next step or landing in slack.
+            let src = (raw + 2 * (i0 * s.lda + p0)).assumingMemoryBound(to: Float.self)
+            var p = 0
+            while p + 16 <= pairs {
+                _transposeBlock16(src + p, ld: s.lda / 2, rows: mr,
+                                  UnsafeMutableRawPointer(dst + p * mr), stride: 4 * mr)
+                p += 16
+            }
+            for r in 0..<mr {
+                let rowOffset = ((i0 + r) * s.lda + p0) * 2
+                for q in p..<pairs {
+                    dst[q * mr + r] = raw.loadUnaligned(fromByteOffset: rowOffset + 4 * q, as: UInt32.self)
+                }
+                if kc2 > pairs {
+                    dst[pairs * mr + r] = UInt32(s.a[(i0 + r) * s.lda + p0 + kc - 1].bitPattern)
+                }
+            }
+            return
+        } else if s.transposeA == .none {
             for r in 0..<rows {
                 let rowOffset = ((i0 + r) * s.lda + p0) * 2
                 for p in 0..<pairs {
