@@ -57,7 +57,68 @@ void cck_bf16_kernel_avx512(long kc2, const uint16_t *a, const uint16_t *b,
     STORE(7) STORE(8) STORE(9) STORE(10) STORE(11) STORE(12) STORE(13)
 }
 #undef MR
+
+#include <time.h>
+
+static double cck_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+#define CCK_CHAINS(OP)                                                           \
+    for (long i = 0; i < n; i++) {                                               \
+        __asm__ volatile("" : "+v"(x));                                          \
+        OP(a0) OP(a1) OP(a2) OP(a3) OP(a4) OP(a5)                                \
+        OP(a6) OP(a7) OP(a8) OP(a9) OP(a10) OP(a11)                              \
+    }                                                                            \
+    __m512 s = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)), \
+               _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)));     \
+    s = _mm512_add_ps(s, _mm512_add_ps(_mm512_add_ps(a8, a9), _mm512_add_ps(a10, a11))); \
+    return _mm512_reduce_add_ps(s);
+
+#define CCK_ZERO12 __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, \
+    a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
+
+__attribute__((target("avx512f,avx512bf16,avx512vl,avx512bw"), noinline))
+static float cck_dot_loop(long n) {
+    CCK_ZERO12
+    __m512bh x = (__m512bh)_mm512_set1_epi16(0x3F80), y = (__m512bh)_mm512_set1_epi16(0x3A00);
+#define DOT(acc) acc = _mm512_dpbf16_ps(acc, x, y);
+    CCK_CHAINS(DOT)
+#undef DOT
+}
+
+__attribute__((target("avx512f,fma"), noinline))
+static float cck_fma_loop(long n) {
+    CCK_ZERO12
+    __m512 x = _mm512_set1_ps(1e-3f), y = _mm512_set1_ps(0.5f);
+#define FMA(acc) acc = _mm512_fmadd_ps(x, y, acc);
+    CCK_CHAINS(FMA)
+#undef FMA
+}
+
+double cck_bf16_dot_speedup(void) {
+    if (!cck_cpu_has_avx512bf16()) return 0;
+    const long n = 2000;
+    volatile float sink = 0;
+    double best_dot = 1e30, best_fma = 1e30;
+    for (int r = 0; r < 3; r++) {
+        double t0 = cck_now();
+        sink += cck_dot_loop(n);
+        double t1 = cck_now();
+        sink += cck_fma_loop(n);
+        double t2 = cck_now();
+        if (t1 - t0 < best_dot) best_dot = t1 - t0;
+        if (t2 - t1 < best_fma) best_fma = t2 - t1;
+    }
+    (void)sink;
+    /* 64 flops per vdpbf16ps (16 lanes x 2 products x 2), 32 per vfmadd231ps. */
+    return (64.0 / best_dot) / (32.0 / best_fma);
+}
 #else
+double cck_bf16_dot_speedup(void) { return 0; }
+
 void cck_bf16_kernel_avx512(long kc2, const uint16_t *a, const uint16_t *b,
                             float *c, long ldc, float alpha, int accumulate) {
     cck_bf16_kernel_portable(kc2, a, b, c, ldc, alpha, accumulate);

@@ -2,7 +2,9 @@ import CComputeKernels
 
 /// Which inner kernel a bf16 GEMM uses. All give fp32 accumulation and fp32 output.
 public enum BF16Kernel: Sendable, Hashable, CaseIterable {
-    /// `dotProduct` when the CPU has AVX512_BF16, else `widening`.
+    /// `dotProduct` when the CPU has AVX512_BF16 *and* runs it faster than fp32 FMA (measured once
+    /// per process by a ~0.1 ms calibration, `GEMM.bf16DotSpeedup` > 1.2), else `widening`.
+    /// Some cores (e.g. this Intel part) issue `vdpbf16ps` at half the fp32 FLOP rate.
     case automatic
     /// `vdpbf16ps` (C micro-kernel, two bf16 products per fp32 lane per instruction). Note that the
     /// instruction flushes subnormal inputs/outputs to zero. Falls back to `portable` on a CPU
@@ -19,8 +21,13 @@ extension GEMM {
     /// Whether this CPU executes `vdpbf16ps` (AVX512F + AVX512_BF16), detected at run time.
     public static let hasBF16DotProduct: Bool = cck_cpu_has_avx512bf16() != 0
 
-    /// The kernel `.automatic` resolves to on this CPU.
-    public static var automaticBF16Kernel: BF16Kernel { hasBF16DotProduct ? .dotProduct : .widening }
+    /// FLOP-rate ratio of `vdpbf16ps` over fp32 FMA measured once on this CPU (0 without
+    /// AVX512_BF16): ~2 where the bf16 dot product runs at full rate.
+    public static let bf16DotSpeedup: Double = cck_bf16_dot_speedup()
+
+    /// The kernel `.automatic` resolves to on this CPU (fixed for the process).
+    public static let automaticBF16Kernel: BF16Kernel =
+        hasBF16DotProduct && bf16DotSpeedup > 1.2 ? .dotProduct : .widening
 
     /// bf16 GEMM with fp32 accumulation and fp32 output: `C (+)= alpha · op(A) · op(B)`, A and B
     /// in bf16, C in fp32. Shapes, strides and `accumulate` as in the fp32 `multiply`.
@@ -155,7 +162,28 @@ enum _BF16GEMM {
                       dst: UnsafeMutablePointer<UInt32>) {
         let pairs = kc / 2, kc2 = (kc + 1) / 2
         let raw = UnsafeRawPointer(s.a)
-        if s.transposeA == .none {
+        if s.transposeA == .none && rows == mr && mr <= 16 && s.lda % 2 == 0 && (i0 * s.lda + p0) % 2 == 0 {
+            // Rows are runs of k-pairs (4-byte units): 16 pairs of the mr rows at a time are one
+            // 16×16 transpose of 32-bit lanes; each pair step's mr lanes is one (overlapping,
+            // in-order) 16-lane store, its spill overwritten by the next step or landing in slack.
+            let src = (raw + 2 * (i0 * s.lda + p0)).assumingMemoryBound(to: Float.self)
+            var p = 0
+            while p + 16 <= pairs {
+                _transposeBlock16(src + p, ld: s.lda / 2, rows: mr,
+                                  UnsafeMutableRawPointer(dst + p * mr), stride: 4 * mr)
+                p += 16
+            }
+            for r in 0..<mr {
+                let rowOffset = ((i0 + r) * s.lda + p0) * 2
+                for q in p..<pairs {
+                    dst[q * mr + r] = raw.loadUnaligned(fromByteOffset: rowOffset + 4 * q, as: UInt32.self)
+                }
+                if kc2 > pairs {
+                    dst[pairs * mr + r] = UInt32(s.a[(i0 + r) * s.lda + p0 + kc - 1].bitPattern)
+                }
+            }
+            return
+        } else if s.transposeA == .none {
             for r in 0..<rows {
                 let rowOffset = ((i0 + r) * s.lda + p0) * 2
                 for p in 0..<pairs {

@@ -1,7 +1,7 @@
 /// The cache-blocked fp32 loop nest (BLIS order) over one thread's block of C.
 ///
 /// for jc (nc columns) / pc (kc of k): pack op(B) → `packedB` (kc × nc, nr-wide panels);
-///   for ic (mc rows): pack op(A) → `packedA` (mc × kc, mr-tall panels);
+///   for ic (mc rows): pack op(A) → `packedA` (mc × kc, mr-tall panels, row- or k-major);
 ///     for each nr panel, each mr panel: micro-kernel on C[ic+ir, jc+jr].
 /// k blocks after the first always accumulate. Edge tiles run the same kernel into `tile` and are
 /// merged with the same rounding as full tiles (alpha·t, or fma(alpha, t, C) when accumulating).
@@ -13,6 +13,10 @@ func _blockedFP32<E: GEMMInput>(
     tile: UnsafeMutablePointer<Float>
 ) {
     let MR = GEMM.mr, NR = GEMM.nr
+    let MC = GEMM.mc
+    // A stored m × k is packed as row-major panels (a plain copy) for the RowA kernel; A stored
+    // k × m (TN) as k-major panels (also a copy). Neither needs a transpose.
+    let rowMajorA = source.transposeA == .none
     var jc = cols.lowerBound
     while jc < cols.upperBound {
         let ncur = min(GEMM.nc, cols.upperBound - jc)
@@ -28,13 +32,14 @@ func _blockedFP32<E: GEMMInput>(
             }
             var ic = rows.lowerBound
             while ic < rows.upperBound {
-                let mcur = min(GEMM.mc, rows.upperBound - ic)
-                var ip = 0
-                while ip < mcur {
-                    source.packA(i0: ic + ip, rows: min(MR, mcur - ip), p0: pc, kc: kcur, mr: MR,
-                                 dst: packedA + ip * kcur)
-                    ip += MR
+                let mcur = min(MC, rows.upperBound - ic)
+                if rowMajorA {
+                    source.packARowMajor(i0: ic, rows: mcur, p0: pc, kc: kcur, mr: MR,
+                                         stride: GEMM.aRowStride, dst: packedA)
+                } else {
+                    source.packABlock(i0: ic, rows: mcur, p0: pc, kc: kcur, mr: MR, dst: packedA)
                 }
+                var ip = 0
                 jp = 0
                 while jp < ncur {
                     let nrEff = min(NR, ncur - jp)
@@ -42,14 +47,19 @@ func _blockedFP32<E: GEMMInput>(
                     ip = 0
                     while ip < mcur {
                         let mrEff = min(MR, mcur - ip)
-                        let ap = packedA + ip * kcur
                         let cp = c + (ic + ip) * ldc + jc + jp
-                        if mrEff == MR && nrEff == NR {
-                            GEMM.microKernel14x32(kc: kcur, a: ap, b: bp, c: cp, ldc: ldc,
-                                                  alpha: alpha, accumulate: acc)
+                        let full = mrEff == MR && nrEff == NR
+                        let target = full ? cp : tile, targetLD = full ? ldc : NR
+                        if rowMajorA {
+                            GEMM.microKernel14x32RowA(
+                                kc: kcur, a: packedA + ip * GEMM.aRowStride, b: bp, c: target,
+                                ldc: targetLD, alpha: full ? alpha : 1, accumulate: full && acc)
                         } else {
-                            GEMM.microKernel14x32(kc: kcur, a: ap, b: bp, c: tile, ldc: NR,
-                                                  alpha: 1, accumulate: false)
+                            GEMM.microKernel14x32(
+                                kc: kcur, a: packedA + ip * kcur, b: bp, c: target,
+                                ldc: targetLD, alpha: full ? alpha : 1, accumulate: full && acc)
+                        }
+                        if !full {
                             _mergeTile(tile, rows: mrEff, cols: nrEff, into: cp, ldc: ldc,
                                        alpha: alpha, accumulate: acc)
                         }
@@ -95,4 +105,15 @@ func _storeRowAdd(_ c: UnsafeMutablePointer<Float>, _ v0: SIMD16<Float>, _ v1: S
     let o1 = p.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
     p.storeBytes(of: o0.addingProduct(alpha, v0), as: SIMD16<Float>.self)
     p.storeBytes(of: o1.addingProduct(alpha, v1), toByteOffset: 64, as: SIMD16<Float>.self)
+}
+
+/// LLVM's prefetch intrinsic (`llvm.prefetch(ptr, rw, locality, cache)`), reached through its
+/// symbol name because Swift has no prefetch API; lowers to one `prefetchw`/`prefetcht0`.
+@_silgen_name("llvm.prefetch.p0")
+func _llvmPrefetch(_ address: UnsafeRawPointer, _ rw: Int32, _ locality: Int32, _ cacheType: Int32)
+
+/// Prefetches the cache line holding `p` into L1 in anticipation of a write.
+@inline(__always)
+func _prefetchForWrite(_ p: UnsafeMutablePointer<Float>) {
+    _llvmPrefetch(UnsafeRawPointer(p), 1, 3, 1)
 }

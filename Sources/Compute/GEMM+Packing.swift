@@ -28,27 +28,62 @@ struct _Operands<E: GEMMInput> {
     let a: UnsafePointer<E>, lda: Int, transposeA: Transpose
     let b: UnsafePointer<E>, ldb: Int, transposeB: Transpose
 
-    /// Packs rows `i0 ..< i0+rows` (rows ≤ mr) and k range `p0 ..< p0+kc` of op(A), widened to
-    /// fp32, as `dst[p*mr + r] = op(A)[i0+r, p0+p]`; rows ≥ `rows` are zero.
+    /// Packs rows `i0 ..< i0+rows` of op(A) = Aᵀ (A stored `k × m`) as k-major `mr`-row panels:
+    /// panel q at `dst + q*mr*kc`, `dst[q*mr*kc + p*mr + r] = op(A)[i0 + q*mr + r, p0 + p]`,
+    /// rows past `rows` zero.
     @inline(__always)
-    func packA(i0: Int, rows: Int, p0: Int, kc: Int, mr: Int, dst: UnsafeMutablePointer<Float>) {
-        if transposeA == .none {
-            // op(A)[i, p] = a[i*lda + p]: read each row contiguously, write with stride mr.
-            for r in 0..<rows {
-                let src = a + (i0 + r) * lda + p0
-                for p in 0..<kc { dst[p * mr + r] = src[p]._widened }
+    func packABlock(i0: Int, rows: Int, p0: Int, kc: Int, mr: Int, dst: UnsafeMutablePointer<Float>) {
+        precondition(transposeA == .transposed)
+        // op(A)[i, p] = a[p*lda + i]: walk k outermost so each stored row of A is read as one
+        // contiguous run of `rows` elements (a page per k step, not a page per k per panel).
+        // Full panels whose 16-lane load stays inside the block are copied with one vector
+        // load and one store; the store's mr..<16 spill lands in the slot of k step p+1 of
+        // the same panel, written later (so the last k step uses scalars).
+        let panels = (rows + mr - 1) / mr
+        let ahead = 16  // k steps of software prefetch: rows lda apart defeat the prefetcher
+        for p in 0..<kc {
+            let src = a + (p0 + p) * lda + i0
+            if p + ahead < kc {
+                let next = UnsafeRawPointer(src + ahead * lda)
+                var byte = 0
+                while byte < rows * MemoryLayout<E>.stride {
+                    _llvmPrefetch(next + byte, 0, 3, 1)
+                    byte += 64
+                }
             }
-            if rows < mr {
-                for p in 0..<kc { for r in rows..<mr { dst[p * mr + r] = 0 } }
+            let vectorOK = mr <= 16 && p + 1 < kc
+            for q in 0..<panels {
+                let out = dst + q * mr * kc + p * mr
+                let lo = q * mr, n = min(mr, rows - lo)
+                if vectorOK && lo + 16 <= rows {
+                    UnsafeMutableRawPointer(out).storeBytes(of: E._load16(src + lo),
+                                                            as: SIMD16<Float>.self)
+                } else {
+                    for r in 0..<n { out[r] = src[lo + r]._widened }
+                    for r in n..<mr { out[r] = 0 }
+                }
             }
-        } else {
-            // op(A)[i, p] = a[p*lda + i]: each k step is a contiguous run of rows.
-            for p in 0..<kc {
-                let src = a + (p0 + p) * lda + i0
-                let out = dst + p * mr
-                for r in 0..<rows { out[r] = src[r]._widened }
-                for r in rows..<mr { out[r] = 0 }
+        }
+    }
+
+    /// Packs rows `i0 ..< i0+rows` of A stored `m × k` (no transpose) as row-major `mr`-row panels:
+    /// panel q at `dst + q*mr*stride`, `dst[q*mr*stride + r*stride + p] = A[i0 + q*mr + r, p0 + p]`;
+    /// rows past `rows` are zero. A straight copy of contiguous row pieces (no transpose).
+    @inline(__always)
+    func packARowMajor(i0: Int, rows: Int, p0: Int, kc: Int, mr: Int, stride: Int,
+                       dst: UnsafeMutablePointer<Float>) {
+        let panels = (rows + mr - 1) / mr
+        precondition(transposeA == .none)
+        for r in 0..<panels * mr {
+            let out = dst + r * stride
+            if r >= rows { out.update(repeating: 0, count: kc); continue }
+            let src = a + (i0 + r) * lda + p0
+            var p = 0
+            while p + 16 <= kc {
+                UnsafeMutableRawPointer(out + p).storeBytes(of: E._load16(src + p), as: SIMD16<Float>.self)
+                p += 16
             }
+            while p < kc { out[p] = src[p]._widened; p += 1 }
         }
     }
 
@@ -74,8 +109,22 @@ struct _Operands<E: GEMMInput> {
                     for j in cols..<nr { out[j] = 0 }
                 }
             }
+        } else if cols == 32 && nr == 32 {
+            // op(B)[p, j] = b[j*ldb + p]: two 16-row halves, 16 k at a time, transposed in registers.
+            let src = b + j0 * ldb + p0
+            var p = 0
+            while p + 16 <= kc {
+                let out = UnsafeMutableRawPointer(dst + p * 32)
+                _transposeBlock16(src + p, ld: ldb, rows: 16, out, stride: 128)
+                _transposeBlock16(src + 16 * ldb + p, ld: ldb, rows: 16, out + 64, stride: 128)
+                p += 16
+            }
+            while p < kc {
+                for j in 0..<32 { dst[p * 32 + j] = src[j * ldb + p]._widened }
+                p += 1
+            }
         } else {
-            // op(B)[p, j] = b[j*ldb + p]: read each stored row contiguously, write with stride nr.
+            // Partial panel: read each stored row contiguously, write with stride nr.
             for j in 0..<cols {
                 let src = b + (j0 + j) * ldb + p0
                 for p in 0..<kc { dst[p * nr + j] = src[p]._widened }

@@ -28,16 +28,20 @@ public enum GEMMLayout: String, CaseIterable, Sendable {
 /// Results are bit-identical for every thread count: each C element is one fp32 FMA chain over k
 /// in a fixed order (k blocks of `kc`, then k inside a block), whatever the partition.
 public enum GEMM {
-    /// Tile and cache-block sizes of the fp32 kernel (elements).
-    ///
-    /// `mr × nr` is the register tile (2·mr zmm accumulators); `kc × nr` packed B (32 KB) stays in
-    /// the 48 KB L1d while `mc × kc` packed A (~0.5 MB) streams from L2; `kc × nc` packed B lives
-    /// in L2/L3 and is packed once per (column block, k block).
+    /// Register tile of the fp32 kernel: `mr × nr` outputs in 2·mr zmm accumulators.
     public static let mr = 14, nr = 32
-    static let kc = _tune("KC", 256), mc = _tune("MC", 14 * 40), nc = _tune("NC", 4096)
+    /// Cache blocks (elements), tuned by measurement on this machine (48 KB L1d, 2 MB L2 per
+    /// core): a long k block (`kc` = 512) halves the C-tile traffic per FMA, and a short row block
+    /// (`mc` = 70 = 5 panels, packed A 140 KB) stays in L2 next to the streaming B panels (64 KB
+    /// each); `kc × nc` packed B (4 MB) is packed once per (column block, k block) per thread.
+    static let kc = 512, mc = 70, nc = 2048
+    /// Row stride (floats) of row-major packed A panels (`op(A)` = A stored `m × k`): `kc` + 16
+    /// so the 14 rows of a panel fall in different L1 sets. A literal so the micro-kernel's 14
+    /// broadcasts address `[a + i*2112]` with constant displacements.
+    static let aRowStride = 528
 
     /// fp32 GEMM `C (+)= alpha · op(A) · op(B)`; see the type's doc for shapes and strides.
-    /// Multithreaded over `pool` (rows of C split between threads, or columns when `n > m`).
+    /// Multithreaded over `pool`: rows or columns of C split statically between its threads.
     public static func multiply(
         transposeA: Transpose = .none, transposeB: Transpose = .none,
         m: Int, n: Int, k: Int, alpha: Float = 1,
@@ -80,18 +84,23 @@ func _scaleOnly(m: Int, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumu
     for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) }
 }
 
-/// Static split of C between threads: along rows (in `mr` units) when `m >= n`, else columns
-/// (in `nr` units). Boundaries are tile multiples, so each C element is computed by the same
-/// tile code path whatever the thread count.
+/// Static split of C between threads, along rows (in `mr` units) or columns (in `nr` units),
+/// whichever gives the busiest thread fewer micro-tiles (rows on a tie). Boundaries are tile
+/// multiples; results do not depend on the split anyway, since every C element is the same fma
+/// chain whichever tile computes it.
 struct _Partition {
     let m: Int, n: Int, parts: Int, splitRows: Bool, unit: Int, units: Int
 
     init(m: Int, n: Int, threads: Int, mr: Int, nr: Int) {
         self.m = m; self.n = n
-        splitRows = m >= n
+        let rowUnits = (m + mr - 1) / mr, colUnits = (n + nr - 1) / nr
+        let rowParts = max(1, min(threads, rowUnits)), colParts = max(1, min(threads, colUnits))
+        let rowCost = (rowUnits + rowParts - 1) / rowParts * colUnits
+        let colCost = (colUnits + colParts - 1) / colParts * rowUnits
+        splitRows = rowCost <= colCost
         unit = splitRows ? mr : nr
-        units = ((splitRows ? m : n) + unit - 1) / unit
-        parts = max(1, min(threads, units))
+        units = splitRows ? rowUnits : colUnits
+        parts = splitRows ? rowParts : colParts
     }
 
     func ranges(_ part: Int) -> (Range<Int>, Range<Int>) {
@@ -100,6 +109,3 @@ struct _Partition {
         return splitRows ? (lo ..< hi, 0 ..< n) : (0 ..< m, lo ..< hi)
     }
 }
-
-import Glibc
-func _tune(_ name: String, _ d: Int) -> Int { if let v = getenv("TUNE_" + name) { return Int(atoi(v)) }; return d }

@@ -15,7 +15,7 @@ final class _GEMMWorkspace {
     let tile: AlignedBuffer<Float>
 
     private init() {
-        packedA = AlignedBuffer(count: max(GEMM.mc * GEMM.kc, _BF16GEMM.mc * _BF16GEMM.kc / 2) + 64)
+        packedA = AlignedBuffer(count: max((GEMM.mc + GEMM.mr - 1) / GEMM.mr * GEMM.mr * GEMM.aRowStride, _BF16GEMM.mc * _BF16GEMM.kc / 2) + 64)
         packedB = AlignedBuffer(count: max(GEMM.kc * GEMM.nc, _BF16GEMM.kc * _BF16GEMM.nc / 2) + 64)
         tile = AlignedBuffer(count: max(GEMM.mr, _BF16GEMM.mr) * max(GEMM.nr, _BF16GEMM.nr))
     }

@@ -30,6 +30,7 @@ public final class ThreadPool: @unchecked Sendable {
     private var threads: [pthread_t] = []
     // The job being run: set before the generation bump, read by workers after they see it.
     private var job: ((Int) -> Void)?
+    private var jobItems = 0
     private var jobCount = 0
 
     /// Creates a pool with `threadCount` participating threads (`threadCount - 1` workers).
@@ -82,10 +83,9 @@ public final class ThreadPool: @unchecked Sendable {
             return
         }
         withoutActuallyEscaping(body) { escapable in
-            let total = count
-            job = { part in
-                for i in ThreadPool.partition(total, parts: parts, part: part) { escapable(i) }
-            }
+            // Storing the caller's closure (not a new wrapper) keeps dispatch allocation-free.
+            job = escapable
+            jobItems = count
             jobCount = parts
             remaining.store(threadCount - 1, ordering: .relaxed)
             pthread_mutex_lock(&mutex)
@@ -94,7 +94,7 @@ public final class ThreadPool: @unchecked Sendable {
             pthread_mutex_unlock(&mutex)
 
             _ThreadPoolContext.insideWorker = true
-            for i in ThreadPool.partition(total, parts: parts, part: 0) { escapable(i) }
+            for i in ThreadPool.partition(count, parts: parts, part: 0) { escapable(i) }
             _ThreadPoolContext.insideWorker = false
 
             var spins = 0
@@ -128,7 +128,9 @@ public final class ThreadPool: @unchecked Sendable {
             if shuttingDown.load(ordering: .acquiring) { return }
             // Every worker acknowledges every job (even with no partition of its own), so no worker
             // can lag behind a generation and pick up a later job twice.
-            if index < jobCount, let job { job(index) }
+            if index < jobCount, let job {
+                for i in ThreadPool.partition(jobItems, parts: jobCount, part: index) { job(i) }
+            }
             remaining.subtract(1, ordering: .releasing)
         }
     }

@@ -35,9 +35,10 @@ final class GEMMTests: XCTestCase {
     }
 
     func testTileAndBlockBoundaries() {
-        // Exact tile multiples, one off either side, and k across the 256 k block.
+        // Exact tile multiples, one off either side, k across the 512 k block, m across the
+        // 70-row block.
         var rng = SplitMix64(seed: 2)
-        for (m, n, k) in [(14, 32, 256), (13, 31, 255), (15, 33, 257), (28, 64, 513), (29, 65, 1)] {
+        for (m, n, k) in [(14, 32, 512), (13, 31, 511), (15, 33, 513), (71, 64, 1025), (70, 65, 1), (84, 96, 17)] {
             for (ta, tb) in transposes {
                 check(GEMMProblem(ta, tb, m: m, n: n, k: k, rng: &rng), accumulate: false,
                       pool: Self.pool2)
@@ -70,6 +71,9 @@ final class GEMMTests: XCTestCase {
         check(p, accumulate: true, pool: Self.pool2)
         let q = GEMMProblem(.transposed, .none, m: 100, n: 333, k: 280, rng: &rng)
         check(q, accumulate: false, pool: Self.pool3)
+        // Wide and short: threads split the columns.
+        let w = GEMMProblem(.none, .transposed, m: 30, n: 300, k: 530, pad: 2, rng: &rng)
+        check(w, alpha: 1.5, accumulate: true, pool: Self.pool2)
     }
 
     func testAccumulateEqualsTwoCalls() {
@@ -114,7 +118,8 @@ final class GEMMTests: XCTestCase {
     func testResultsIndependentOfThreadCount() {
         var rng = SplitMix64(seed: 9)
         for (ta, tb) in transposes {
-            for (m, n, k) in [(157, 61, 300), (50, 211, 97)] {
+            // The first shape is split by rows, the last two by columns (see _Partition).
+            for (m, n, k) in [(157, 61, 300), (30, 300, 40), (14, 100, 600)] {
                 let p = GEMMProblem(ta, tb, m: m, n: n, k: k, pad: 3, rng: &rng)
                 var results: [[Float]] = []
                 for pool in [ThreadPool(threadCount: 1), Self.pool2, Self.pool3] {
