@@ -30,6 +30,9 @@ public struct IsoFLOPFit: Sendable, Hashable, Codable {
     public var tokensCoefficient: Double
     public var tokensExponent: Double
 
+    /// Budgets left out (with the reason) when fitted with `skippingUnusableBudgets`.
+    public var refused: [String] = []
+
     public func optimalParams(flops: Double) -> Double { paramsCoefficient * Foundation.pow(flops, paramsExponent) }
     public func optimalTokens(flops: Double) -> Double { tokensCoefficient * Foundation.pow(flops, tokensExponent) }
 }
@@ -107,20 +110,31 @@ public enum IsoFLOP {
     }
 
     /// Approach 2: per-budget parabola vertices, then `log N_opt = log k + a log C` and
-    /// `log D_opt = log k' + b log C` by least squares (needs at least 2 budgets).
-    public static func fit(_ observations: [Observation], flopsTolerance: Double = 0.1) throws -> IsoFLOPFit {
+    /// `log D_opt = log k' + b log C` by least squares (needs at least 2 budgets). A budget whose
+    /// parabola has no minimum inside its sampled sizes throws; with `skippingUnusableBudgets` it is
+    /// left out instead, its reason kept in ``IsoFLOPFit/refused``.
+    public static func fit(_ observations: [Observation], flopsTolerance: Double = 0.1,
+                           skippingUnusableBudgets: Bool = false) throws -> IsoFLOPFit {
         try Validation.checkValues(observations)
         guard flopsTolerance >= 0 && flopsTolerance.isFinite else {
             throw ScalingLawError.invalidArgument("FLOPs tolerance must be finite and >= 0 (got \(flopsTolerance)).")
         }
-        let budgets = try groups(observations, flopsTolerance: flopsTolerance).map { try fitBudget(label: $0.label, runs: $0.runs) }
+        var budgets: [IsoFLOPBudget] = []
+        var refused: [String] = []
+        for group in try groups(observations, flopsTolerance: flopsTolerance) {
+            do {
+                budgets.append(try fitBudget(label: group.label, runs: group.runs))
+            } catch let error as ScalingLawError where skippingUnusableBudgets {
+                refused.append(error.description)
+            }
+        }
         guard budgets.count >= 2 else { throw ScalingLawError.tooFewBudgets(count: budgets.count) }
         let logC = budgets.map { Foundation.log($0.flops) }
         guard Set(logC).count >= 2 else { throw ScalingLawError.tooFewBudgets(count: 1) }
         let (kN, aN) = linearFit(logC, budgets.map { Foundation.log($0.optimalParams) })
         let (kD, bD) = linearFit(logC, budgets.map { Foundation.log($0.optimalTokens) })
         return IsoFLOPFit(budgets: budgets, paramsCoefficient: Foundation.exp(kN), paramsExponent: aN,
-                          tokensCoefficient: Foundation.exp(kD), tokensExponent: bD)
+                          tokensCoefficient: Foundation.exp(kD), tokensExponent: bD, refused: refused)
     }
 
     /// Ordinary least squares `y = c + m x`; returns `(c, m)`.

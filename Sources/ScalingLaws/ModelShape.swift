@@ -90,8 +90,9 @@ extension ModelShape {
     /// `dModel / nLayer` in ``aspectRange`` within 3% of N; in 32–256 within 5%; in 16–512 within 10%
     /// (tiny models). In a tier the score is `|log(count / N)| + 0.002 · |log2(aspect / 90)|` (size
     /// first, shape second); if no tier fits, any shape minimizing `|log(count/N)| + 0.05 · |log2(aspect/90)|`.
+    /// `minLayers` excludes shallower shapes (one-layer models are weak at tiny scale).
     public static func search(params: Double, counting: ParameterCounting = .nonEmbedding,
-                              vocab: Int, seqLen: Int) throws -> ShapeChoice {
+                              vocab: Int, seqLen: Int, minLayers: Int = 1) throws -> ShapeChoice {
         guard params.isFinite && params >= 1_000 else {
             throw ScalingLawError.invalidArgument("Model shape search needs a parameter count >= 1000 (got \(params)).")
         }
@@ -103,7 +104,7 @@ extension ModelShape {
         while d <= 65_536 {
             let headDim = d < 64 ? 16 : d < 256 ? 32 : 64
             if d % headDim == 0 {
-                for layers in 1...512 {
+                for layers in max(1, minLayers)...max(512, minLayers) {
                     let s = ModelShape(nLayer: layers, dModel: d, nHead: d / headDim, dFF: 4 * d, vocab: vocab, seqLen: seqLen)
                     let c = s.parameters(counting)
                     if c > 0 {

@@ -72,7 +72,7 @@ public enum SweepExpansion {
         let m = spec.model
         let choice: ShapeChoice
         do {
-            choice = try ModelShape.search(params: target, vocab: m.vocab, seqLen: m.seqLen)
+            choice = try ModelShape.search(params: target, vocab: m.vocab, seqLen: m.seqLen, minLayers: m.minLayers)
         } catch {
             throw SweepError.invalid("no model shape for N = \(target): \(error)")
         }

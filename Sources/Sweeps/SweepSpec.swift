@@ -22,10 +22,12 @@ public struct SweepSpec: Codable, Equatable, Sendable {
         public var position: GPTConfig.Position = .learned
         public var norm: GPTConfig.Norm = .layerNorm
         public var tiedHead: Bool = true
+        /// Shapes shallower than this are not considered (one-layer models are weak at tiny scale).
+        public var minLayers: Int = 1
         public init() {}
         enum CodingKeys: String, CodingKey {
             case vocab, position, norm
-            case seqLen = "seq_len", tiedHead = "tied_head"
+            case seqLen = "seq_len", tiedHead = "tied_head", minLayers = "min_layers"
         }
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -35,6 +37,7 @@ public struct SweepSpec: Codable, Equatable, Sendable {
             m.position = try c.decodeIfPresent(GPTConfig.Position.self, forKey: .position) ?? m.position
             m.norm = try c.decodeIfPresent(GPTConfig.Norm.self, forKey: .norm) ?? m.norm
             m.tiedHead = try c.decodeIfPresent(Bool.self, forKey: .tiedHead) ?? m.tiedHead
+            m.minLayers = try c.decodeIfPresent(Int.self, forKey: .minLayers) ?? m.minLayers
             self = m
         }
     }
@@ -150,7 +153,7 @@ public struct SweepSpec: Codable, Equatable, Sendable {
     public static let fileKeys: [String: [String]] = [
         "": ["name", "description", "data", "model", "train", "grid", "validation", "plan", "executor"],
         "data": ["path", "val_fraction"],
-        "model": ["vocab", "seq_len", "position", "norm", "tied_head"],
+        "model": ["vocab", "seq_len", "position", "norm", "tied_head", "min_layers"],
         "train": TrainConfig.fileKeys["train"]!,
         "grid": ["seeds", "budget", "point", "lr_rule", "lr_reference_width", "lr_width_exponent", "evals_per_run",
                  "checkpoints_per_run", "retries"],
@@ -202,6 +205,7 @@ extension SweepSpec {
         if grid.lrReferenceWidth < 1 { try fail("grid.lr_reference_width must be positive") }
         if model.vocab < 2 { try fail("model.vocab must be at least 2") }
         if model.seqLen < 1 { try fail("model.seq_len must be positive") }
+        if !(1...512).contains(model.minLayers) { try fail("model.min_layers must be in 1...512, got \(model.minLayers)") }
         if plan.bootstrap < 0 { try fail("plan.bootstrap must be >= 0") }
         if let command = executor.command, command.isEmpty { try fail("executor.command must name a program") }
     }

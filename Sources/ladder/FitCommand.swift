@@ -76,7 +76,7 @@ struct Fit: ParsableCommand {
             }
             outcome = FitOutcome.parametric(result, boot)
         case .isoflop:
-            outcome = FitOutcome.isoflop(try IsoFLOP.fit(observations))
+            outcome = FitOutcome.isoflop(try IsoFLOP.fit(observations, skippingUnusableBudgets: true))
         }
         var storedId: Int64?
         if !noStore, let db {

@@ -40,7 +40,7 @@ enum FitOutcome {
         case let .isoflop(f):
             return ["method": "isoflop", "a": f.paramsExponent, "b": f.tokensExponent,
                     "params_coefficient": f.paramsCoefficient, "tokens_coefficient": f.tokensCoefficient,
-                    "runs": f.budgets.reduce(0) { $0 + $1.runs },
+                    "runs": f.budgets.reduce(0) { $0 + $1.runs }, "refused_budgets": f.refused,
                     "budgets": f.budgets.map { ["label": $0.label, "flops": $0.flops, "runs": $0.runs,
                                                 "optimal_params": $0.optimalParams, "optimal_tokens": $0.optimalTokens,
                                                 "minimum_loss": $0.minimumLoss, "coefficients": $0.coefficients] }]
@@ -102,6 +102,7 @@ enum FitOutcome {
                                                        Format.fixed($0.minimumLoss, 4)] })
             out += String(format: "N_opt = %.4g C^%.4f   D_opt = %.4g C^%.4f\n", f.paramsCoefficient, f.paramsExponent,
                           f.tokensCoefficient, f.tokensExponent)
+            for r in f.refused { out += "budget left out: \(r)\n" }
             return out
         }
     }

@@ -43,7 +43,7 @@ struct SweepReport {
         print(parametric.text, terminator: "")
         print("stored as fit \(record.id!)\n")
         do {
-            let iso = FitOutcome.isoflop(try IsoFLOP.fit(obs))
+            let iso = FitOutcome.isoflop(try IsoFLOP.fit(obs, skippingUnusableBudgets: true))
             let isoRecord = try store.insertFit(FitRecord(kind: .isoflop, sweepId: sweepId, parameters: try iso.parametersJSON(), runIds: runIds))
             print(iso.text, terminator: "")
             print("stored as fit \(isoRecord.id!)\n")

@@ -77,6 +77,22 @@ final class IsoFLOPTests: XCTestCase {
         }
     }
 
+    func testUnusableBudgetsCanBeSkipped() throws {
+        // the 1e19 budget samples only sizes far above its optimum: no vertex inside
+        var runs = syntheticBudgets(k: 0.09, a: 0.5, budgets: [1e17, 1e18, 1e20], labelled: true)
+        runs += syntheticBudgets(k: 0.09, a: 0.5, budgets: [1e19], offset: 3, labelled: false).map {
+            var o = $0
+            o.budget = "far"
+            return o
+        }
+        XCTAssertThrowsError(try IsoFLOP.fit(runs))
+        let fit = try IsoFLOP.fit(runs, skippingUnusableBudgets: true)
+        XCTAssertEqual(fit.budgets.count, 3)
+        XCTAssertEqual(fit.refused.count, 1)
+        XCTAssertTrue(fit.refused[0].contains("far"), fit.refused[0])
+        XCTAssertEqual(fit.paramsExponent, 0.5, accuracy: 2e-3)  // budgets jitter by up to 1%
+    }
+
     func testDownwardParabolaThrows() {
         let runs = (0..<5).map { j -> Observation in
             let u = Double(j) - 2

@@ -66,6 +66,17 @@ final class SweepExpansionTests: XCTestCase {
         XCTAssertThrowsError(try SweepExpansion.fitRuns(badSeeds)) { XCTAssertTrue("\($0)".contains("grid.seeds"), "\($0)") }
     }
 
+    func testMinLayersExcludesShallowShapes() throws {
+        var spec = Self.spec()
+        let shallow = try SweepExpansion.fitRuns(spec)
+        XCTAssertTrue(shallow.contains { $0.shape.nLayer == 1 }, "the default rule picks some one-layer shapes here")
+        spec.model.minLayers = 2
+        let deep = try SweepExpansion.fitRuns(spec)
+        XCTAssertTrue(deep.allSatisfy { $0.shape.nLayer >= 2 })
+        spec.model.minLayers = 0
+        XCTAssertThrowsError(try SweepExpansion.fitRuns(spec)) { XCTAssertTrue("\($0)".contains("model.min_layers"), "\($0)") }
+    }
+
     func testLabels() {
         XCTAssertEqual(SweepExpansion.label(1e11), "1e11")
         XCTAssertEqual(SweepExpansion.label(3e12), "3e12")
