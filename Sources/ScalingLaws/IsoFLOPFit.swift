@@ -121,7 +121,7 @@ public enum IsoFLOP {
         }
         var budgets: [IsoFLOPBudget] = []
         var refused: [String] = []
-        for group in try groups(observations, flopsTolerance: flopsTolerance) {
+        for group in groups(observations, flopsTolerance: flopsTolerance) {
             do {
                 budgets.append(try fitBudget(label: group.label, runs: group.runs))
             } catch let error as ScalingLawError where skippingUnusableBudgets {

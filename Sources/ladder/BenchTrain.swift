@@ -41,6 +41,9 @@ struct BenchTrain: ParsableCommand {
     @Flag(help: "Print one JSON object.")
     var json = false
 
+    @Option(name: .customLong("peak-gflops"), help: "Stated fp32 peak per thread (GFLOP/s) that MFU is reported against.")
+    var peakGflops: Double = PeakFlops.defaultPerThread
+
     func run() throws {
         let (C, L, NH, T, V, B) = config.shape
         var t = TrainConfig.Optimization()
@@ -74,13 +77,16 @@ struct BenchTrain: ParsableCommand {
             "params_total": trainer.model.parameterCount, "params_non_embedding": trainer.model.nonEmbeddingParameterCount,
             "tokens_per_s": (tokensPerSecond * 10).rounded() / 10, "model_gflops": (gflops * 100).rounded() / 100,
             "peak_rss_bytes": rss, "step_ms": (seconds / Double(steps) * 1e4).rounded() / 10,
+            "mfu": (PeakFlops.mfu(gflops: gflops, threads: threads, perThread: peakGflops) * 1000).rounded() / 1000,
+            "peak_gflops": peakGflops * Double(threads),
         ]
         if json {
             let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
-            print(String(format: "%@ %@ %d threads: %.0f tokens/s, %.1f GFLOP/s, %.0f ms/step, peak RSS %.0f MB",
+            print(String(format: "%@ %@ %d threads: %.0f tokens/s, %.1f GFLOP/s (MFU %.0f%% of a stated %.0f), %.0f ms/step, peak RSS %.0f MB",
                          config.rawValue, precision.rawValue, threads, tokensPerSecond, gflops,
+                         PeakFlops.mfu(gflops: gflops, threads: threads, perThread: peakGflops) * 100, peakGflops * Double(threads),
                          seconds / Double(steps) * 1000, Double(rss) / 1e6))
         }
     }

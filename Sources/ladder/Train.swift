@@ -31,6 +31,9 @@ struct Train: ParsableCommand {
     @Flag(help: "Print events as JSON lines on standard output.")
     var json = false
 
+    @Option(name: .customLong("peak-gflops"), help: "Stated fp32 peak per thread (GFLOP/s) that MFU is reported against.")
+    var peakGflops: Double = PeakFlops.defaultPerThread
+
     func run() throws {
         let trainConfig = try Self.load(config)
         let db = try store.open()
@@ -41,6 +44,7 @@ struct Train: ParsableCommand {
         var job = TrainingJob(store: db, run: stored, config: trainConfig,
                               checkpoint: TrainingJob.checkpointURL(store: db, sweep: sweep, runId: stored.id!),
                               printJSON: json)
+        job.peakGflopsPerThread = peakGflops
         installStopHandlers()
         let result = try job.execute()
         if result.outcome != .done { throw ExitCode(result.outcome == .interrupted ? 130 : 2) }

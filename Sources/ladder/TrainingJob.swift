@@ -22,6 +22,8 @@ struct TrainingJob {
     let checkpoint: URL
     var printJSON = false
     var quiet = false
+    /// Stated fp32 peak per thread (GFLOP/s) that MFU is reported against.
+    var peakGflopsPerThread = PeakFlops.defaultPerThread
     /// Polled each step: when it turns false the run checkpoints and stops.
     var parentAlive: () -> Bool = { true }
 
@@ -83,10 +85,12 @@ struct TrainingJob {
                     if step % 10 == 0 { flush() }
                     let elapsed = Date().timeIntervalSince(started)
                     let eta = elapsed / Double(step - firstStep) * Double(total - step)
+                    let gflops = tps * flopsPerToken / 1e9
+                    let mfu = PeakFlops.mfu(gflops: gflops, threads: config.train.threads, perThread: peakGflopsPerThread)
                     emitEvent(["event": "step", "step": step, "tokens": tokens, "loss": Double(loss), "lr": lr,
-                               "grad_norm": Double(norm), "tokens_per_s": tps],
-                              line: String(format: "step %5d/%d  loss %.4f  lr %.2e  |g| %.3f  %.0f tok/s  %.1f GFLOP/s  ETA %@",
-                                           step, total, loss, lr, norm, tps, tps * flopsPerToken / 1e9, duration(eta)))
+                               "grad_norm": Double(norm), "tokens_per_s": tps, "model_gflops": gflops, "mfu": mfu],
+                              line: String(format: "step %5d/%d  loss %.4f  lr %.2e  |g| %.3f  %.0f tok/s  %.1f GFLOP/s (MFU %.0f%%)  ETA %@",
+                                           step, total, loss, lr, norm, tps, gflops, mfu * 100, duration(eta)))
                 case let .eval(step, tokens, val, bpb):
                     pending.append(MetricRecord(runId: runId, step: step, tokensSeen: Double(tokens), valLoss: Double(val)))
                     if let i = pending.lastIndex(where: { $0.step == step && $0.trainLoss != nil }) {

@@ -31,6 +31,8 @@ final class TrainCommandTests: XCTestCase {
         let events = out.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         XCTAssertEqual(events.filter { $0["event"] as? String == "step" }.count, 40)
         XCTAssertEqual(events.filter { $0["event"] as? String == "eval" }.count, 2)
+        let step = try XCTUnwrap(events.first { $0["event"] as? String == "step" })
+        XCTAssertGreaterThan(step["mfu"] as? Double ?? 0, 0, "MFU against the stated peak")
         let end = try XCTUnwrap(events.last)
         XCTAssertEqual(end["status"] as? String, "done")
         let store = try ResultStore.open(path: cli.path("Results/ladder.sqlite"))
