@@ -57,7 +57,7 @@ public enum Safetensors {
             }
             let count = shape.reduce(1, *)
             var values = [Float](repeating: 0, count: count)
-            values.withUnsafeMutableBytes { dst in
+            _ = values.withUnsafeMutableBytes { dst in
                 data.copyBytes(to: dst, from: (body + offsets[0])..<(body + offsets[1]))
             }
             file.tensors[name] = (shape, values)

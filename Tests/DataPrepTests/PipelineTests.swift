@@ -105,7 +105,7 @@ final class PipelineTests: XCTestCase {
     /// memory within a few tens of MB of where it started.
     func testMemoryStaysBoundedOnLargeInput() throws {
         let url = dir.appendingPathComponent("big.jsonl")
-        FileManager.default.createFile(atPath: url.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: url.path, contents: nil)
         let h = try FileHandle(forWritingTo: url)
         var g = SplitMix64(seed: 31)
         let words = FilterTests.plain + ["river", "meadow", "stone", "bridge", "candle", "winter", "summer"]

@@ -35,7 +35,7 @@ final class TrainerTests: XCTestCase {
         let before = trainer.evaluate()
         XCTAssertEqual(Double(before), log(256), accuracy: 0.3, "an untrained model is near uniform")
         var losses: [Float] = []
-        let result = try trainer.run { if case let .step(_, _, loss, _, _, _) = $0 { losses.append(loss) } }
+        let result = try trainer.run(onEvent: { if case let .step(_, _, loss, _, _, _) = $0 { losses.append(loss) } })
         XCTAssertEqual(result.outcome, .done)
         XCTAssertEqual(result.steps, 60)
         XCTAssertEqual(result.tokens, 60 * 4 * 16)
@@ -66,10 +66,10 @@ final class TrainerTests: XCTestCase {
         let data = try TokenDataset.bytes(of: config.data.path, valFraction: config.data.valFraction)
         func losses(_ trainer: Trainer<ReferenceKernels>, checkpoint: URL?, stopAfter: Int? = nil) throws -> [Int: Float] {
             var out: [Int: Float] = [:]
-            _ = try trainer.run(checkpoint: checkpoint, stopAfter: stopAfter) {
+            _ = try trainer.run(checkpoint: checkpoint, stopAfter: stopAfter, onEvent: {
                 if case let .step(step, _, loss, _, _, _) = $0 { out[step] = loss }
                 if case let .eval(step, _, loss, _) = $0 { out[1000 + step] = loss }
-            }
+            })
             return out
         }
         let full = try losses(try Trainer(config: config, data: data, kernels: ReferenceKernels()), checkpoint: nil)
