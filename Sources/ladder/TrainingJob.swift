@@ -125,9 +125,9 @@ struct TrainingJob {
         run.wallSeconds = (run.wallSeconds ?? 0) + result.wallSeconds
         try store.updateRun(run)
         emitEvent(["event": "end", "status": run.status.rawValue, "steps": result.steps, "tokens": result.tokens,
-                   "final_train_loss": result.finalTrainLoss.map(Double.init) as Any,
-                   "final_val_loss": result.finalValLoss.map(Double.init) as Any,
-                   "bits_per_byte": result.finalBitsPerByte as Any, "wall_seconds": result.wallSeconds,
+                   "final_train_loss": result.finalTrainLoss.map { Double($0) },
+                   "final_val_loss": result.finalValLoss.map { Double($0) },
+                   "bits_per_byte": result.finalBitsPerByte, "wall_seconds": result.wallSeconds,
                    "run": runId],
                   line: "run \(runId) \(run.status.rawValue): \(result.steps) steps, val loss \(result.finalValLoss.map { String(format: "%.4f", $0) } ?? "-"), \(String(format: "%.1f", result.wallSeconds)) s" + (result.reason.map { " (\($0))" } ?? ""))
         return result
@@ -137,14 +137,11 @@ struct TrainingJob {
         if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) }
     }
 
-    private func emitEvent(_ object: [String: Any], line: String) {
+    /// One JSON line (with --json) or one human line on standard error. nil values become null.
+    private func emitEvent(_ object: [String: Any?], line: String) {
         if printJSON {
-            let clean = object.filter { !($0.value is Optional<Any>) || "\($0.value)" != "nil" }
-            if let data = try? JSONSerialization.data(withJSONObject: clean.mapValues { v -> Any in
-                if case Optional<Any>.none = v { return NSNull() }
-                return v
-            }, options: [.sortedKeys]) {
-                FileHandle.standardOutput.write(data + Data("\n".utf8))
+            if let text = try? jsonLine(object.mapValues { $0 ?? NSNull() }) {
+                FileHandle.standardOutput.write(Data((text + "\n").utf8))
             }
         } else if !quiet {
             FileHandle.standardError.write(Data((line + "\n").utf8))
