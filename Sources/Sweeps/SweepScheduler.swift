@@ -80,8 +80,9 @@ public final class SweepScheduler {
                 }
             }
             var still: [RunningJob] = []
-            for job in running {
+            for (i, job) in running.enumerated() {
                 guard let exit = job.poll() else { still.append(job); continue }
+                let othersRunning = still.count + running.count - i - 1
                 try job.collect(into: store, exit: exit)
                 guard var r = try store.run(id: job.runId) else { continue }
                 if r.status == .running {
@@ -94,11 +95,11 @@ public final class SweepScheduler {
                 case .done:
                     summary.done += 1
                     finished += 1
-                    log(progress(finished, total, started) + " done \(r.name ?? "#\(r.id!)"): loss \(r.loss.map { String(format: "%.4f", $0) } ?? "-")")
+                    log(progress(finished, total, started, running: othersRunning, failed: summary.failed + summary.diverged) + " done \(r.name ?? "#\(r.id!)"): loss \(r.loss.map { String(format: "%.4f", $0) } ?? "-")")
                 case .diverged:
                     summary.diverged += 1
                     finished += 1
-                    log(progress(finished, total, started) + " diverged \(r.name ?? "#\(r.id!)"): \(r.error ?? "")")
+                    log(progress(finished, total, started, running: othersRunning, failed: summary.failed + summary.diverged) + " diverged \(r.name ?? "#\(r.id!)"): \(r.error ?? "")")
                 case .interrupted where shouldStop():
                     summary.interrupted += 1
                 default:
@@ -108,7 +109,7 @@ public final class SweepScheduler {
                     } else {
                         summary.failed += 1
                         finished += 1
-                        log(progress(finished, total, started) + " failed \(r.name ?? "#\(r.id!)"): \(r.error ?? exit.description)")
+                        log(progress(finished, total, started, running: othersRunning, failed: summary.failed + summary.diverged) + " failed \(r.name ?? "#\(r.id!)"): \(r.error ?? exit.description)")
                     }
                 }
             }
@@ -118,10 +119,11 @@ public final class SweepScheduler {
         return summary
     }
 
-    private func progress(_ finished: Int, _ total: Int, _ started: Date) -> String {
+    private func progress(_ finished: Int, _ total: Int, _ started: Date, running: Int, failed: Int) -> String {
         let elapsed = Date().timeIntervalSince(started)
         let eta = finished > 0 ? elapsed / Double(finished) * Double(total - finished) : .nan
-        return String(format: "[%d/%d, %@ elapsed, ETA %@]", finished, total, Self.duration(elapsed), Self.duration(eta))
+        return String(format: "[%d/%d finished, %d running, %d failed, %@ elapsed, ETA %@]", finished, total, running, failed,
+                      Self.duration(elapsed), Self.duration(eta))
     }
 
     static func duration(_ seconds: Double) -> String {
