@@ -20,7 +20,7 @@ struct Export: ParsableCommand {
     var out: String?
 
     func run() throws {
-        let db = try store.open()
+        let db = try store.openExisting()
         if let sweep, try db.sweep(named: sweep) == nil {
             throw ValidationError("no sweep named '\(sweep)' in \(db.path)")
         }

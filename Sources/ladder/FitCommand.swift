@@ -102,7 +102,7 @@ struct Fit: ParsableCommand {
             let obs = runs.map { Observation(params: $0.params, tokens: $0.tokens, loss: $0.loss, flops: $0.flops, name: $0.name) }
             return (obs, [], nil, noStore ? nil : try store.open())
         }
-        let db = try store.open()
+        let db = try store.openExisting()
         var sweepId: Int64?
         if let sweep {
             guard let s = try db.sweep(named: sweep) else { throw ValidationError("no sweep named '\(sweep)' in \(db.path)") }

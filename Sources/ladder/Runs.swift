@@ -18,7 +18,7 @@ struct Runs: ParsableCommand {
     var json = false
 
     func run() throws {
-        let db = try store.open()
+        let db = try store.openExisting()
         if let sweep, try db.sweep(named: sweep) == nil {
             throw ValidationError("no sweep named '\(sweep)' in \(db.path)")
         }

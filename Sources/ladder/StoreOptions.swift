@@ -19,6 +19,14 @@ struct StoreOptions: ParsableArguments {
     func open() throws -> ResultStore {
         try ResultStore.open(path: resolvedPath)
     }
+
+    /// Opens a database that must already exist (commands that only read results).
+    func openExisting() throws -> ResultStore {
+        guard FileManager.default.fileExists(atPath: resolvedPath) else {
+            throw ValidationError("no results database at \(resolvedPath) (run a sweep, `ladder train` or `ladder import` first, or pass --db)")
+        }
+        return try open()
+    }
 }
 
 /// Facts about this process that the store records with each run.

@@ -81,7 +81,11 @@ final class PlanFitCommandTests: XCTestCase {
         let few = try cli.run(["fit", "--from", "few.csv", "--bootstrap", "0"])
         XCTAssertNotEqual(few.status, 0)
         XCTAssertTrue(few.stderr.contains("2"), few.stderr)
-        let empty = try cli.run(["fit", "--db", "empty.sqlite"])
-        XCTAssertTrue(empty.stderr.contains("no finished runs"), empty.stderr)
+        let missing = try cli.run(["fit", "--db", "missing.sqlite"])
+        XCTAssertTrue(missing.stderr.contains("no results database"), missing.stderr)
+        try cli.write("one.csv", "params,tokens,loss\n1e8,1e9,3.1\n")
+        _ = try cli.ok(["import", "one.csv", "--db", "empty.sqlite", "--sweep", "other"])
+        let empty = try cli.run(["fit", "--db", "empty.sqlite", "--sweep", "other"])
+        XCTAssertTrue(empty.stderr.contains("Only 1 run(s)"), empty.stderr)
     }
 }

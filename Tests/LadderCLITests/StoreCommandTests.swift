@@ -69,6 +69,10 @@ final class StoreCommandTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: cli.path("notes.txt"), encoding: .utf8), "hello\n")
         let missing = try cli.run(["import", "nope.csv"])
         XCTAssertTrue(missing.stderr.contains("nope.csv: no such file"), missing.stderr)
+        let noDatabase = try cli.run(["runs", "--db", "nowhere.sqlite"])
+        XCTAssertTrue(noDatabase.stderr.contains("no results database at nowhere.sqlite"), noDatabase.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: cli.path("nowhere.sqlite")), "reading creates nothing")
+        _ = try cli.ok(["import", "runs.csv"])
         let unknownSweep = try cli.run(["runs", "--sweep", "ghost"])
         XCTAssertTrue(unknownSweep.stderr.contains("no sweep named 'ghost'"), unknownSweep.stderr)
     }
