@@ -67,7 +67,8 @@ public enum LayoutSearch {
     /// Enumerates `tp ∈ {1, 2, 4, 8}` (`tp ≤ gpusPerNode`, `tp` divides the heads), `pp` dividing `L`,
     /// `cp ∈ {1, 2, 4, …}` (only when `contextParallel`, default: `seqLen ≥ 32768`; `cp` divides `seqLen`),
     /// `dp = GPUs / (tp pp cp)` an integer, ZeRO 0–3, micro-batch ∈ {1, 2, 4, 8} with at least one
-    /// micro-batch per step, recomputation none / selective / full. Keeps layouts whose
+    /// micro-batch per step, recomputation none / selective / full (selective skipped under flash
+    /// attention, where it saves nothing). Keeps layouts whose
     /// ``ClusterMemory/total`` fits in `usableBytes`, ranked by least communication:
     /// smaller `pp` first, then smaller `tp` (TP within a node before PP across nodes), smaller `cp`,
     /// ZeRO-1 (same traffic as plain DP, less memory), ZeRO-0, ZeRO-2, ZeRO-3, recomputation none,
@@ -101,7 +102,9 @@ public enum LayoutSearch {
             for mb in [1, 2, 4, 8] {
                 let m = Int(globalBatchTokens / (Double(dp * mb) * Double(model.seqLen)))
                 guard m >= 1 else { continue }
-                for zero in ZeROStage.allCases { for rc in Recomputation.allCases {
+                // With flash attention selective recomputation stores exactly what `none` stores: skip it.
+                let recomputations = Recomputation.allCases.filter { !(model.flashAttention && $0 == .selective) }
+                for zero in ZeROStage.allCases { for rc in recomputations {
                     let layout = ParallelLayout(dp: dp, tp: tp, pp: pp, cp: cp, zero: zero, microBatch: mb, recomputation: rc)
                     let mem = ClusterMemory(model: model, layout: layout, microBatchesPerStep: m)
                     all.append(LayoutOption(layout: layout, memory: mem, microBatchesPerStep: m,
