@@ -7,8 +7,9 @@ extension Plan {
     /// attention-aware count, 6 N D + 6 L T d D).
     func clusterReport(cluster: Cluster, shape: ModelShape, tokens: Double, flops: Double) throws
         -> (json: [String: Any], lines: [String]) {
-        let model = ClusterModel(shape: shape, seqLen: seqLen, flashAttention: true)
-        let result = try LayoutSearch.search(model: model, cluster: cluster, globalBatchTokens: globalBatch)
+        let model = ClusterModel(shape: shape, seqLen: seqLen, flashAttention: !noFlashAttention)
+        let result = try LayoutSearch.search(model: model, cluster: cluster, globalBatchTokens: globalBatch,
+                                              contextParallel: contextParallel ? true : nil)
         let acc = cluster.accelerator
         let time = LayoutSearch.trainingTime(flops: flops, gpus: cluster.count, peakFlops: acc.peakFlops, mfu: mfu)
         func layoutJSON(_ o: LayoutOption) -> [String: Any] {
@@ -27,7 +28,7 @@ extension Plan {
         var json: [String: Any] = [
             "gpus": cluster.count, "gpu": acc.name, "gpu_memory_gb": acc.memoryGB, "peak_flops": acc.peakFlops,
             "gpus_per_node": cluster.gpusPerNode, "mfu": mfu, "seq_len": seqLen, "global_batch_tokens": globalBatch,
-            "flash_attention": true, "memory_reserve": 0.1, "usable_bytes_per_gpu": result.usableBytes,
+            "flash_attention": !noFlashAttention, "context_parallel_considered": contextParallel || seqLen >= 32_768, "memory_reserve": 0.1, "usable_bytes_per_gpu": result.usableBytes,
             "candidates": result.candidates, "fitting": result.fitting.count, "fits": result.best != nil,
             "flops": flops, "flop_counting": "6 N D + 6 L T d D (attention-aware, N non-embedding)",
             "wall_clock_seconds": time.seconds, "wall_clock_days": time.seconds / 86400, "gpu_hours": time.gpuHours,
@@ -37,7 +38,7 @@ extension Plan {
         if let smallest = result.smallest { json["smallest"] = layoutJSON(smallest) }
 
         var lines: [String] = []
-        lines.append("cluster:            \(cluster.count) x \(acc.name) (\(Format.fixed(acc.memoryGB, 0)) GB, \(Format.scientific(acc.peakFlops)) FLOP/s bf16), \(cluster.gpusPerNode) per node; seq \(seqLen), global batch \(Format.si(globalBatch)) tokens, flash attention, 10% memory reserve")
+        lines.append("cluster:            \(cluster.count) x \(acc.name) (\(Format.fixed(acc.memoryGB, 0)) GB, \(Format.scientific(acc.peakFlops)) FLOP/s bf16), \(cluster.gpusPerNode) per node; seq \(seqLen), global batch \(Format.si(globalBatch)) tokens, \(noFlashAttention ? "no flash attention" : "flash attention"), 10% memory reserve")
         lines.append(String(format: "time:               %.1f days wall-clock, %@ GPU-hours at MFU %.2f (%@ FLOPs, attention-aware)",
                             time.seconds / 86400, Format.si(time.gpuHours), mfu, Format.scientific(flops)))
         func gb(_ b: Double) -> String { Format.fixed(b / 1e9, 2) }

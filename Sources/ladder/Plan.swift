@@ -11,7 +11,10 @@ struct Plan: ParsableCommand {
             --target-loss L (least compute reaching L), --unique-tokens U (data-constrained, Muennighoff \
             et al. 2023), --inference-tokens T (training plus inference compute, Sardana et al. 2024). \
             FLOPs are counted as C = 6 N D with N the non-embedding parameters (the convention the laws \
-            were fitted in); the shape's attention FLOPs are reported beside.
+            were fitted in); the shape's attention FLOPs are reported beside. --cluster COUNTxGPU adds \
+            memory per GPU (ZeRO 0-3, Korthikanti et al. 2022 activations), the least-communication \
+            layout (dp, tp, pp, cp, ZeRO stage, micro-batch, recomputation) that fits, and time and \
+            GPU-hours at --mfu.
             """)
 
     @OptionGroup var store: StoreOptions
@@ -50,6 +53,10 @@ struct Plan: ParsableCommand {
     var gpuMemory: Double?
     @Option(name: .customLong("global-batch"), help: "Global batch in tokens per optimizer step (with --cluster).")
     var globalBatch: Double = 4_194_304
+    @Flag(name: .customLong("no-flash-attention"), help: "With --cluster: attention stores its a·s² scores (Korthikanti's 5as/h term).")
+    var noFlashAttention = false
+    @Flag(name: .customLong("context-parallel"), help: "With --cluster: consider context parallelism below 32k tokens too.")
+    var contextParallel = false
 
     @Flag(help: "Print one JSON object.")
     var json = false
