@@ -11,7 +11,10 @@ struct Plan: ParsableCommand {
             --target-loss L (least compute reaching L), --unique-tokens U (data-constrained, Muennighoff \
             et al. 2023), --inference-tokens T (training plus inference compute, Sardana et al. 2024). \
             FLOPs are counted as C = 6 N D with N the non-embedding parameters (the convention the laws \
-            were fitted in); the shape's attention FLOPs are reported beside.
+            were fitted in); the shape's attention FLOPs are reported beside. --cluster COUNTxGPU adds \
+            memory per GPU (ZeRO 0-3, Korthikanti et al. 2022 activations), the least-communication \
+            layout (dp, tp, pp, cp, ZeRO stage, micro-batch, recomputation) that fits, and time and \
+            GPU-hours at --mfu.
             """)
 
     @OptionGroup var store: StoreOptions
@@ -44,6 +47,17 @@ struct Plan: ParsableCommand {
     @Option(name: .customLong("seq-len"), help: "Context length for the model shape.")
     var seqLen: Int = 2048
 
+    @Option(help: "Cluster for a layout and time plan: COUNTxGPU (e.g. 64xh100).")
+    var cluster: String?
+    @Option(name: .customLong("gpu-memory"), help: "Override the cluster GPU's memory in GB.")
+    var gpuMemory: Double?
+    @Option(name: .customLong("global-batch"), help: "Global batch in tokens per optimizer step (with --cluster).")
+    var globalBatch: Double = 4_194_304
+    @Flag(name: .customLong("no-flash-attention"), help: "With --cluster: attention stores its a·s² scores (Korthikanti's 5as/h term).")
+    var noFlashAttention = false
+    @Flag(name: .customLong("context-parallel"), help: "With --cluster: consider context parallelism below 32k tokens too.")
+    var contextParallel = false
+
     @Flag(help: "Print one JSON object.")
     var json = false
 
@@ -62,6 +76,15 @@ struct Plan: ParsableCommand {
             if let v, !(v.isFinite && v > 0) { throw ValidationError("\(name) must be a positive number, got \(v)") }
         }
         if let t = inferenceTokens, !(t.isFinite && t >= 0) { throw ValidationError("--inference-tokens must be >= 0") }
+        if gpuMemory != nil && cluster == nil { throw ValidationError("--gpu-memory needs --cluster COUNTxGPU") }
+        if let cluster {
+            do { _ = try Cluster.parse(cluster, gpuMemoryGB: gpuMemory) } catch let e as ScalingLawError {
+                throw ValidationError(e.description)
+            }
+            if !(globalBatch.isFinite && globalBatch >= Double(seqLen)) {
+                throw ValidationError("--global-batch must hold at least one sequence (>= --seq-len \(seqLen) tokens), got \(globalBatch)")
+            }
+        }
     }
 
     var budget: Double? {
@@ -138,6 +161,13 @@ struct Plan: ParsableCommand {
             iv["level"] = level
             out["intervals"] = iv
         }
+        var clusterLines: [String] = []
+        if let cluster {
+            let report = try clusterReport(cluster: try Cluster.parse(cluster, gpuMemoryGB: gpuMemory), shape: s,
+                                           tokens: plan.tokens, flops: attentionFlops)
+            out["cluster"] = report.json
+            clusterLines = report.lines
+        }
         if json {
             print(try jsonLine(out))
             return
@@ -155,6 +185,7 @@ struct Plan: ParsableCommand {
         print("model shape:        \(s) — \(Format.si(Double(s.nonEmbeddingParameters))) non-embedding (\(String(format: "%+.1f%%", shape.relativeError * 100))), \(Format.si(Double(s.totalParameters))) total")
         print("with attention:     \(Format.scientific(attentionFlops)) FLOPs for this shape (6N + 6 L T d per token)")
         for n in notes { print("note: \(n)") }
+        for line in clusterLines { print(line) }
     }
 
     private func fmt(_ x: Double) -> String { String(format: "%.4g", x) }
