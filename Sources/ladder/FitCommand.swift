@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ScalingLaws
 import Store
+import Sweeps
 
 struct Fit: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -108,23 +109,23 @@ struct Fit: ParsableCommand {
             guard let s = try db.sweep(named: sweep) else { throw ValidationError("no sweep named '\(sweep)' in \(db.path)") }
             sweepId = s.id
         }
-        let listings = try db.runs(sweep: sweep, status: .done).filter { $0.run.role == .fit && $0.run.loss != nil }
-        if listings.isEmpty {
+        let (obs, ids) = try fittedObservations(db, sweep: sweep)
+        if obs.isEmpty {
             throw ValidationError("no finished runs to fit\(sweep.map { " in sweep '\($0)'" } ?? "") in \(db.path)")
         }
-        let obs = listings.map { l in
-            Observation(params: l.run.params, tokens: l.run.tokens, loss: l.run.loss!, flops: l.run.flops,
-                        name: l.run.name, budget: budgetLabel(l.run.config))
-        }
-        return (obs, listings.compactMap(\.run.id), sweepId, db)
+        return (obs, ids, sweepId, db)
     }
 }
 
-/// The IsoFLOP budget a sweep wrote into a run's config (`{"sweep": {"budget": "..."}}`), if any.
-func budgetLabel(_ config: String) -> String? {
-    guard let object = try? JSONSerialization.jsonObject(with: Data(config.utf8)) as? [String: Any],
-          let sweep = object["sweep"] as? [String: Any] else { return nil }
-    return sweep["budget"] as? String
+/// The runs a fit uses (done, role fit, with a loss) as observations, with their ids; the IsoFLOP
+/// budget is the label a sweep stored in the run's config.
+func fittedObservations(_ db: ResultStore, sweep: String?) throws -> ([Observation], [Int64]) {
+    let runs = try db.runs(sweep: sweep, status: .done).map(\.run).filter { $0.role == .fit && $0.loss != nil }
+    let obs = runs.map { r in
+        Observation(params: r.params, tokens: r.tokens, loss: r.loss!, flops: r.flops, name: r.name,
+                    budget: SweepStore.label("budget", of: r) as? String)
+    }
+    return (obs, runs.compactMap(\.id))
 }
 
 /// One line of JSON; non-finite numbers (which JSON cannot hold) become null.

@@ -9,20 +9,11 @@ struct SweepReport {
     let spec: SweepSpec
     let store: ResultStore
 
-    func observations() throws -> ([Observation], [Int64]) {
-        let runs = try store.runs(sweep: spec.name, status: .done).filter { $0.run.role == .fit && $0.run.loss != nil }
-        let obs = runs.map { l in
-            Observation(params: l.run.params, tokens: l.run.tokens, loss: l.run.loss!, flops: l.run.flops,
-                        name: l.run.name, budget: budgetLabel(l.run.config))
-        }
-        return (obs, runs.compactMap(\.run.id))
-    }
-
     /// Fits the parametric law (stored, with bootstrap intervals) and the IsoFLOP curves (stored
     /// when every budget has its minimum inside the sampled range). Returns the law, or nil (with
     /// the reason printed) when the runs do not determine it.
     func fit() throws -> (ChinchillaLaw, Int64)? {
-        let (obs, ids) = try observations()
+        let (obs, ids) = try fittedObservations(store, sweep: spec.name)
         let sweepId = try store.sweep(named: spec.name)?.id
         let runIds = String(decoding: try JSONEncoder().encode(ids), as: UTF8.self)
         let parametric: FitOutcome
