@@ -131,6 +131,8 @@ public struct SweepSpec: Codable, Equatable, Sendable {
     public struct ExecutorSettings: Codable, Equatable, Sendable {
         /// For the command executor: the program and its arguments, with {placeholders}.
         public var command: [String]?
+        /// For the Slurm executor: extra sbatch options (partition, time limit, account ...).
+        public var sbatch: [String]?
         public init() {}
     }
 
@@ -161,7 +163,7 @@ public struct SweepSpec: Codable, Equatable, Sendable {
         "grid.point": ["params", "tokens"],
         "validation": ["flops", "params"],
         "plan": ["flops", "bootstrap"],
-        "executor": ["command"],
+        "executor": ["command", "sbatch"],
     ]
 }
 

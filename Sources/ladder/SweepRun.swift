@@ -15,10 +15,14 @@ struct SweepRun: ParsableCommand {
             the running jobs and marks them interrupted. When the grid is done, the law is fitted \
             (parametric with bootstrap intervals, and IsoFLOP), each [[validation]] budget gets a run \
             sized by the law, whose loss the law predicts before it trains, and the plan for [plan] \
-            budgets is printed. With --executor command, [executor] command = [...] runs your own trainer.
+            budgets is printed. With --executor command, [executor] command = [...] runs your own trainer. \
+            With --executor slurm, the runs go out as one sbatch job array (one task per run, --jobs at a \
+            time, [executor] sbatch = [...] adds options); tasks write their run folders beside the \
+            database, which this process ingests, so the database and Results/ must be on a filesystem \
+            the compute nodes share, and so must this ladder binary.
             """)
 
-    enum ExecutorKind: String, ExpressibleByArgument, CaseIterable { case local, command }
+    enum ExecutorKind: String, ExpressibleByArgument, CaseIterable { case local, slurm, command }
 
     @OptionGroup var store: StoreOptions
 
@@ -31,7 +35,7 @@ struct SweepRun: ParsableCommand {
     @Option(name: .customLong("threads-per-job"), help: "Threads per run (default: the file's train.threads).")
     var threadsPerJob: Int?
 
-    @Option(help: "local (the built-in trainer) or command (the file's [executor] command).")
+    @Option(help: "local (the built-in trainer here), slurm (a job array), or command (the file's [executor] command).")
     var executor: ExecutorKind = .local
 
     @Option(help: "Retries of a crashed run (default: the file's grid.retries).")
@@ -49,13 +53,8 @@ struct SweepRun: ParsableCommand {
         do { planned = try SweepExpansion.fitRuns(spec) } catch { throw ValidationError("\(file): \(error)") }
         let db = try store.open()
         let records = try SweepStore.materialize(planned, sweep: spec.name, specText: text, store: db)
-        let runner = try makeExecutor(spec, db: db)
         installStopHandlers()
-        var options = SweepScheduler.Options()
-        options.jobs = jobs
-        options.retries = retries ?? spec.grid.retries
-        let scheduler = SweepScheduler(store: db, sweep: spec.name, executor: runner, options: options,
-                                       shouldStop: { stopRequested }, log: { say($0) })
+        let scheduler = try makeDriver(spec, db: db)
         let alreadyDone = records.filter { $0.status == .done }.count
         say("sweep \(spec.name): \(records.count) grid runs (\(alreadyDone) already done), \(jobs) at a time, database \(db.path)")
         let summary = try scheduler.run(records.compactMap(\.id))
@@ -73,10 +72,31 @@ struct SweepRun: ParsableCommand {
         try report.printPlans(law: law, fitId: fitId)
     }
 
-    func makeExecutor(_ spec: SweepSpec, db: ResultStore) throws -> RunExecutor {
+    func makeDriver(_ spec: SweepSpec, db: ResultStore) throws -> SweepDriver {
+        let ladder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        if executor == .slurm {
+            var options = SlurmSweep.Options()
+            options.jobs = jobs
+            options.retries = retries ?? spec.grid.retries
+            options.cpusPerTask = threadsPerJob ?? spec.train.threads
+            options.threadsOverride = threadsPerJob
+            options.sbatchOptions = spec.executor.sbatch ?? []
+            return SlurmSweep(store: db, sweep: spec.name, ladder: ladder, slurm: SlurmCommands(), options: options,
+                              shouldStop: { stopRequested }, log: { say($0) })
+        }
+        var options = SweepScheduler.Options()
+        options.jobs = jobs
+        options.retries = retries ?? spec.grid.retries
+        return SweepScheduler(store: db, sweep: spec.name, executor: try makeExecutor(spec, db: db, ladder: ladder),
+                              options: options, shouldStop: { stopRequested }, log: { say($0) })
+    }
+
+    func makeExecutor(_ spec: SweepSpec, db: ResultStore, ladder: URL) throws -> RunExecutor {
         switch executor {
+        case .slurm:
+            preconditionFailure("the Slurm executor is a driver of its own")
         case .local:
-            return LocalExecutor(ladder: URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath(),
+            return LocalExecutor(ladder: ladder,
                                  databasePath: URL(fileURLWithPath: db.path).standardizedFileURL.path,
                                  threadsPerJob: threadsPerJob)
         case .command:

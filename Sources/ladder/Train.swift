@@ -41,7 +41,7 @@ struct Train: ParsableCommand {
         let runName = name ?? "\(stem)-\(Int(Date().timeIntervalSince1970))"
         let record = try TrainingJob.record(for: trainConfig, name: runName)
         guard let stored = try db.insertRuns([record], intoSweep: sweep).first else { return }
-        var job = TrainingJob(store: db, run: stored, config: trainConfig,
+        var job = TrainingJob(sink: db, run: stored, config: trainConfig,
                               checkpoint: TrainingJob.checkpointURL(store: db, sweep: sweep, runId: stored.id!),
                               printJSON: json)
         job.peakGflopsPerThread = peakGflops
@@ -61,57 +61,5 @@ struct Train: ParsableCommand {
         }
         do { try config.validate() } catch let error as TrainingError { throw ValidationError("\(path): \(error)") }
         return config
-    }
-}
-
-struct RunJob: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "run-job",
-        abstract: "Train a stored run (the sweep scheduler's entry point); resumes from its checkpoint.")
-
-    @OptionGroup var store: StoreOptions
-
-    @Option(name: .customLong("run"), help: "Id of the stored run.")
-    var runId: Int64
-
-    @Flag(help: "Print events as JSON lines on standard output.")
-    var json = false
-
-    @Flag(help: "No progress output.")
-    var quiet = false
-
-    @Option(help: "Override the run's thread count (results do not depend on it).")
-    var threads: Int?
-
-    @Flag(name: .customLong("exit-with-parent"), help: "Checkpoint and stop (interrupted) when the parent process dies (set by the sweep scheduler).")
-    var exitWithParent = false
-
-    func run() throws {
-        let db = try store.open()
-        guard let record = try db.run(id: runId) else { throw ValidationError("no run with id \(runId) in \(db.path)") }
-        guard let sweep = try db.sweeps().first(where: { $0.id == record.sweepId }) else {
-            throw ValidationError("run \(runId) has no sweep")
-        }
-        if record.status == .done { throw ValidationError("run \(runId) is already done") }
-        var config: TrainConfig
-        do {
-            config = try JSONDecoder().decode(TrainConfig.self, from: Data(record.config.utf8))
-        } catch {
-            throw ValidationError("run \(runId) has no training config the built-in trainer can use: \(error)")
-        }
-        if let threads {
-            guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
-            config.train.threads = threads
-        }
-        var job = TrainingJob(store: db, run: record, config: config,
-                              checkpoint: TrainingJob.checkpointURL(store: db, sweep: sweep.name, runId: runId),
-                              printJSON: json, quiet: quiet)
-        if exitWithParent {
-            let parent = getppid()
-            job.parentAlive = { getppid() == parent }
-        }
-        installStopHandlers()
-        let result = try job.execute()
-        if result.outcome != .done { throw ExitCode(result.outcome == .interrupted ? 130 : 2) }
     }
 }

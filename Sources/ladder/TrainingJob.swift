@@ -16,7 +16,8 @@ func installStopHandlers() {
 /// The store learns every state change before it happens in the world: `running` before the first
 /// step, metrics in batches as they come, the outcome at the end.
 struct TrainingJob {
-    let store: ResultStore
+    /// The store (local runs) or the run's folder (cluster tasks, which never open the database).
+    let sink: RunSink
     var run: RunRecord
     let config: TrainConfig
     let checkpoint: URL
@@ -29,9 +30,13 @@ struct TrainingJob {
 
     /// Where a run's checkpoint lives: beside the database, `<sweep>/runs/<id>/checkpoint.safetensors`.
     static func checkpointURL(store: ResultStore, sweep: String, runId: Int64) -> URL {
+        runFolderURL(store: store, sweep: sweep, runId: runId).appendingPathComponent("checkpoint.safetensors")
+    }
+
+    /// A run's folder: `<folder of the database>/<sweep>/runs/<id>/`.
+    static func runFolderURL(store: ResultStore, sweep: String, runId: Int64) -> URL {
         URL(fileURLWithPath: store.path).deletingLastPathComponent()
             .appendingPathComponent(sweep).appendingPathComponent("runs").appendingPathComponent(String(runId))
-            .appendingPathComponent("checkpoint.safetensors")
     }
 
     static func loadData(_ config: TrainConfig) throws -> TokenDataset {
@@ -62,7 +67,7 @@ struct TrainingJob {
         run.host = Provenance.host
         run.codeVersion = Provenance.codeVersion
         run.error = nil
-        try store.updateRun(run)
+        try sink.updateRun(run)
 
         let runId = run.id!
         let total = config.train.steps
@@ -73,7 +78,7 @@ struct TrainingJob {
         let firstStep = trainer.step
         func flush() {
             guard !pending.isEmpty else { return }
-            do { try store.appendMetrics(pending); pending.removeAll() } catch { flushError = error }
+            do { try sink.appendMetrics(pending); pending.removeAll() } catch { flushError = error }
         }
         let result: TrainResult
         do {
@@ -109,7 +114,7 @@ struct TrainingJob {
             run.status = .failed
             run.error = "\(error)"
             run.wallSeconds = (run.wallSeconds ?? 0) + Date().timeIntervalSince(started)
-            try? store.updateRun(run)
+            try? sink.updateRun(run)
             throw error
         }
         flush()
@@ -123,7 +128,7 @@ struct TrainingJob {
         run.finalTrainLoss = result.finalTrainLoss.map(Double.init)
         run.finalValLoss = result.finalValLoss.map(Double.init)
         run.wallSeconds = (run.wallSeconds ?? 0) + result.wallSeconds
-        try store.updateRun(run)
+        try sink.updateRun(run)
         emitEvent(["event": "end", "status": run.status.rawValue, "steps": result.steps, "tokens": result.tokens,
                    "final_train_loss": result.finalTrainLoss.map { Double($0) },
                    "final_val_loss": result.finalValLoss.map { Double($0) },
