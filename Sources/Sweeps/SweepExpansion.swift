@@ -18,13 +18,33 @@ public struct PlannedRun: Equatable, Sendable {
     /// C = 6 N D.
     public var flops: Double
     public var config: TrainConfig
+    /// WSD cooldown mode: trunk or branch (nil for ordinary runs).
+    public var wsd: WSDPart?
 
-    /// The run's config as stored: the trainer config plus the sweep's labels.
-    public func configJSON(sweep: String) throws -> String {
+    /// Steps this run trains itself: a branch starts at its trunk's step.
+    public var stepsTrained: Int {
+        if case let .branch(_, step) = wsd { return config.train.steps - step }
+        return config.train.steps
+    }
+    /// Compute this run spends itself (6 N x the tokens it trains), which for a branch is less
+    /// than the C = 6 N D of its point.
+    public var flopsSpent: Double { flops * Double(stepsTrained) / Double(config.train.steps) }
+
+    /// The run's config as stored: the trainer config plus the sweep's labels (a branch's names
+    /// its trunk's run id).
+    public func configJSON(sweep: String, trunkRunId: Int64? = nil) throws -> String {
         let data = try JSONEncoder().encode(config)
         var object = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
         var labels: [String: Any] = ["name": sweep, "role": role.rawValue]
         if let budget { labels["budget"] = budget }
+        switch wsd {
+        case .trunk: labels["wsd"] = "trunk"
+        case let .branch(_, step):
+            labels["wsd"] = "branch"
+            labels["branch_step"] = step
+            if let trunkRunId { labels["trunk_run"] = trunkRunId }
+        case nil: break
+        }
         object["sweep"] = labels
         return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
     }
@@ -52,8 +72,52 @@ public enum SweepExpansion {
                 let run = try plan(spec, params: point.params, flops: nil, tokens: point.tokens, budget: nil, seed: seed, role: .fit)
                 if names.insert(run.name).inserted { runs.append(run) }
             }
+            if let wsd = spec.wsd {
+                for run in try wsdRuns(spec, wsd, seed: seed) where names.insert(run.name).inserted { runs.append(run) }
+            }
         }
         return runs
+    }
+
+    /// Every size's trunk first (they are the long runs the branches wait for), then the branches:
+    /// branch i trains D_i tokens in all, the last round(f x steps_i) steps cooling down, and
+    /// starts from the trunk at steps_i minus those.
+    static func wsdRuns(_ spec: SweepSpec, _ wsd: WSDSettings, seed: UInt64) throws -> [PlannedRun] {
+        var runs: [PlannedRun] = [], branchRuns: [PlannedRun] = []
+        let perStep = Double(spec.train.batch * spec.train.microBatches * spec.model.seqLen)
+        for n in wsd.params {
+            let points = Array(Set(wsd.tokens.map { max(2, Int(($0 / perStep).rounded())) })).sorted()
+            let starts = points.map { $0 - max(1, Int((Double($0) * wsd.cooldownFraction).rounded())) }
+            var trunk = try plan(spec, params: n, flops: nil, tokens: Double(starts.max()!) * perStep, budget: nil,
+                                 seed: seed, role: .fit)
+            let warmup = min(spec.train.warmup, starts.min()! / 5)
+            trunk.config.train.schedule = .constant
+            trunk.config.train.warmup = warmup
+            trunk.config.train.saveAt = starts
+            trunk.name = "wsd-trunk-" + trunk.name
+            trunk.wsd = .trunk
+            do { try trunk.config.validate() } catch { throw SweepError.invalid("wsd trunk for N = \(Int(n)): \(error)") }
+            runs.append(trunk)
+            for (steps, start) in zip(points, starts) {
+                var branch = try plan(spec, params: n, flops: nil, tokens: Double(steps) * perStep, budget: nil,
+                                      seed: seed, role: .fit)
+                var t = branch.config.train
+                t.lr = trunk.config.train.lr
+                t.warmup = warmup
+                t.schedule = .wsd
+                t.cooldownFraction = Double(steps - start) / Double(steps)
+                t.cooldownShape = wsd.cooldownShape
+                t.minLRRatio = wsd.minLRRatio
+                t.evalInterval = max(1, (steps - start) / 2)
+                t.checkpointInterval = max(1, (steps - start) / 2)
+                branch.config.train = t
+                branch.name = "wsd-" + branch.name
+                branch.wsd = .branch(trunk: trunk.name, step: start)
+                do { try branch.config.validate() } catch { throw SweepError.invalid("wsd branch for N = \(Int(n)): \(error)") }
+                branchRuns.append(branch)
+            }
+        }
+        return runs + branchRuns
     }
 
     /// A validation run for `budget` with `params` (the law's optimum, or the file's choice).

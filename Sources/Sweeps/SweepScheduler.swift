@@ -61,8 +61,14 @@ public final class SweepScheduler {
                 try stopAll(running, summary: &summary)
                 return summary
             }
-            while running.count < options.jobs, !queue.isEmpty {
-                let id = queue.removeFirst()
+            let (ready, blocked) = try RunDependencies.takeReady(&queue, limit: options.jobs - running.count,
+                                                                 running: Set(running.map(\.runId)), store: store)
+            for r in blocked {
+                summary.failed += 1
+                finished += 1
+                log("failed \(r.name ?? "#\(r.id!)"): \(r.error ?? "")")
+            }
+            for id in ready {
                 guard var r = try store.run(id: id) else { continue }
                 r.status = .running
                 r.error = nil

@@ -14,6 +14,8 @@ public struct SweepSpec: Codable, Equatable, Sendable {
     public var validation: [ValidationBudget]
     public var plan: PlanSettings
     public var executor: ExecutorSettings
+    /// WSD cooldown mode: per model size one constant-rate trunk with cooldown branches.
+    public var wsd: WSDSettings?
 
     /// What every run's model shares; its width and depth come from N by the planner's shape rule.
     public struct ModelFamily: Codable, Equatable, Sendable {
@@ -136,7 +138,7 @@ public struct SweepSpec: Codable, Equatable, Sendable {
         public init() {}
     }
 
-    enum CodingKeys: String, CodingKey { case name, description, data, model, train, grid, validation, plan, executor }
+    enum CodingKeys: String, CodingKey { case name, description, data, model, train, grid, validation, plan, executor, wsd }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -149,11 +151,12 @@ public struct SweepSpec: Codable, Equatable, Sendable {
         validation = try c.decodeIfPresent([ValidationBudget].self, forKey: .validation) ?? []
         plan = try c.decodeIfPresent(PlanSettings.self, forKey: .plan) ?? PlanSettings()
         executor = try c.decodeIfPresent(ExecutorSettings.self, forKey: .executor) ?? ExecutorSettings()
+        wsd = try c.decodeIfPresent(WSDSettings.self, forKey: .wsd)
     }
 
     /// Keys a sweep file may use, by table path ("" is the top level; arrays of tables by name).
     public static let fileKeys: [String: [String]] = [
-        "": ["name", "description", "data", "model", "train", "grid", "validation", "plan", "executor"],
+        "": ["name", "description", "data", "model", "train", "grid", "validation", "plan", "executor", "wsd"],
         "data": ["path", "val_fraction"],
         "model": ["vocab", "seq_len", "position", "norm", "tied_head", "min_layers"],
         "train": TrainConfig.fileKeys["train"]!,
@@ -164,6 +167,7 @@ public struct SweepSpec: Codable, Equatable, Sendable {
         "validation": ["flops", "params"],
         "plan": ["flops", "bootstrap"],
         "executor": ["command", "sbatch"],
+        "wsd": ["params", "tokens", "cooldown_fraction", "cooldown_shape", "min_lr_ratio"],
     ]
 }
 
@@ -184,7 +188,10 @@ extension SweepSpec {
     public func validate() throws {
         func fail(_ m: String) throws -> Never { throw SweepError.invalid(m) }
         if name.isEmpty || name.contains("/") { try fail("name must be non-empty and contain no '/', got '\(name)'") }
-        if grid.budgets.isEmpty && grid.points.isEmpty { try fail("the grid is empty: add [[grid.budget]] or [[grid.point]] entries") }
+        if grid.budgets.isEmpty && grid.points.isEmpty && wsd == nil {
+            try fail("the grid is empty: add [[grid.budget]] or [[grid.point]] entries, or a [wsd] table")
+        }
+        if let wsd { try wsd.validate() }
         if grid.seeds.isEmpty { try fail("grid.seeds must list at least one seed") }
         for (i, b) in grid.budgets.enumerated() {
             let key = "grid.budget[\(i + 1)]"

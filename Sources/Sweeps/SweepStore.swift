@@ -13,6 +13,7 @@ public enum SweepStore {
         let existing = Dictionary(try store.runs(sweep: sweep).compactMap { l in l.run.name.map { ($0, l.run) } },
                                   uniquingKeysWith: { a, _ in a })
         var missing: [RunRecord] = []
+        var missingBranches: [PlannedRun] = []
         for p in planned {
             if let r = existing[p.name] {
                 if abs(r.params - p.params) > 0.5 || abs(r.tokens - p.tokens) > 0.5 {
@@ -20,22 +21,47 @@ public enum SweepStore {
                 }
                 continue
             }
-            missing.append(try record(p, sweep: sweep))
+            if case .branch = p.wsd { missingBranches.append(p) } else { missing.append(try record(p, sweep: sweep)) }
         }
         if !missing.isEmpty { try store.insertRuns(missing, intoSweep: sweep) }
-        let byName = Dictionary(try store.runs(sweep: sweep).compactMap { l in l.run.name.map { ($0, l.run) } },
+        var byName = Dictionary(try store.runs(sweep: sweep).compactMap { l in l.run.name.map { ($0, l.run) } },
                                 uniquingKeysWith: { a, _ in a })
+        if !missingBranches.isEmpty {
+            // A branch's label names its trunk's run id, known once the trunk is stored.
+            let branches = try missingBranches.map { p -> RunRecord in
+                guard case let .branch(trunkName, _) = p.wsd, let trunk = byName[trunkName]?.id else {
+                    throw SweepError.invalid("wsd branch \(p.name) has no stored trunk")
+                }
+                return try record(p, sweep: sweep, trunkRunId: trunk)
+            }
+            try store.insertRuns(branches, intoSweep: sweep)
+            byName = Dictionary(try store.runs(sweep: sweep).compactMap { l in l.run.name.map { ($0, l.run) } },
+                                uniquingKeysWith: { a, _ in a })
+        }
         return planned.compactMap { byName[$0.name] }
     }
 
-    static func record(_ p: PlannedRun, sweep: String) throws -> RunRecord {
-        var r = RunRecord(sweepId: 0, name: p.name, status: .pending, config: try p.configJSON(sweep: sweep),
+    static func record(_ p: PlannedRun, sweep: String, trunkRunId: Int64? = nil) throws -> RunRecord {
+        var r = RunRecord(sweepId: 0, name: p.name, status: .pending, config: try p.configJSON(sweep: sweep, trunkRunId: trunkRunId),
                           nLayer: p.shape.nLayer, dModel: p.shape.dModel, nHead: p.shape.nHead, dFF: p.shape.dFF,
                           params: p.params, paramsTotal: p.paramsTotal, tokens: p.tokens, flops: p.flops,
                           seed: Int(truncatingIfNeeded: p.config.train.seed))
         r.role = p.role == .validation ? .validation : .fit
         return r
     }
+
+    /// The run a WSD branch starts from (its trunk), nil for other runs.
+    public static func trunkRun(of run: RunRecord) -> Int64? {
+        (label("trunk_run", of: run) as? NSNumber)?.int64Value
+    }
+
+    /// The step of its trunk a WSD branch starts from.
+    public static func branchStep(of run: RunRecord) -> Int? {
+        (label("branch_step", of: run) as? NSNumber)?.intValue
+    }
+
+    /// A WSD trunk: trained at a constant rate, so its own loss is not a point of the law.
+    public static func isTrunk(_ run: RunRecord) -> Bool { label("wsd", of: run) as? String == "trunk" }
 
     /// A sweep label stored in a run's config (`{"sweep": {key: value}}`).
     public static func label(_ key: String, of run: RunRecord) -> Any? {

@@ -75,6 +75,9 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         public var precision: Precision = .fp32
         /// Gradient norm above which a step counts as exploding and the run stops as diverged.
         public var maxGradNorm: Double = 1e4
+        /// Steps after which a checkpoint is also kept as `step-<n>.safetensors` beside the run's
+        /// checkpoint (WSD cooldown branches start from them).
+        public var saveAt: [Int] = []
 
         public init() {}
 
@@ -83,7 +86,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
             case microBatches = "micro_batches", minLRRatio = "min_lr_ratio", cooldownFraction = "cooldown_fraction"
             case cooldownShape = "cooldown_shape", weightDecay = "weight_decay", gradClip = "grad_clip"
             case evalInterval = "eval_interval", evalBatches = "eval_batches"
-            case checkpointInterval = "checkpoint_interval", maxGradNorm = "max_grad_norm"
+            case checkpointInterval = "checkpoint_interval", maxGradNorm = "max_grad_norm", saveAt = "save_at"
         }
 
         public init(from decoder: Decoder) throws {
@@ -110,6 +113,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
             o.threads = try c.decodeIfPresent(Int.self, forKey: .threads) ?? o.threads
             o.precision = try c.decodeIfPresent(Precision.self, forKey: .precision) ?? o.precision
             o.maxGradNorm = try c.decodeIfPresent(Double.self, forKey: .maxGradNorm) ?? o.maxGradNorm
+            o.saveAt = try c.decodeIfPresent([Int].self, forKey: .saveAt) ?? o.saveAt
             self = o
         }
 
@@ -147,6 +151,9 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         if t.evalBatches < 1 { try fail("train.eval_batches must be at least 1, got \(t.evalBatches)") }
         if t.checkpointInterval < 0 { try fail("train.checkpoint_interval must be >= 0, got \(t.checkpointInterval)") }
         if t.threads < 1 { try fail("train.threads must be at least 1, got \(t.threads)") }
+        if let bad = t.saveAt.first(where: { !(1...t.steps).contains($0) }) {
+            try fail("train.save_at must list steps in 1...train.steps (\(t.steps)), got \(bad)")
+        }
         if !(data.valFraction > 0 && data.valFraction < 1) { try fail("data.val_fraction must be in (0, 1), got \(data.valFraction)") }
     }
 }
@@ -179,6 +186,6 @@ extension TrainConfig {
         "data": ["path", "val_fraction"],
         "train": ["batch", "micro_batches", "steps", "lr", "schedule", "warmup", "min_lr_ratio", "cooldown_fraction",
                   "cooldown_shape", "weight_decay", "beta1", "beta2", "eps", "grad_clip", "eval_interval",
-                  "eval_batches", "checkpoint_interval", "seed", "threads", "precision", "max_grad_norm"],
+                  "eval_batches", "checkpoint_interval", "seed", "threads", "precision", "max_grad_norm", "save_at"],
     ]
 }

@@ -25,14 +25,21 @@ extension Trainer {
     /// exactly as if it had never stopped.
     public func resume(from url: URL) throws {
         let file = try Safetensors.read(url)
-        guard file.metadata["format"] == Self.format, let step = Int(file.metadata["step"] ?? ""),
-              let rngState = UInt64(file.metadata["rng"] ?? ""), let configText = file.metadata["config"] else {
+        guard file.metadata["format"] == Self.format, let configText = file.metadata["config"] else {
             throw TrainingError.checkpoint("\(url.path) is not a ladder checkpoint (missing metadata)")
         }
         var saved = try JSONDecoder().decode(TrainConfig.self, from: Data(configText.utf8))
         saved.train.threads = config.train.threads  // results do not depend on the thread count
         guard saved == config else {
             throw TrainingError.checkpoint("\(url.path) was written for a different training config; remove it to start over")
+        }
+        try load(file, from: url)
+    }
+
+    /// Copies a checkpoint's tensors, step, data position and recent losses into this trainer.
+    func load(_ file: Safetensors.File, from url: URL) throws {
+        guard let step = Int(file.metadata["step"] ?? ""), let rngState = UInt64(file.metadata["rng"] ?? "") else {
+            throw TrainingError.checkpoint("\(url.path) is not a ladder checkpoint (missing metadata)")
         }
         for (prefix, buffer) in [("", model.params), ("optimizer.m.", m), ("optimizer.v.", v)] {
             for t in model.layout.tensors {

@@ -97,6 +97,7 @@ public final class Trainer<Kernels: ModelKernels> {
                 try save(to: checkpoint)
                 onEvent(.checkpoint(step: step, path: checkpoint.path))
             }
+            if let checkpoint, t.saveAt.contains(step) { try keepCheckpoint(beside: checkpoint, onEvent: onEvent) }
             if shouldStop() && step < t.steps {
                 if let checkpoint {
                     try save(to: checkpoint)

@@ -120,7 +120,8 @@ struct Fit: ParsableCommand {
 /// The runs a fit uses (done, role fit, with a loss) as observations, with their ids; the IsoFLOP
 /// budget is the label a sweep stored in the run's config.
 func fittedObservations(_ db: ResultStore, sweep: String?) throws -> ([Observation], [Int64]) {
-    let runs = try db.runs(sweep: sweep, status: .done).map(\.run).filter { $0.role == .fit && $0.loss != nil }
+    let runs = try db.runs(sweep: sweep, status: .done).map(\.run)
+        .filter { $0.role == .fit && $0.loss != nil && !SweepStore.isTrunk($0) }
     let obs = runs.map { r in
         Observation(params: r.params, tokens: r.tokens, loss: r.loss!, flops: r.flops, name: r.name,
                     budget: SweepStore.label("budget", of: r) as? String)

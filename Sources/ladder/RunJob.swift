@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Store
+import Sweeps
 import Training
 
 struct RunJob: ParsableCommand {
@@ -70,6 +71,11 @@ struct RunJob: ParsableCommand {
         var job = TrainingJob(sink: sink, run: record, config: config,
                               checkpoint: folder.appendingPathComponent("checkpoint.safetensors"),
                               printJSON: json, quiet: quiet)
+        if let trunk = SweepStore.trunkRun(of: record), let step = SweepStore.branchStep(of: record) {
+            let trunkCheckpoint = folder.deletingLastPathComponent().appendingPathComponent(String(trunk))
+                .appendingPathComponent("checkpoint.safetensors")
+            job.branchFrom = KeptCheckpoint.url(beside: trunkCheckpoint, step: step)
+        }
         if exitWithParent {
             let parent = getppid()
             job.parentAlive = { getppid() == parent }

@@ -53,7 +53,7 @@ struct SweepPlan: ParsableCommand {
             }
         }
         func estimate(_ r: PlannedRun) -> Double? {
-            seconds["\(r.shape.nLayer)x\(r.shape.dModel)"].map { $0 * Double(r.config.train.steps) }
+            seconds["\(r.shape.nLayer)x\(r.shape.dModel)"].map { $0 * Double(r.stepsTrained) }
         }
         if json {
             let rows: [[String: Any]] = runs.map { r in
@@ -62,6 +62,13 @@ struct SweepPlan: ParsableCommand {
                                         "tokens": r.tokens, "flops": r.flops, "steps": r.config.train.steps, "lr": r.config.train.lr]
                 if let b = r.budget { o["budget"] = b }
                 if let e = estimate(r) { o["estimated_seconds"] = e }
+                switch r.wsd {
+                case .trunk: o["wsd"] = "trunk"; o["save_at"] = r.config.train.saveAt
+                case let .branch(trunk, step): o["wsd"] = "branch"; o["trunk"] = trunk; o["branch_step"] = step
+                case nil: break
+                }
+                o["steps_trained"] = r.stepsTrained
+                o["flops_spent"] = r.flopsSpent
                 return o
             }
             print(String(decoding: try JSONSerialization.data(withJSONObject: rows, options: [.sortedKeys]), as: UTF8.self))
@@ -75,7 +82,8 @@ struct SweepPlan: ParsableCommand {
                                 estimate(r).map { duration($0) } ?? "-"]
                            }), terminator: "")
         let total = runs.compactMap(estimate).reduce(0, +)
-        print("\(runs.count) runs, \(Format.scientific(runs.reduce(0) { $0 + $1.flops })) FLOPs" +
+        if let savings = WSDSavings(runs) { print(savings.summary) }
+        print("\(runs.count) runs, \(Format.scientific(runs.reduce(0) { $0 + $1.flopsSpent })) FLOPs" +
               (noEstimate ? "" : ", about \(duration(total / Double(max(jobs, 1)))) with \(jobs) job(s) at the probed speed"))
         if !spec.validation.isEmpty {
             print("then \(spec.validation.count) validation run(s) at \(spec.validation.map { SweepExpansion.label($0.flops) }.joined(separator: ", ")) FLOPs, sized by the fitted law")

@@ -57,6 +57,7 @@ struct SweepRun: ParsableCommand {
         let scheduler = try makeDriver(spec, db: db)
         let alreadyDone = records.filter { $0.status == .done }.count
         say("sweep \(spec.name): \(records.count) grid runs (\(alreadyDone) already done), \(jobs) at a time, database \(db.path)")
+        if let savings = WSDSavings(planned) { say(savings.summary) }
         let summary = try scheduler.run(records.compactMap(\.id))
         if summary.stopped { throw ExitCode(130) }
 

@@ -27,6 +27,9 @@ struct TrainingJob {
     var peakGflopsPerThread = PeakFlops.defaultPerThread
     /// Polled each step: when it turns false the run checkpoints and stops.
     var parentAlive: () -> Bool = { true }
+    /// A WSD branch's starting point: its trunk's kept checkpoint (used when the run has no
+    /// checkpoint of its own yet).
+    var branchFrom: URL?
 
     /// Where a run's checkpoint lives: beside the database, `<sweep>/runs/<id>/checkpoint.safetensors`.
     static func checkpointURL(store: ResultStore, sweep: String, runId: Int64) -> URL {
@@ -62,6 +65,9 @@ struct TrainingJob {
         if FileManager.default.fileExists(atPath: checkpoint.path) {
             try trainer.resume(from: checkpoint)
             log("resuming run \(run.id!) from step \(trainer.step) (\(checkpoint.path))")
+        } else if let branchFrom {
+            try trainer.branch(from: branchFrom)
+            log("branching run \(run.id!) from its trunk at step \(trainer.step) (\(branchFrom.path))")
         }
         run.status = .running
         run.host = Provenance.host

@@ -64,9 +64,14 @@ public final class SlurmSweep: SweepDriver {
                 return summary
             }
             if !queue.isEmpty {
-                for id in queue { attempts[id, default: 0] += 1 }
-                if let submission = try submit(queue, summary: &summary) { live.append(submission) }
-                queue.removeAll()
+                let (ready, blocked) = try RunDependencies.takeReady(&queue, limit: .max,
+                                                                     running: Set(live.flatMap(\.runIds)), store: store)
+                for r in blocked {
+                    summary.failed += 1
+                    log("failed \(r.name ?? "#\(r.id!)"): \(r.error ?? "")")
+                }
+                for id in ready { attempts[id, default: 0] += 1 }
+                if !ready.isEmpty, let submission = try submit(ready, summary: &summary) { live.append(submission) }
             }
             for i in live.indices {
                 let alive: [SlurmTask]
@@ -105,7 +110,7 @@ public final class SlurmSweep: SweepDriver {
                 try live[i].save(in: sweepFolder)
             }
             live.removeAll { $0.finished }
-            if !live.isEmpty && queue.isEmpty { Thread.sleep(forTimeInterval: options.pollInterval) }
+            if !live.isEmpty { Thread.sleep(forTimeInterval: options.pollInterval) }
         }
         return summary
     }

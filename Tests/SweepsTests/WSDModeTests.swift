@@ -1,0 +1,103 @@
+import Foundation
+import Store
+import Sweeps
+import Training
+import XCTest
+
+final class WSDModeTests: XCTestCase {
+    static func spec(extra: String = "") -> SweepSpec {
+        let json = """
+            {"name": "w", "data": {"path": "/tmp/x.txt"}, "model": {"vocab": 256, "seq_len": 32},
+             "train": {"batch": 4, "lr": 0.002, "warmup": 50},
+             "grid": {"lr_rule": "width", "lr_reference_width": 64},
+             "wsd": {"params": [2e4, 8e4], "tokens": [5.12e4, 1.024e5, 2.048e5], "cooldown_fraction": 0.25\(extra)}}
+            """
+        return try! JSONDecoder().decode(SweepSpec.self, from: Data(json.utf8))
+    }
+
+    func testTrunkPerSizeWithBranchesThatCoolDownFromItsKeptCheckpoints() throws {
+        let runs = try SweepExpansion.fitRuns(Self.spec())
+        XCTAssertEqual(runs.count, 2 * (1 + 3))
+        let trunks = runs.filter { $0.wsd == .trunk }
+        XCTAssertEqual(trunks.count, 2)
+        for trunk in trunks {
+            XCTAssertEqual(trunk.config.train.schedule, .constant)
+            let branches = runs.filter { if case .branch(trunk.name, _) = $0.wsd { return true } else { return false } }
+            XCTAssertEqual(branches.count, 3)
+            XCTAssertEqual(branches.map(\.tokens), [5.12e4, 1.024e5, 2.048e5], "each branch is one point D")
+            for b in branches {
+                guard case let .branch(_, start) = b.wsd else { return XCTFail() }
+                let t = b.config.train
+                XCTAssertTrue(trunk.config.train.saveAt.contains(start), "the trunk keeps the branch's starting checkpoint")
+                XCTAssertEqual(t.steps - start, Int((Double(t.steps) * 0.25).rounded()), "cooldown = f x D")
+                XCTAssertEqual(b.params, trunk.params)
+                XCTAssertEqual(b.flops, 6 * b.params * b.tokens)
+                XCTAssertEqual(b.stepsTrained, t.steps - start)
+                // the same rate as the trunk until the branch point, then down to min_lr_ratio (0)
+                for s in 0..<start {
+                    XCTAssertEqual(t.lrSchedule.lr(step: s, totalSteps: t.steps, peak: t.lr),
+                                   trunk.config.train.lrSchedule.lr(step: s, totalSteps: trunk.config.train.steps, peak: trunk.config.train.lr))
+                }
+                XCTAssertLessThan(t.lrSchedule.lr(step: start, totalSteps: t.steps, peak: t.lr), t.lr)
+                XCTAssertEqual(t.lrSchedule.lr(step: t.steps - 1, totalSteps: t.steps, peak: t.lr), 0, accuracy: 1e-15)
+            }
+            XCTAssertEqual(trunk.config.train.steps, trunk.config.train.saveAt.max())
+        }
+        let savings = try XCTUnwrap(WSDSavings(runs))
+        // grid: sum of 6 N D over the points; spent: trunk to 0.75 x D_max plus each cooldown (0.25 x D)
+        let perSize = { (n: Double) in 6 * n * (0.75 * 2.048e5 + 0.25 * (5.12e4 + 1.024e5 + 2.048e5)) }
+        XCTAssertEqual(savings.spent, runs.filter { $0.wsd == .trunk }.map { perSize($0.params) }.reduce(0, +), accuracy: 1)
+        XCTAssertEqual(savings.grid, runs.filter { $0.wsd != .trunk }.reduce(0) { $0 + $1.flops })
+        XCTAssertEqual(savings.savedFraction, 1 - (0.75 * 2.048 + 0.25 * 3.584) / 3.584, accuracy: 1e-9)
+        XCTAssertTrue(savings.summary.contains("2 trunk(s) + 6 cooldown branch(es)"), savings.summary)
+    }
+
+    func testBadWSDTablesNameTheKey() {
+        for (extra, key) in [(", \"min_lr_ratio\": 2", "wsd.min_lr_ratio")] {
+            XCTAssertThrowsError(try SweepExpansion.fitRuns(Self.spec(extra: extra))) { XCTAssertTrue("\($0)".contains(key), "\($0)") }
+        }
+        var spec = Self.spec()
+        spec.wsd!.cooldownFraction = 0
+        XCTAssertThrowsError(try SweepExpansion.fitRuns(spec)) { XCTAssertTrue("\($0)".contains("wsd.cooldown_fraction"), "\($0)") }
+        spec = Self.spec()
+        spec.wsd!.params = [10]
+        XCTAssertThrowsError(try SweepExpansion.fitRuns(spec)) { XCTAssertTrue("\($0)".contains("wsd.params"), "\($0)") }
+    }
+
+    /// Branches wait for their trunk; a branch whose trunk failed is recorded failed, not run.
+    func testSchedulerRunsBranchesAfterTheirTrunkAndNotAfterAFailedOne() throws {
+        let store = try ResultStore.inMemory()
+        let records = try SweepStore.materialize(try SweepExpansion.fitRuns(Self.spec()), sweep: "w", specText: "", store: store)
+        let trunks = records.filter(SweepStore.isTrunk)
+        XCTAssertEqual(trunks.count, 2)
+        for r in records where !SweepStore.isTrunk(r) {
+            XCTAssertNotNil(SweepStore.trunkRun(of: r))
+            XCTAssertTrue(trunks.contains { $0.id == SweepStore.trunkRun(of: r) })
+            XCTAssertNotNil(SweepStore.branchStep(of: r))
+        }
+        let failingTrunk = trunks[1].name!
+        let executor = FakeExecutor(store: store, crashing: [failingTrunk])
+        var options = SweepScheduler.Options()
+        options.jobs = 3
+        options.retries = 0
+        options.pollInterval = 0
+        let summary = try SweepScheduler(store: store, sweep: "w", executor: executor, options: options).run(records.compactMap(\.id))
+        XCTAssertEqual(summary.done, 1 + 3)
+        XCTAssertEqual(summary.failed, 1 + 3)
+        for r in records where SweepStore.trunkRun(of: r) != nil {
+            let trunk = SweepStore.trunkRun(of: r)!
+            let started = executor.started.firstIndex(of: r.name!)
+            if trunk == trunks[0].id {
+                XCTAssertGreaterThan(started!, executor.started.firstIndex(of: trunks[0].name!)!)
+            } else {
+                XCTAssertNil(started, "a branch of a failed trunk never starts")
+                let stored = try store.run(id: r.id!)!
+                XCTAssertEqual(stored.status, .failed)
+                XCTAssertTrue(stored.error!.contains("trunk run \(failingTrunk) is failed"), stored.error!)
+            }
+        }
+        // rerunning the materialization finds the same runs (idempotent, branch labels included)
+        let again = try SweepStore.materialize(try SweepExpansion.fitRuns(Self.spec()), sweep: "w", specText: "", store: store)
+        XCTAssertEqual(again.map(\.id), records.map(\.id))
+    }
+}
