@@ -25,10 +25,34 @@ public struct Accelerator: Sendable, Hashable, Codable {
         Accelerator(name: "mi300x", peakFlops: 1307e12, memoryGB: 192),
     ]
 
-    /// The accelerator called `name` (aliases: a100 = a100-80gb, h100-sxm = h100).
-    public static func named(_ name: String) -> Accelerator? {
+    /// The accelerator called `name` in `table` (default: the built-in one; aliases: a100 =
+    /// a100-80gb, h100-sxm = h100).
+    public static func named(_ name: String, in table: [Accelerator] = known) -> Accelerator? {
         let key = name.lowercased()
+        if let exact = table.first(where: { $0.name.lowercased() == key }) { return exact }
         let aliases = ["a100": "a100-80gb", "h100-sxm": "h100", "h100sxm": "h100"]
-        return known.first { $0.name == (aliases[key] ?? key) }
+        return table.first { $0.name.lowercased() == aliases[key] }
+    }
+
+    /// The built-in table extended by `entries` (a user's file): an entry whose name is already in
+    /// the table replaces that row. Refuses non-positive figures and duplicate names in `entries`.
+    public static func table(extending base: [Accelerator] = known, with entries: [Accelerator]) throws -> [Accelerator] {
+        var table = base
+        var seen = Set<String>()
+        for (i, e) in entries.enumerated() {
+            let key = e.name.lowercased()
+            guard !key.isEmpty, !key.contains(where: \.isWhitespace) else {
+                throw ScalingLawError.invalidArgument("gpu[\(i + 1)]: name must be a non-empty word, got '\(e.name)'")
+            }
+            guard seen.insert(key).inserted else { throw ScalingLawError.invalidArgument("gpu[\(i + 1)]: '\(e.name)' is listed twice") }
+            guard e.peakFlops.isFinite && e.peakFlops > 0 else {
+                throw ScalingLawError.invalidArgument("gpu[\(i + 1)] '\(e.name)': peak FLOP/s must be positive, got \(e.peakFlops)")
+            }
+            guard e.memoryGB.isFinite && e.memoryGB > 0 else {
+                throw ScalingLawError.invalidArgument("gpu[\(i + 1)] '\(e.name)': memory must be positive, got \(e.memoryGB) GB")
+            }
+            if let j = table.firstIndex(where: { $0.name.lowercased() == key }) { table[j] = e } else { table.append(e) }
+        }
+        return table
     }
 }

@@ -9,8 +9,8 @@ public struct Cluster: Sendable, Hashable, Codable {
     }
 
     /// Parses `COUNTxNAME` (e.g. `64xh100`, `8xA100-80GB`); names as in ``Accelerator/named(_:)``.
-    public static func parse(_ text: String, gpuMemoryGB: Double? = nil) throws -> Cluster {
-        let known = Accelerator.known.map(\.name).joined(separator: ", ")
+    public static func parse(_ text: String, gpuMemoryGB: Double? = nil, table: [Accelerator] = Accelerator.known) throws -> Cluster {
+        let known = table.map(\.name).joined(separator: ", ")
         guard let x = text.firstIndex(where: { $0 == "x" || $0 == "X" }) else {
             throw ScalingLawError.invalidArgument("--cluster must be COUNTxGPU (e.g. 64xh100), got '\(text)'.")
         }
@@ -21,7 +21,7 @@ public struct Cluster: Sendable, Hashable, Codable {
         guard count >= 1 else {
             throw ScalingLawError.invalidArgument("--cluster needs at least one GPU, got \(count).")
         }
-        guard var acc = Accelerator.named(name) else {
+        guard var acc = Accelerator.named(name, in: table) else {
             throw ScalingLawError.invalidArgument("unknown GPU '\(name)' in --cluster; known: \(known).")
         }
         if let gb = gpuMemoryGB {

@@ -49,6 +49,8 @@ struct Plan: ParsableCommand {
 
     @Option(help: "Cluster for a layout and time plan: COUNTxGPU (e.g. 64xh100).")
     var cluster: String?
+    @Option(name: .customLong("gpu-table"), help: "TOML file of more GPUs ([[gpu]] name, peak_tflops, memory_gb) for --gpu and --cluster; a listed name replaces the built-in row.")
+    var gpuTable: String?
     @Option(name: .customLong("gpu-memory"), help: "Override the cluster GPU's memory in GB.")
     var gpuMemory: Double?
     @Option(name: .customLong("global-batch"), help: "Global batch in tokens per optimizer step (with --cluster).")
@@ -67,8 +69,9 @@ struct Plan: ParsableCommand {
         let budgets = [flops != nil, gpuHours != nil, flopsPerSecond != nil].filter { $0 }.count
         if budgets > 1 { throw ValidationError("give the budget once: --flops, --gpu-hours or --flops-per-second") }
         if budgets == 0 && targetLoss == nil { throw ValidationError("missing budget: --flops C (or --gpu-hours H --gpu NAME, or --flops-per-second F --hours H)") }
-        if gpuHours != nil && gpu == nil { throw ValidationError("--gpu-hours needs --gpu NAME (\(Accelerator.known.map(\.name).joined(separator: ", ")))") }
-        if let gpu, Accelerator.named(gpu) == nil { throw ValidationError("unknown --gpu '\(gpu)'; known: \(Accelerator.known.map(\.name).joined(separator: ", "))") }
+        let gpus = try GPUTable.load(gpuTable)
+        if gpuHours != nil && gpu == nil { throw ValidationError("--gpu-hours needs --gpu NAME (\(gpus.map(\.name).joined(separator: ", ")))") }
+        if let gpu, Accelerator.named(gpu, in: gpus) == nil { throw ValidationError("unknown --gpu '\(gpu)'; known: \(gpus.map(\.name).joined(separator: ", "))") }
         if flopsPerSecond != nil && hours == nil { throw ValidationError("--flops-per-second needs --hours") }
         if !(mfu > 0 && mfu <= 1) { throw ValidationError("--mfu must be in (0, 1], got \(mfu)") }
         for (name, v) in [("--flops", flops), ("--gpu-hours", gpuHours), ("--flops-per-second", flopsPerSecond), ("--hours", hours),
@@ -78,7 +81,7 @@ struct Plan: ParsableCommand {
         if let t = inferenceTokens, !(t.isFinite && t >= 0) { throw ValidationError("--inference-tokens must be >= 0") }
         if gpuMemory != nil && cluster == nil { throw ValidationError("--gpu-memory needs --cluster COUNTxGPU") }
         if let cluster {
-            do { _ = try Cluster.parse(cluster, gpuMemoryGB: gpuMemory) } catch let e as ScalingLawError {
+            do { _ = try Cluster.parse(cluster, gpuMemoryGB: gpuMemory, table: gpus) } catch let e as ScalingLawError {
                 throw ValidationError(e.description)
             }
             if !(globalBatch.isFinite && globalBatch >= Double(seqLen)) {
@@ -89,7 +92,9 @@ struct Plan: ParsableCommand {
 
     var budget: Double? {
         if let flops { return flops }
-        if let gpuHours, let gpu, let acc = Accelerator.named(gpu) { return gpuHours * 3600 * acc.peakFlops * mfu }
+        if let gpuHours, let gpu, let acc = Accelerator.named(gpu, in: (try? GPUTable.load(gpuTable)) ?? Accelerator.known) {
+            return gpuHours * 3600 * acc.peakFlops * mfu
+        }
         if let flopsPerSecond, let hours { return flopsPerSecond * hours * 3600 }
         return nil
     }
@@ -163,7 +168,7 @@ struct Plan: ParsableCommand {
         }
         var clusterLines: [String] = []
         if let cluster {
-            let report = try clusterReport(cluster: try Cluster.parse(cluster, gpuMemoryGB: gpuMemory), shape: s,
+            let report = try clusterReport(cluster: try Cluster.parse(cluster, gpuMemoryGB: gpuMemory, table: try GPUTable.load(gpuTable)), shape: s,
                                            tokens: plan.tokens, flops: attentionFlops)
             out["cluster"] = report.json
             clusterLines = report.lines

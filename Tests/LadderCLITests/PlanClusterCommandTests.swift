@@ -7,6 +7,34 @@ final class PlanClusterCommandTests: XCTestCase {
     override func setUpWithError() throws { cli = try CLIHarness() }
     override func tearDown() { cli.cleanUp() }
 
+    /// A user's GPU table adds a GPU and replaces a built-in row; a bad file names its key.
+    func testGPUTableFromAFile() throws {
+        try cli.write("gpus.toml", "[[gpu]]\nname = \"h20\"\npeak_tflops = 148\nmemory_gb = 96\n[[gpu]]\nname = \"h100\"\npeak_tflops = 500\nmemory_gb = 80\n")
+        func cluster(_ spec: String) throws -> [String: Any] {
+            let text = try cli.ok(["plan", "--flops", "1e22", "--law", "chinchilla", "--cluster", spec, "--gpu-table", "gpus.toml", "--json"])
+            let out = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+            return try XCTUnwrap(out["cluster"] as? [String: Any])
+        }
+        let h20 = try cluster("16xh20")
+        XCTAssertEqual(h20["gpu_memory_gb"] as? Double, 96)
+        XCTAssertEqual(h20["peak_flops"] as? Double, 148e12)
+        XCTAssertEqual(try cluster("16xH100")["peak_flops"] as? Double, 500e12, "the file's row replaces the built-in one")
+        XCTAssertEqual(try cluster("16xa100-40gb")["peak_flops"] as? Double, 312e12, "built-in rows stay")
+        let hours = try cli.ok(["plan", "--gpu-hours", "1000", "--gpu", "h20", "--gpu-table", "gpus.toml", "--law", "chinchilla", "--json"])
+        let out = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(hours.utf8)) as? [String: Any])
+        XCTAssertEqual(out["flops"] as? Double ?? 0, 1000 * 3600 * 148e12 * 0.4, accuracy: 1e9)
+
+        let unknown = try cli.run(["plan", "--flops", "1e22", "--law", "chinchilla", "--cluster", "16xh20"])
+        XCTAssertNotEqual(unknown.status, 0)
+        XCTAssertTrue(unknown.stderr.contains("unknown GPU 'h20'"), unknown.stderr)
+        try cli.write("typo.toml", "[[gpu]]\nname = \"x\"\npeak_tflop = 3\nmemory_gb = 1\n")
+        let typo = try cli.run(["plan", "--flops", "1e22", "--law", "chinchilla", "--cluster", "8xx", "--gpu-table", "typo.toml"])
+        XCTAssertTrue(typo.stderr.contains("typo.toml:3") && typo.stderr.contains("gpu.peak_tflop"), typo.stderr)
+        try cli.write("zero.toml", "[[gpu]]\nname = \"x\"\npeak_tflops = 0\nmemory_gb = 1\n")
+        let zero = try cli.run(["plan", "--flops", "1e22", "--law", "chinchilla", "--cluster", "8xx", "--gpu-table", "zero.toml"])
+        XCTAssertTrue(zero.stderr.contains("peak FLOP/s must be positive"), zero.stderr)
+    }
+
     func testPlanWithClusterReportsLayoutMemoryAndTime() throws {
         let text = try cli.ok(["plan", "--flops", "3.6e23", "--params", "30e9", "--law", "chinchilla",
                                "--cluster", "64xh100", "--mfu", "0.4", "--json"])
