@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "Attention", dependencies: ["Compute"], swiftSettings: kernelFlags),
         .testTarget(name: "AttentionTests", dependencies: ["Attention"], swiftSettings: kernelFlags),
         .target(name: "Training", dependencies: ["ScalingLaws", "Compute", "Attention", "DataPrep"], swiftSettings: kernelFlags),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "DataPrep"], exclude: ["Resources"], swiftSettings: kernelFlags),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "DataPrep", "ScalingLaws", "Compute"], exclude: ["Resources"], swiftSettings: kernelFlags),
         .target(name: "Sweeps", dependencies: ["ScalingLaws", "Training", "Store"], swiftSettings: kernelFlags),
         .testTarget(name: "SweepsTests", dependencies: ["Sweeps"], swiftSettings: kernelFlags),
         .target(name: "DataPrep", swiftSettings: kernelFlags),

@@ -29,7 +29,12 @@ public final class AlignedBuffer<Element: BitwiseCopyable> {
         }
         memset(raw, 0, rounded)
         pointer = raw.bindMemory(to: Element.self, capacity: max(count, 1))
+        allocatedBytes = rounded
+        AlignedMemory.allocated(rounded)
     }
+
+    /// Bytes allocated (rounded up to the alignment).
+    let allocatedBytes: Int
 
     /// Allocates a buffer holding a copy of `elements`.
     public convenience init<C: Collection>(_ elements: C) where C.Element == Element {
@@ -38,7 +43,10 @@ public final class AlignedBuffer<Element: BitwiseCopyable> {
         for e in elements { pointer[i] = e; i += 1 }
     }
 
-    deinit { free(pointer) }
+    deinit {
+        free(pointer)
+        AlignedMemory.freed(allocatedBytes)
+    }
 
     /// Element `i` (unchecked in `-Ounchecked` builds; checked otherwise).
     @inlinable public subscript(i: Int) -> Element {
