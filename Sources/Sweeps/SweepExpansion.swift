@@ -84,8 +84,10 @@ public enum SweepExpansion {
     /// starts from the trunk at steps_i minus those.
     static func wsdRuns(_ spec: SweepSpec, _ wsd: WSDSettings, seed: UInt64) throws -> [PlannedRun] {
         var runs: [PlannedRun] = [], branchRuns: [PlannedRun] = []
-        let perStep = Double(spec.train.batch * spec.train.microBatches * spec.model.seqLen)
         for n in wsd.params {
+            // tokens per step of this size (its batch may follow grid.batch_rule)
+            let probe = try plan(spec, params: n, flops: nil, tokens: 1e15, budget: nil, seed: seed, role: .fit)
+            let perStep = Double(probe.config.train.batch * probe.config.train.microBatches * spec.model.seqLen)
             let points = Array(Set(wsd.tokens.map { max(2, Int(($0 / perStep).rounded())) })).sorted()
             let starts = points.map { $0 - max(1, Int((Double($0) * wsd.cooldownFraction).rounded())) }
             var trunk = try plan(spec, params: n, flops: nil, tokens: Double(starts.max()!) * perStep, budget: nil,
@@ -147,6 +149,9 @@ public enum SweepExpansion {
         let layout = ParameterLayout(model)
         let n = Double(layout.nonEmbeddingCount(model))
         var train = spec.train
+        if spec.grid.batchRule == .params {
+            train.batch = max(1, Int((Double(train.batch) * pow(n / spec.grid.batchReferenceParams, spec.grid.batchParamsExponent)).rounded()))
+        }
         let perStep = Double(train.batch * train.microBatches * m.seqLen)
         let wanted = tokens ?? flops! / (6 * n)
         let steps = Int((wanted / perStep).rounded())

@@ -54,6 +54,11 @@ public struct SweepSpec: Codable, Equatable, Sendable {
         /// With lr_rule = "width": lr = train.lr * (lr_reference_width / d_model)^lr_width_exponent.
         public var lrReferenceWidth: Int = 128
         public var lrWidthExponent: Double = 0.5
+        /// Sequences per micro-batch per run: [train] batch for every run, or scaled with N.
+        public var batchRule: BatchRule = .fixed
+        /// With batch_rule = "params": batch = round(train.batch * (N / batch_reference_params)^batch_params_exponent), at least 1.
+        public var batchReferenceParams: Double = 1e5
+        public var batchParamsExponent: Double = 0.5
         /// Validation evaluations per run (spread evenly; the last is at the end).
         public var evalsPerRun: Int = 8
         /// Checkpoints per run: a crash loses at most this fraction of a run.
@@ -64,11 +69,13 @@ public struct SweepSpec: Codable, Equatable, Sendable {
         public init() {}
 
         public enum LRRule: String, Codable, Sendable, CaseIterable { case fixed, width }
+        public enum BatchRule: String, Codable, Sendable, CaseIterable { case fixed, params }
 
         enum CodingKeys: String, CodingKey {
             case seeds, budgets = "budget", points = "point", lrRule = "lr_rule", lrReferenceWidth = "lr_reference_width"
             case lrWidthExponent = "lr_width_exponent", evalsPerRun = "evals_per_run"
             case checkpointsPerRun = "checkpoints_per_run", retries
+            case batchRule = "batch_rule", batchReferenceParams = "batch_reference_params", batchParamsExponent = "batch_params_exponent"
         }
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -82,6 +89,9 @@ public struct SweepSpec: Codable, Equatable, Sendable {
             g.evalsPerRun = try c.decodeIfPresent(Int.self, forKey: .evalsPerRun) ?? g.evalsPerRun
             g.checkpointsPerRun = try c.decodeIfPresent(Int.self, forKey: .checkpointsPerRun) ?? g.checkpointsPerRun
             g.retries = try c.decodeIfPresent(Int.self, forKey: .retries) ?? g.retries
+            g.batchRule = try c.decodeIfPresent(BatchRule.self, forKey: .batchRule) ?? g.batchRule
+            g.batchReferenceParams = try c.decodeIfPresent(Double.self, forKey: .batchReferenceParams) ?? g.batchReferenceParams
+            g.batchParamsExponent = try c.decodeIfPresent(Double.self, forKey: .batchParamsExponent) ?? g.batchParamsExponent
             self = g
         }
     }
@@ -161,7 +171,7 @@ public struct SweepSpec: Codable, Equatable, Sendable {
         "model": ["vocab", "seq_len", "position", "norm", "tied_head", "min_layers"],
         "train": TrainConfig.fileKeys["train"]!,
         "grid": ["seeds", "budget", "point", "lr_rule", "lr_reference_width", "lr_width_exponent", "evals_per_run",
-                 "checkpoints_per_run", "retries"],
+                 "checkpoints_per_run", "retries", "batch_rule", "batch_reference_params", "batch_params_exponent"],
         "grid.budget": ["flops", "sizes", "min_params", "max_params"],
         "grid.point": ["params", "tokens"],
         "validation": ["flops", "params"],
@@ -212,6 +222,12 @@ extension SweepSpec {
         if grid.checkpointsPerRun < 1 { try fail("grid.checkpoints_per_run must be at least 1") }
         if grid.retries < 0 { try fail("grid.retries must be >= 0") }
         if grid.lrReferenceWidth < 1 { try fail("grid.lr_reference_width must be positive") }
+        if !(grid.batchReferenceParams > 0 && grid.batchReferenceParams.isFinite) {
+            try fail("grid.batch_reference_params must be positive, got \(grid.batchReferenceParams)")
+        }
+        if !grid.batchParamsExponent.isFinite || abs(grid.batchParamsExponent) > 4 {
+            try fail("grid.batch_params_exponent must be in [-4, 4], got \(grid.batchParamsExponent)")
+        }
         if model.vocab < 2 { try fail("model.vocab must be at least 2") }
         if model.seqLen < 1 { try fail("model.seq_len must be positive") }
         if !(1...512).contains(model.minLayers) { try fail("model.min_layers must be in 1...512, got \(model.minLayers)") }

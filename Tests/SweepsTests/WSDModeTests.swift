@@ -101,3 +101,24 @@ final class WSDModeTests: XCTestCase {
         XCTAssertEqual(again.map(\.id), records.map(\.id))
     }
 }
+
+final class BatchRuleTests: XCTestCase {
+    func testBatchScalesWithParamsAndComputeStaysOnBudget() throws {
+        var spec = SweepExpansionTests.spec()
+        spec.grid.batchRule = .params
+        spec.grid.batchReferenceParams = 5e4
+        spec.grid.batchParamsExponent = 0.5
+        let runs = try SweepExpansion.fitRuns(spec).filter { $0.budget == "1e11" && $0.config.train.seed == 1 }
+        XCTAssertEqual(runs.count, 4)
+        for r in runs {
+            let expected = max(1, Int((4 * (r.params / 5e4).squareRoot()).rounded()))
+            XCTAssertEqual(r.config.train.batch, expected)
+            let perStep = Double(expected * 32)
+            XCTAssertEqual(r.tokens, Double(r.config.train.steps) * perStep)
+            XCTAssertLessThan(abs(r.tokens - 1e11 / (6 * r.params)), perStep / 2 + 1)
+        }
+        XCTAssertLessThan(runs.first!.config.train.batch, runs.last!.config.train.batch)
+        spec.grid.batchReferenceParams = 0
+        XCTAssertThrowsError(try SweepExpansion.fitRuns(spec)) { XCTAssertTrue("\($0)".contains("grid.batch_reference_params"), "\($0)") }
+    }
+}
