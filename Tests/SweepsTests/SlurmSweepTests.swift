@@ -114,6 +114,17 @@ final class SlurmSweepTests: XCTestCase {
         XCTAssertEqual(slurm.submissions.count, 1)
     }
 
+    func testLargeSetsGoOutAsSeveralArrays() throws {
+        let (store, runs) = try setUpSweep()
+        let slurm = FakeSlurm()
+        var o = options(jobs: 2)
+        o.maxArraySize = 4
+        let summary = try SlurmSweep(store: store, sweep: "t", ladder: URL(fileURLWithPath: "/x/ladder"), slurm: slurm,
+                                     options: o).run(runs.compactMap(\.id))
+        XCTAssertEqual(summary.done, runs.count)
+        XCTAssertEqual(slurm.submissions.map(\.array), ["0-3%2", "0-3%2", "0-1%2"])
+    }
+
     func testTaskThatDiesIsResubmittedOnceThenRecordedFailed() throws {
         let (store, runs) = try setUpSweep()
         let slurm = FakeSlurm()

@@ -23,6 +23,8 @@ public final class SlurmSweep: SweepDriver {
         public var threadsOverride: Int?
         /// Extra sbatch options from the sweep file (`[executor] sbatch = [...]`).
         public var sbatchOptions: [String] = []
+        /// Most tasks per array (Slurm's MaxArraySize default allows indices up to 1000).
+        public var maxArraySize = 1000
         public init() {}
     }
 
@@ -71,7 +73,11 @@ public final class SlurmSweep: SweepDriver {
                     log("failed \(r.name ?? "#\(r.id!)"): \(r.error ?? "")")
                 }
                 for id in ready { attempts[id, default: 0] += 1 }
-                if !ready.isEmpty, let submission = try submit(ready, summary: &summary) { live.append(submission) }
+                // Slurm's default MaxArraySize is 1001: larger sets go out as several arrays.
+                for start in stride(from: 0, to: ready.count, by: options.maxArraySize) {
+                    let chunk = Array(ready[start..<min(start + options.maxArraySize, ready.count)])
+                    if let submission = try submit(chunk, summary: &summary) { live.append(submission) }
+                }
             }
             for i in live.indices {
                 let alive: [SlurmTask]
