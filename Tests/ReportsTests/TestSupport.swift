@@ -116,7 +116,11 @@ struct SyntheticSweep {
                                  "fit_id": sweep.parametricFitId ?? 0])
         try store.updateRun(runs[k])
         sweep.runs = runs
-        sweep.validationPrediction = predicted
+        // What the store holds (JSON text may round the last digit), read back the way a reader would.
+        let stored = try store.run(id: runs[k].id!)!
+        let labels = (try JSONSerialization.jsonObject(with: Data(stored.config.utf8)) as? [String: Any])?["sweep"] as? [String: Any]
+        sweep.validationPrediction = try XCTUnwrap((labels?["predicted_loss"] as? NSNumber)?.doubleValue)
+        XCTAssertEqual(sweep.validationPrediction, predicted, accuracy: 1e-12)
         return sweep
     }
 
