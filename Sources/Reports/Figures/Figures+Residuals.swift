@@ -42,7 +42,8 @@ extension Figures {
         var right = Panel(x: width / 2, y: 0, width: width / 2, height: height, title: "Predicted against measured loss",
                           xLabel: "predicted loss (nats/token)", yLabel: "measured loss (nats/token)",
                           xKind: .linear, yKind: .linear, xValues: all, yValues: all, xFormat: .plain, yFormat: .plain)
-        right.legendPlacement = .bottomRight
+        // Low losses (the largest runs, validation runs) sit bottom left; the top left stays empty.
+        right.legendPlacement = .topLeft
         if let lo = all.min(), let hi = all.max() {
             let pad = (hi - lo) + 1
             right.line([(lo - pad, lo - pad), (hi + pad, hi + pad)], style: LineStyle(color: Palette.reference, width: 1, dash: "4 3"),
@@ -62,7 +63,7 @@ extension Figures {
                             data: runData(r) + [("data-predicted", SVGWriter.exact(predicted)), ("data-recorded", recorded ? "true" : "false")])
             }, shape: .triangle, color: Palette.category(3), size: 6, kind: "validation", legend: "validation runs")
             for (r, predicted, _) in predictedValidation {
-                right.label("\(r.name) \(NumberText.percent((r.loss! - predicted) / predicted))", at: (predicted, r.loss!), dx: 9, dy: -8,
+                right.label(NumberText.percent((r.loss! - predicted) / predicted), at: (predicted, r.loss!), dx: 9, dy: -8,
                             color: Palette.category(3))
             }
         } else {
