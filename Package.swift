@@ -25,7 +25,7 @@ let package = Package(
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
-                "Store", "ScalingLaws", "Compute", "Attention", "Training", "Sweeps", "DataPrep",
+                "Store", "ScalingLaws", "Compute", "Attention", "Training", "Sweeps", "DataPrep", "Reports",
             ],
             swiftSettings: kernelFlags
         ),
@@ -47,6 +47,8 @@ let package = Package(
         .testTarget(name: "SweepsTests", dependencies: ["Sweeps"], swiftSettings: kernelFlags),
         .target(name: "DataPrep", swiftSettings: kernelFlags),
         .testTarget(name: "DataPrepTests", dependencies: ["DataPrep"], resources: [.copy("Resources")], swiftSettings: kernelFlags),
+        .target(name: "Reports", dependencies: ["Store", "ScalingLaws"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Store", "ScalingLaws"]),
         .testTarget(name: "LadderCLITests", dependencies: ["ladder", "Store", "ScalingLaws"]),
     ],
     swiftLanguageModes: [.v5]

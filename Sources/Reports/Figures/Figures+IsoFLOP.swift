@@ -1,0 +1,57 @@
+import Foundation
+
+extension Figures {
+    /// Figure 1: loss against N (log axis) for each budget's runs, the fitted parabolas and their
+    /// minima, and the validation runs.
+    static func isoflop(_ report: ScalingReport) -> String {
+        var w = SVGWriter(width: width, height: 560)
+        let groups = report.budgetGroups
+        let curves = report.isoflop?.budgets ?? []
+        let validation = report.validationRuns.filter { $0.status == .done && $0.loss != nil }
+        let runs = groups.flatMap(\.runs) + validation
+        let xs = runs.map(\.params) + curves.map(\.optimalParams)
+        let ys = runs.compactMap(\.loss) + curves.map(\.minimumLoss)
+        var p = Panel(x: 0, y: 0, width: width, height: 560, title: "IsoFLOP curves: final loss against model size per compute budget",
+                      xLabel: "non-embedding parameters N (log scale)", yLabel: "final validation loss (nats/token)",
+                      xKind: .log, yKind: .linear, xValues: xs, yValues: ys, xFormat: .si, yFormat: .plain)
+        for (i, g) in groups.enumerated() {
+            let color = Palette.category(i)
+            if let c = curves.first(where: { $0.label == g.label }) {
+                let ns = logSpace(c.minParams / 1.25, c.maxParams * 1.25, 80)
+                p.line(ns.map { ($0, c.loss(params: $0)) }, style: LineStyle(color: color, width: 2), kind: "parabola",
+                       data: [("data-budget", c.label), ("data-flops", SVGWriter.exact(c.flops))],
+                       title: "\(c.label): parabola in ln N, minimum at N = \(NumberText.si(c.optimalParams))")
+            }
+            p.markers(g.runs.map { MarkerPoint(x: $0.params, y: $0.loss!, title: runTitle($0), data: runData($0)) },
+                      shape: .circle, color: color, kind: "run", legend: "\(g.label) (C ≈ \(TickFormat.powerOfTen(roundedFlops(g.flops))))")
+        }
+        for (i, g) in groups.enumerated() {
+            guard let c = curves.first(where: { $0.label == g.label }) else { continue }
+            p.markers([MarkerPoint(x: c.optimalParams, y: c.minimumLoss,
+                                   title: "\(c.label) minimum: N_opt = \(NumberText.si(c.optimalParams)), D_opt = \(NumberText.si(c.optimalTokens)), loss = \(NumberText.fixed(c.minimumLoss, 4))",
+                                   data: [("data-budget", c.label), ("data-params", SVGWriter.exact(c.optimalParams)),
+                                          ("data-loss", SVGWriter.exact(c.minimumLoss))])],
+                      shape: .diamond, color: Palette.category(i), size: 6, kind: "vertex", filled: false)
+            p.label("N_opt " + NumberText.si(c.optimalParams), at: (c.optimalParams, c.minimumLoss), dx: 0, dy: 20,
+                    anchor: .middle, color: Palette.category(i))
+        }
+        if !curves.isEmpty { p.addLegend(LegendEntry("parabola minimum", .marker(.diamond, Palette.reference))) }
+        if !validation.isEmpty {
+            p.markers(validation.map { MarkerPoint(x: $0.params, y: $0.loss!, title: runTitle($0), data: runData($0)) },
+                      shape: .triangle, color: "#000000", size: 5.5, kind: "validation", legend: "validation run")
+        }
+        if let missing = report.isoflopMissing { p.note(missing) }
+        for r in report.isoflop?.refused ?? [] { p.note("left out: " + r) }
+        p.legendPlacement = .topRight
+        p.render(into: &w, id: "fig-isoflop")
+        return w.document(title: "IsoFLOP curves — \(report.sweep)",
+                          description: "Final loss against parameters for each compute budget, with fitted parabolas in ln N and their minima.",
+                          id: "svg-isoflop")
+    }
+
+    /// A budget rounded to 2 significant digits for legends (the geometric mean of its runs' FLOPs).
+    static func roundedFlops(_ c: Double) -> Double {
+        let p = Foundation.pow(10, Foundation.log10(c).rounded(.down))
+        return (c / p * 10).rounded() / 10 * p
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import ScalingLaws
+import Store
+
+/// Settings of a report.
+public struct ReportOptions: Sendable {
+    /// Budgets to plan for; nil: the three decades above the sweep's largest run (e.g. 1e13, 1e14,
+    /// 1e15 after runs up to 2e12 FLOPs).
+    public var planFlops: [Double]? = nil
+    /// When no stored fit covers exactly the sweep's finished runs, fit now (not stored).
+    public var fitWhenMissing: Bool = true
+    /// Bootstrap resamples for a fit made now (0: no bands).
+    public var bootstrapReplicates: Int = 200
+    /// Interval level for a fit made now.
+    public var level: Double = 0.8
+    /// Threads for a fit made now.
+    public var threads: Int = 2
+    /// Points along the frontier lines.
+    public var frontierPoints: Int = 60
+
+    public init() {}
+}
+
+/// Store to report model: reads the sweep's runs, their logged evaluations and the stored fits.
+public enum ReportLoader {
+    /// The sweep to report on: the named one, or the only one in the store.
+    public static func resolveSweep(_ name: String?, store: ResultStore) throws -> SweepRecord {
+        let sweeps = try store.sweeps()
+        if let name {
+            guard let s = sweeps.first(where: { $0.name == name }) else {
+                throw ReportError.unknownSweep(name: name, database: store.path, sweeps: sweeps.map(\.name))
+            }
+            return s
+        }
+        switch sweeps.count {
+        case 0: throw ReportError.noSweeps(database: store.path)
+        case 1: return sweeps[0]
+        default: throw ReportError.ambiguousSweep(database: store.path, sweeps: sweeps.map(\.name))
+        }
+    }
+
+    /// Loads the sweep and builds its report. Throws ``ReportError/noFinishedRuns(sweep:statusCounts:)``
+    /// when no run finished with a loss.
+    public static func load(store: ResultStore, sweep name: String?, options: ReportOptions = ReportOptions()) throws -> ScalingReport {
+        let sweep = try resolveSweep(name, store: store)
+        let records = try store.runs(sweep: sweep.name).map(\.run)
+        var runs: [ReportRun] = []
+        for r in records {
+            let labels = sweepLabels(r.config)
+            let curve = try store.metrics(runId: r.id!).compactMap { m in
+                m.valLoss.map { CurvePoint(tokens: m.tokensSeen, loss: $0) }
+            }
+            runs.append(ReportRun(id: r.id!, name: r.name ?? "#\(r.id!)", role: r.role, status: r.status,
+                                  params: r.params, tokens: r.tokens, flops: r.flops, loss: r.loss,
+                                  budget: labels["budget"] as? String,
+                                  predictedLoss: (labels["predicted_loss"] as? NSNumber)?.doubleValue,
+                                  predictedByFit: (labels["fit_id"] as? NSNumber)?.int64Value, curve: curve))
+        }
+        guard runs.contains(where: { $0.status == .done && $0.loss != nil }) else {
+            var counts: [String: Int] = [:]
+            for r in runs { counts[r.status.rawValue, default: 0] += 1 }
+            throw ReportError.noFinishedRuns(sweep: sweep.name, statusCounts: counts)
+        }
+        let fitted = runs.filter { $0.status == .done && $0.loss != nil && $0.role == .fit }
+        let ids = fitted.map(\.id).sorted()
+        func matching(_ kind: FitKind) throws -> FitRecord? {
+            try store.fits(sweepId: sweep.id!, kind: kind).first { record in
+                guard let stored = try? JSONDecoder().decode([Int64].self, from: Data(record.runIds.utf8)) else { return false }
+                return stored.sorted() == ids
+            }
+        }
+        return ReportBuilder.build(sweep: sweep.name, database: store.path, runs: runs,
+                                   storedParametric: try matching(.parametric), storedIsoFLOP: try matching(.isoflop),
+                                   options: options)
+    }
+
+    /// The `"sweep"` object of a run's config JSON (budget, role, predicted_loss, fit_id), or empty.
+    static func sweepLabels(_ config: String) -> [String: Any] {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(config.utf8)) as? [String: Any],
+              let sweep = object["sweep"] as? [String: Any] else { return [:] }
+        return sweep
+    }
+}
