@@ -7,7 +7,7 @@ import Store
 public enum ReportBuilder {
     /// The observations the fits use: finished fit runs, with their budget labels (as `ladder fit` does).
     public static func observations(_ runs: [ReportRun]) -> [Observation] {
-        runs.filter { $0.status == .done && $0.loss != nil && $0.role == .fit }.map {
+        runs.filter(\.countsForFit).map {
             Observation(params: $0.params, tokens: $0.tokens, loss: $0.loss!, flops: $0.flops, name: $0.name, budget: $0.budget)
         }
     }
@@ -15,7 +15,7 @@ public enum ReportBuilder {
     public static func build(sweep: String, database: String, runs: [ReportRun], storedParametric: FitRecord?,
                              storedIsoFLOP: FitRecord?, options: ReportOptions) -> ScalingReport {
         let obs = observations(runs)
-        let fittedRuns = runs.filter { $0.status == .done && $0.loss != nil && $0.role == .fit }
+        let fittedRuns = runs.filter(\.countsForFit)
 
         var parametric: ParametricSummary?
         var parametricMissing: String?

@@ -50,18 +50,20 @@ public enum ReportLoader {
             let curve = try store.metrics(runId: r.id!).compactMap { m in
                 m.valLoss.map { CurvePoint(tokens: m.tokensSeen, loss: $0) }
             }
-            runs.append(ReportRun(id: r.id!, name: r.name ?? "#\(r.id!)", role: r.role, status: r.status,
+            var run = ReportRun(id: r.id!, name: r.name ?? "#\(r.id!)", role: r.role, status: r.status,
                                   params: r.params, tokens: r.tokens, flops: r.flops, loss: r.loss,
                                   budget: labels["budget"] as? String,
                                   predictedLoss: (labels["predicted_loss"] as? NSNumber)?.doubleValue,
-                                  predictedByFit: (labels["fit_id"] as? NSNumber)?.int64Value, curve: curve))
+                                  predictedByFit: (labels["fit_id"] as? NSNumber)?.int64Value, curve: curve)
+            run.wsdTrunk = labels["wsd"] as? String == "trunk"
+            runs.append(run)
         }
         guard runs.contains(where: { $0.status == .done && $0.loss != nil }) else {
             var counts: [String: Int] = [:]
             for r in runs { counts[r.status.rawValue, default: 0] += 1 }
             throw ReportError.noFinishedRuns(sweep: sweep.name, statusCounts: counts)
         }
-        let fitted = runs.filter { $0.status == .done && $0.loss != nil && $0.role == .fit }
+        let fitted = runs.filter(\.countsForFit)
         let ids = fitted.map(\.id).sorted()
         func matching(_ kind: FitKind) throws -> FitRecord? {
             try store.fits(sweepId: sweep.id!, kind: kind).first { record in

@@ -34,7 +34,7 @@ public struct ScalingReport: Sendable {
     /// Runs with status done and a loss.
     public var finishedRuns: [ReportRun] { runs.filter { $0.status == .done && $0.loss != nil } }
     /// Finished runs the law is fitted on.
-    public var fittedRuns: [ReportRun] { finishedRuns.filter { $0.role == .fit } }
+    public var fittedRuns: [ReportRun] { finishedRuns.filter(\.countsForFit) }
     /// Validation runs (any status; measured only when done).
     public var validationRuns: [ReportRun] { runs.filter { $0.role == .validation } }
 }
@@ -59,6 +59,10 @@ public struct ReportRun: Sendable, Equatable {
     public var predictedByFit: Int64?
     /// Validation loss against tokens seen, from the run's logged evaluations.
     public var curve: [CurvePoint]
+    /// A WSD trunk (constant rate, `{"sweep": {"wsd": "trunk"}}`): shown, never fitted.
+    public var wsdTrunk = false
+    /// Finished fit runs with a loss, WSD trunks left out: what the fits use.
+    public var countsForFit: Bool { status == .done && loss != nil && role == .fit && !wsdTrunk }
 
     public init(id: Int64, name: String, role: RunRole, status: RunStatus, params: Double, tokens: Double, flops: Double,
                 loss: Double?, budget: String?, predictedLoss: Double?, predictedByFit: Int64?, curve: [CurvePoint]) {
