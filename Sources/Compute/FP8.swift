@@ -76,25 +76,20 @@ public struct FP8E4M3: Hashable, Sendable, BitwiseCopyable, CustomStringConverti
 extension Convert {
     /// Largest |source[i]| (NaN if any element is NaN, infinity if any is infinite).
     public static func absMax(_ source: UnsafePointer<Float>, count: Int) -> Float {
-        var acc = SIMD16<Float>(repeating: 0)
-        var nan = false
+        // Magnitude bit patterns order like the magnitudes (NaNs above infinity), so an integer
+        // max finds both the largest value and any NaN.
+        var acc = SIMD16<UInt32>(repeating: 0)
         var i = 0
         let raw = UnsafeRawPointer(source)
         while i + 16 <= count {
-            let v = raw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
-            let a = unsafeBitCast(unsafeBitCast(v, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: SIMD16<Float>.self)
-            nan = nan || any(a .!= a)
-            acc = pointwiseMax(acc, a)
+            let v = raw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<UInt32>.self) & 0x7FFF_FFFF
+            let greater = SIMD16<UInt32>(truncatingIfNeeded: (SIMD16<Int32>(truncatingIfNeeded: acc) &- SIMD16<Int32>(truncatingIfNeeded: v)) &>> 31)
+            acc = (acc & ~greater) | (v & greater)
             i += 16
         }
         var m = acc.max()
-        while i < count {
-            let a = abs(source[i])
-            if a.isNaN { nan = true }
-            m = max(m, a)
-            i += 1
-        }
-        return nan ? .nan : m
+        while i < count { m = max(m, source[i].bitPattern & 0x7FFF_FFFF); i += 1 }
+        return m > 0x7F80_0000 ? .nan : Float(bitPattern: m)
     }
 
     /// destination[i] = FP8E4M3(source[i] · scale) (round to nearest even, saturating; see
@@ -111,14 +106,22 @@ extension Convert {
             let sign = (bits &>> 24) & 0x80
             let mag = bits & 0x7FFF_FFFF
             // clamped first so lanes outside the subnormal range convert in range
-            let finite = mag.replacing(with: 0, where: mag .>= 0x7F80_0000)
-            let small = pointwiseMin(unsafeBitCast(finite, to: SIMD16<Float>.self), SIMD16(repeating: 0x1p-6))
+            // Lane masks by arithmetic shifts (a `replacing(with:where:)` select lowers to a
+            // scalar loop): all ones where inf/NaN, and where below the normal range.
+            let m = SIMD16<Int32>(truncatingIfNeeded: mag)
+            let special = SIMD16<UInt32>(truncatingIfNeeded: (0x7F7F_FFFF &- m) &>> 31)
+            let subnormal = SIMD16<UInt32>(truncatingIfNeeded: (m &- 0x3C80_0000) &>> 31)
+            let finite = mag & ~special
+            // subnormal lanes only (others 0): |x|·2^9 < 8 converts in range
+            let small = unsafeBitCast(finite & subnormal, to: SIMD16<Float>.self)
             let sub = (small * 512).rounded(.toNearestOrEven)
-            let subBits = SIMD16<UInt32>(sub)
-            let r = (mag &+ 0x7FFFF &+ ((mag &>> 20) & 1)) &>> 20
-            let normal = pointwiseMin(r &- (120 << 3), SIMD16<UInt32>(repeating: 0x7E))
-            var out = normal.replacing(with: subBits, where: mag .< 0x3C80_0000)
-            out = out.replacing(with: 0x7F, where: mag .>= 0x7F80_0000)
+            let subBits = SIMD16<UInt32>(truncatingIfNeeded: SIMD16<Int32>(sub))
+            let r = (finite &+ 0x7FFFF &+ ((finite &>> 20) & 1)) &>> 20
+            let rebiased = r &- (120 << 3)   // meaningful on normal lanes (8...1080), masked elsewhere
+            let saturate = SIMD16<UInt32>(truncatingIfNeeded: (0x7E &- SIMD16<Int32>(truncatingIfNeeded: rebiased)) &>> 31)
+            let normal = (rebiased & ~saturate) | (0x7E & saturate)
+            var out = (normal & ~subnormal) | (subBits & subnormal)
+            out = (out & ~special) | (0x7F & special)
             dst.storeBytes(of: SIMD16<UInt8>(truncatingIfNeeded: out | sign), toByteOffset: i,
                            as: SIMD16<UInt8>.self)
             i += 16
