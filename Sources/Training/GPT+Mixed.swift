@@ -53,7 +53,9 @@ final class MixedActivations {
         attO = FloatBuffer(count: R * C)
         let wide = policy.attentionInputs == .fp16 ? R * C : 0
         wideQ = FloatBuffer(count: wide); wideK = FloatBuffer(count: wide); wideV = FloatBuffer(count: wide)
-        logitRows = min(R, 128)
+        // up to 4M floats (16 MB) of logits at a time: long enough that packing the head weights
+        // once per block is cheap next to the block's matmul
+        logitRows = min(R, max(128, (1 << 22) / c.vocab))
         logits = FloatBuffer(count: logitRows * c.vocab)
     }
 

@@ -68,7 +68,7 @@ struct BenchTrain: ParsableCommand {
     /// prints every result, then per precision the median tokens/s and its ratio to fp32.
     func compare(_ list: [TrainConfig.Precision]) throws {
         var results: [TrainConfig.Precision: [[String: Any]]] = [:]
-        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        let exe = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
         for _ in 0..<repeats {
             for p in list {
                 let child = Process()
