@@ -43,6 +43,7 @@ let package = Package(
         .testTarget(name: "AttentionTests", dependencies: ["Attention"], swiftSettings: kernelFlags),
         .target(name: "Training", dependencies: ["ScalingLaws", "Compute", "Attention", "DataPrep"], swiftSettings: kernelFlags),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "DataPrep", "ScalingLaws", "Compute"], exclude: ["Resources"], swiftSettings: kernelFlags),
+        .testTarget(name: "MixedPrecisionTests", dependencies: ["Training", "Compute", "DataPrep"], swiftSettings: kernelFlags),
         .target(name: "Sweeps", dependencies: ["ScalingLaws", "Training", "Store"], swiftSettings: kernelFlags),
         .testTarget(name: "SweepsTests", dependencies: ["Sweeps"], swiftSettings: kernelFlags),
         .target(name: "DataPrep", swiftSettings: kernelFlags),

@@ -1,3 +1,5 @@
+import CComputeKernels
+
 /// Whole-buffer precision conversions, vectorized 16 lanes at a time (zmm on AVX-512).
 ///
 /// All take `count` elements from `source` to `destination` (no overlap). Rounding: to nearest,
@@ -8,14 +10,20 @@ public enum Convert {
     public static func floatToBFloat16(
         _ source: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<BFloat16>, count: Int
     ) {
+        if count >= 64 && cck_f32_to_bf16(source, UnsafeMutableRawPointer(destination).assumingMemoryBound(to: UInt16.self), count) != 0 {
+            return
+        }
         let src = UnsafeRawPointer(source), dst = UnsafeMutableRawPointer(destination)
         var i = 0
         while i + 16 <= count {
             let bits = src.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<UInt32>.self)
-            let isNaN = (bits & 0x7FFF_FFFF) .> 0x7F80_0000
+            // NaN lanes (|bits| > 0x7F800000) as an all-ones mask by an arithmetic shift of the
+            // difference: a select written as `replacing(with:where:)` lowers to a scalar loop.
+            let magnitude = SIMD16<Int32>(truncatingIfNeeded: bits & 0x7FFF_FFFF)
+            let nanMask = SIMD16<UInt32>(truncatingIfNeeded: (0x7F80_0000 &- magnitude) &>> 31)
             let rounded = (bits &+ 0x7FFF &+ ((bits &>> 16) & 1)) &>> 16
             let quiet = (bits &>> 16) | 0x0040
-            let out = SIMD16<UInt16>(truncatingIfNeeded: rounded.replacing(with: quiet, where: isNaN))
+            let out = SIMD16<UInt16>(truncatingIfNeeded: (rounded & ~nanMask) | (quiet & nanMask))
             dst.storeBytes(of: out, toByteOffset: 2 * i, as: SIMD16<UInt16>.self)
             i += 16
         }
@@ -41,6 +49,9 @@ public enum Convert {
     public static func floatToFloat16(
         _ source: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<Float16>, count: Int
     ) {
+        if count >= 64 && cck_f32_to_f16(source, UnsafeMutableRawPointer(destination).assumingMemoryBound(to: UInt16.self), count) != 0 {
+            return
+        }
         let src = UnsafeRawPointer(source), dst = UnsafeMutableRawPointer(destination)
         var i = 0
         while i + 16 <= count {

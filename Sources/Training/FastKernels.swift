@@ -45,6 +45,46 @@ public struct FastKernels: ModelKernels {
         }
     }
 
+    public func halfMatmul(_ format: HalfFormat, transposeA: Transpose, transposeB: Transpose, m: Int, n: Int, k: Int,
+                           alpha: Float, a: UnsafePointer<UInt16>, lda: Int, b: UnsafePointer<UInt16>, ldb: Int,
+                           c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        switch format {
+        case .bf16:
+            GEMM.multiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                          a: UnsafeRawPointer(a).assumingMemoryBound(to: BFloat16.self), lda: lda,
+                          b: UnsafeRawPointer(b).assumingMemoryBound(to: BFloat16.self), ldb: ldb,
+                          c: c, ldc: ldc, accumulate: accumulate, pool: pool)
+        case .fp16:
+            GEMM.multiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                          a: UnsafeRawPointer(a).assumingMemoryBound(to: Float16.self), lda: lda,
+                          b: UnsafeRawPointer(b).assumingMemoryBound(to: Float16.self), ldb: ldb,
+                          c: c, ldc: ldc, accumulate: accumulate, pool: pool)
+        }
+    }
+
+    public func attentionForward(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>,
+                                 q: UnsafePointer<BFloat16>, k: UnsafePointer<BFloat16>, v: UnsafePointer<BFloat16>,
+                                 B: Int, NH: Int, T: Int, d: Int) {
+        do {
+            try FlashAttention.forward(q: q, k: k, v: v, out: out, lse: lse, B: B, NH: NH, T: T, d: d,
+                                       causal: true, threads: threads)
+        } catch {
+            preconditionFailure("attention shape rejected after model validation: \(error)")
+        }
+    }
+
+    public func attentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
+                                  dout: UnsafePointer<Float>, q: UnsafePointer<BFloat16>, k: UnsafePointer<BFloat16>,
+                                  v: UnsafePointer<BFloat16>, out: UnsafePointer<Float>, lse: UnsafePointer<Float>,
+                                  B: Int, NH: Int, T: Int, d: Int) {
+        do {
+            try FlashAttention.backward(q: q, k: k, v: v, out: out, lse: lse, dOut: dout, dq: dq, dk: dk, dv: dv,
+                                        B: B, NH: NH, T: T, d: d, causal: true, threads: threads)
+        } catch {
+            preconditionFailure("attention shape rejected after model validation: \(error)")
+        }
+    }
+
     public func attentionForward(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>,
                                  q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                                  B: Int, NH: Int, T: Int, d: Int) {

@@ -1,8 +1,10 @@
 extension GPT {
     /// Backward pass of the last forward: adds d(mean loss)/d(params) into `grads`
     /// (call `grads.zero()` between optimizer steps; accumulating micro-batches adds up).
-    /// `lossScale` multiplies the gradient (1 / micro-batches for accumulation).
+    /// `lossScale` multiplies the gradient (1 / micro-batches for accumulation); under a mixed
+    /// policy the gradient is also multiplied by the `dynamicLossScale` of the last forward.
     public func backward(kernels: some ModelKernels, lossScale: Float = 1) {
+        if policy.isMixed { backwardMixed(kernels: kernels, lossScale: lossScale); return }
         let c = config, a = acts, R = a.R, C = c.dModel, F = c.dFF, NH = c.nHead, d = c.headDim
         let p = params.pointer, g = grads.pointer
         let scale = lossScale / Float(R)

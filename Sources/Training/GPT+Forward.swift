@@ -1,6 +1,6 @@
 extension GPT {
     /// Forward pass over tokens (B, T) with next-token targets (B, T); returns the mean loss in
-    /// nats per token and keeps what backward needs.
+    /// nats per token and keeps what backward needs, in the formats of `policy`.
     @discardableResult
     public func forward(tokens: UnsafePointer<Int32>, targets: UnsafePointer<Int32>,
                         kernels: some ModelKernels) -> Float {
@@ -11,6 +11,7 @@ extension GPT {
         for i in 0..<R {
             precondition(tokens[i] >= 0 && Int(tokens[i]) < c.vocab, "token \(tokens[i]) outside the vocabulary of \(c.vocab)")
         }
+        if policy.isMixed { return forwardMixed(tokens: tokens, targets: targets, kernels: kernels) }
         Embedding.forward(out: a.resid[0].pointer, tokens: tokens, wte: p + layout.wte,
                           wpe: layout.wpe.map { p + $0 }, B: B, T: T, C: C)
         for l in 0..<c.nLayer {

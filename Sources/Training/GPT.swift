@@ -13,9 +13,19 @@ public final class GPT {
     public let T: Int
     let acts: Activations
     let rope: RoPE?
+    /// Which tensor is kept in which precision (`PrecisionPolicy`); fp32 runs the fp32 code path.
+    public let policy: PrecisionPolicy
+    /// Low-precision saved activations, scratch and the matmul copy of the weights (mixed only).
+    let mixed: MixedActivations?
+    /// Dynamic loss scale (fp16): the next mixed-precision forward scales the gradient it saves
+    /// for backward by this factor, so every gradient the next `backward` adds is multiplied by
+    /// it. Ignored under fp32. The trainer divides it back out before the optimizer.
+    public var dynamicLossScale: Float = 1
 
-    /// Builds the model with GPT-2 initialization from `seed` for micro-batches of B x T tokens.
-    public init(config: GPTConfig, batch B: Int, seqLen T: Int, seed: UInt64) throws {
+    /// Builds the model with GPT-2 initialization from `seed` for micro-batches of B x T tokens,
+    /// keeping tensors in the formats `precision`'s policy names.
+    public init(config: GPTConfig, batch B: Int, seqLen T: Int, seed: UInt64,
+                precision: TrainConfig.Precision = .fp32) throws {
         try config.validate()
         guard B >= 1 else { throw TrainingError.invalidConfig("batch size must be positive, got \(B)") }
         guard T >= 1 && T <= config.seqLen else {
@@ -27,7 +37,9 @@ public final class GPT {
         layout = ParameterLayout(config)
         params = FloatBuffer(count: layout.count)
         grads = FloatBuffer(count: layout.count)
-        acts = Activations(config, B: B, T: T)
+        policy = precision.policy
+        acts = Activations(config, B: B, T: T, mixed: policy.isMixed)
+        mixed = policy.isMixed ? MixedActivations(config, layout: layout, B: B, T: T, policy: policy) : nil
         rope = config.position == .rope ? RoPE(T: T, headDim: config.headDim) : nil
         initialize(seed: seed)
     }
@@ -51,6 +63,13 @@ public final class GPT {
     }
 
     public var parameterCount: Int { layout.count }
+
+    /// Bytes of the activations a forward pass saves for backward (per-layer tensors, final norm,
+    /// logits or their saved gradient, per-row statistics, tokens), in their policy formats.
+    public var savedActivationBytes: Int { acts.savedBytes + (mixed?.savedBytes ?? 0) }
+
+    /// Bytes of forward/backward scratch (shared by layers) and, when mixed, the weights' matmul copy.
+    public var scratchBytes: Int { acts.scratchBytes + (mixed?.scratchBytes ?? 0) }
     public var nonEmbeddingParameterCount: Int { layout.nonEmbeddingCount(config) }
 
     /// Training FLOPs per token of this model at sequence length T, counted as the planner does:
@@ -81,18 +100,21 @@ final class Activations {
     let normPartial: FloatBuffer
     static let normBlockRows = 64
 
-    init(_ c: GPTConfig, B: Int, T: Int) {
+    /// `mixed`: the tensors the mixed-precision path keeps in `MixedActivations` (norm outputs,
+    /// q, k, v, attention output, MLP activations, logits) are left empty here.
+    init(_ c: GPTConfig, B: Int, T: Int, mixed: Bool = false) {
         let R = B * T, C = c.dModel, F = c.dFF, L = c.nLayer, NH = c.nHead
         self.R = R
         func many(_ n: Int) -> [FloatBuffer] { (0..<L).map { _ in FloatBuffer(count: n) } }
+        let full = mixed ? 0 : 1
         resid = (0...L).map { _ in FloatBuffer(count: R * C) }
-        ln1 = many(R * C); ln1Mean = many(R); ln1Rstd = many(R)
-        q = many(R * C); k = many(R * C); v = many(R * C)
-        attO = many(R * C); lse = many(B * NH * T); attY = many(R * C); resid2 = many(R * C)
-        ln2 = many(R * C); ln2Mean = many(R); ln2Rstd = many(R)
-        fcH = many(R * F); fcG = many(R * F)
-        lnf = FloatBuffer(count: R * C); lnfMean = FloatBuffer(count: R); lnfRstd = FloatBuffer(count: R)
-        logits = FloatBuffer(count: R * c.vocab); losses = FloatBuffer(count: R); lossLSE = FloatBuffer(count: R)
+        ln1 = many(full * R * C); ln1Mean = many(R); ln1Rstd = many(R)
+        q = many(full * R * C); k = many(full * R * C); v = many(full * R * C)
+        attO = many(full * R * C); lse = many(B * NH * T); attY = many(full * R * C); resid2 = many(R * C)
+        ln2 = many(full * R * C); ln2Mean = many(R); ln2Rstd = many(R)
+        fcH = many(full * R * F); fcG = many(full * R * F)
+        lnf = FloatBuffer(count: full * R * C); lnfMean = FloatBuffer(count: R); lnfRstd = FloatBuffer(count: R)
+        logits = FloatBuffer(count: full * R * c.vocab); losses = FloatBuffer(count: R); lossLSE = FloatBuffer(count: R)
         targets = .allocate(capacity: R); targets.initialize(repeating: 0, count: R)
         tokens = .allocate(capacity: R); tokens.initialize(repeating: 0, count: R)
         qkv = FloatBuffer(count: R * 3 * C); dqkv = FloatBuffer(count: R * 3 * C)
@@ -109,9 +131,17 @@ final class Activations {
     }
 
     /// Bytes held by saved activations and scratch.
-    var bytes: Int {
+    var bytes: Int { savedBytes + scratchBytes }
+
+    /// Bytes of the fp32 tensors forward saves for backward (and the token ids).
+    var savedBytes: Int {
         let lists = [resid, ln1, ln1Mean, ln1Rstd, q, k, v, attO, lse, attY, resid2, ln2, ln2Mean, ln2Rstd, fcH, fcG]
-        let singles = [lnf, lnfMean, lnfRstd, logits, losses, lossLSE, qkv, dqkv, dq, dk, dv, dAttO, dAttY, dResid, dLn, dFcH, dFcG, normPartial]
+        let singles = [lnf, lnfMean, lnfRstd, logits, losses, lossLSE]
         return lists.flatMap { $0 }.reduce(0) { $0 + $1.bytes } + singles.reduce(0) { $0 + $1.bytes } + 8 * R
+    }
+
+    /// Bytes of the scratch buffers layers share.
+    var scratchBytes: Int {
+        [qkv, dqkv, dq, dk, dv, dAttO, dAttY, dResid, dLn, dFcH, dFcG, normPartial].reduce(0) { $0 + $1.bytes }
     }
 }

@@ -1,3 +1,5 @@
+import Compute
+
 /// The two heavy operations of a transformer, behind a protocol so the model runs the same code
 /// over the reference loops (for gradient checks) or the fast kernels (for training).
 public protocol ModelKernels {
@@ -16,6 +18,21 @@ public protocol ModelKernels {
     func attentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
                            dout: UnsafePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
                            v: UnsafePointer<Float>, out: UnsafePointer<Float>, lse: UnsafePointer<Float>,
+                           B: Int, NH: Int, T: Int, d: Int)
+    /// Mixed precision matmul: `C (+)= alpha · op(A) · op(B)` with A and B 16-bit elements of
+    /// `format` (raw bit patterns), fp32 accumulation and fp32 C. Row-major, shapes and leading
+    /// dimensions as `GEMM.multiply`.
+    func halfMatmul(_ format: HalfFormat, transposeA: Transpose, transposeB: Transpose, m: Int, n: Int, k: Int,
+                    alpha: Float, a: UnsafePointer<UInt16>, lda: Int, b: UnsafePointer<UInt16>, ldb: Int,
+                    c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool)
+    /// Causal attention with bf16 q, k, v (B, NH, T, d); fp32 out and logsumexp.
+    func attentionForward(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>,
+                          q: UnsafePointer<BFloat16>, k: UnsafePointer<BFloat16>, v: UnsafePointer<BFloat16>,
+                          B: Int, NH: Int, T: Int, d: Int)
+    /// Writes fp32 dq, dk, dv from bf16 q, k, v and fp32 dout, out, lse.
+    func attentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
+                           dout: UnsafePointer<Float>, q: UnsafePointer<BFloat16>, k: UnsafePointer<BFloat16>,
+                           v: UnsafePointer<BFloat16>, out: UnsafePointer<Float>, lse: UnsafePointer<Float>,
                            B: Int, NH: Int, T: Int, d: Int)
     /// Runs body(part) for part in 0..<parts, possibly in parallel; parts touch disjoint data.
     func parallel(_ parts: Int, _ body: (Int) -> Void)
@@ -55,4 +72,51 @@ public struct ReferenceKernels: ModelKernels {
         AttentionReference.backward(dq: dq, dk: dk, dv: dv, dout: dout, q: q, k: k, v: v, out: out, lse: lse,
                                     B: B, NH: NH, T: T, d: d)
     }
+}
+
+/// Naive references of the mixed-precision kernels (and the defaults of any `ModelKernels`):
+/// operands widened exactly to fp32, products summed in Double; bf16 attention widens q, k, v and
+/// runs the fp32 attention of the conforming type.
+extension ModelKernels {
+    public func halfMatmul(_ format: HalfFormat, transposeA: Transpose, transposeB: Transpose, m: Int, n: Int, k: Int,
+                           alpha: Float, a: UnsafePointer<UInt16>, lda: Int, b: UnsafePointer<UInt16>, ldb: Int,
+                           c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        func widen(_ bits: UInt16) -> Double {
+            format == .bf16 ? Double(BFloat16(bitPattern: bits).float) : Double(Float16(bitPattern: bits))
+        }
+        for i in 0..<m {
+            for j in 0..<n {
+                var s: Double = 0
+                for p in 0..<k {
+                    let x = transposeA == .none ? a[i * lda + p] : a[p * lda + i]
+                    let y = transposeB == .none ? b[p * ldb + j] : b[j * ldb + p]
+                    s += widen(x) * widen(y)
+                }
+                let r = Float(Double(alpha) * s)
+                c[i * ldc + j] = accumulate ? c[i * ldc + j] + r : r
+            }
+        }
+    }
+
+    public func attentionForward(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>,
+                                 q: UnsafePointer<BFloat16>, k: UnsafePointer<BFloat16>, v: UnsafePointer<BFloat16>,
+                                 B: Int, NH: Int, T: Int, d: Int) {
+        let n = B * NH * T * d
+        let wq = q.widenedArray(n), wk = k.widenedArray(n), wv = v.widenedArray(n)
+        attentionForward(out: out, lse: lse, q: wq, k: wk, v: wv, B: B, NH: NH, T: T, d: d)
+    }
+
+    public func attentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
+                                  dout: UnsafePointer<Float>, q: UnsafePointer<BFloat16>, k: UnsafePointer<BFloat16>,
+                                  v: UnsafePointer<BFloat16>, out: UnsafePointer<Float>, lse: UnsafePointer<Float>,
+                                  B: Int, NH: Int, T: Int, d: Int) {
+        let n = B * NH * T * d
+        let wq = q.widenedArray(n), wk = k.widenedArray(n), wv = v.widenedArray(n)
+        attentionBackward(dq: dq, dk: dk, dv: dv, dout: dout, q: wq, k: wk, v: wv, out: out, lse: lse,
+                          B: B, NH: NH, T: T, d: d)
+    }
+}
+
+extension UnsafePointer where Pointee == BFloat16 {
+    func widenedArray(_ n: Int) -> [Float] { (0..<n).map { self[$0].float } }
 }

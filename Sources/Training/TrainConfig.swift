@@ -34,8 +34,12 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         }
     }
 
+    /// Numeric precision of training (see `PrecisionPolicy` for which tensor is in which format):
+    /// fp32; bf16 (bf16 matmul/attention inputs and saved activations, fp32 master weights,
+    /// accumulation, optimizer, norms, softmax, loss); fp16 (the same with Float16 and dynamic loss
+    /// scaling); fp8 (experimental: e4m3 matmul inputs with per-tensor scales, computed as bf16).
     public enum Precision: String, Codable, Sendable, CaseIterable {
-        case fp32
+        case fp32, bf16, fp16, fp8
     }
 
     public enum Schedule: String, Codable, Sendable, CaseIterable {

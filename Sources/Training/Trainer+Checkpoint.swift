@@ -4,8 +4,8 @@ import Foundation
 extension Trainer {
     static var format: String { "ladder-checkpoint-1" }
 
-    /// Writes parameters, AdamW moments, the step, the data generator's state and the config
-    /// in one safetensors file, atomically.
+    /// Writes parameters, AdamW moments, the step, the data generator's state, the config and
+    /// (fp16) the dynamic loss scaler's state in one safetensors file, atomically.
     public func save(to url: URL) throws {
         var entries: [Safetensors.Entry] = []
         for (prefix, buffer) in [("", model.params), ("optimizer.m.", m), ("optimizer.v.", v)] {
@@ -18,7 +18,8 @@ extension Trainer {
         let recent = recentLosses.map { String($0.bitPattern) }.joined(separator: ",")
         try Safetensors.write(entries, metadata: ["format": Self.format, "step": String(step),
                                                   "rng": String(rng.state), "config": configJSON,
-                                                  "recent_losses": recent], to: url)
+                                                  "recent_losses": recent,
+                                                  "loss_scaler": lossScaler?.checkpointText ?? ""], to: url)
     }
 
     /// Restores a checkpoint written by `save` for the same config; training then continues
@@ -48,6 +49,12 @@ extension Trainer {
                 }
                 tensor.values.withUnsafeBufferPointer { (buffer.pointer + t.offset).update(from: $0.baseAddress!, count: t.count) }
             }
+        }
+        if lossScaler != nil {
+            guard let scaler = DynamicLossScaler(checkpointText: file.metadata["loss_scaler"] ?? "") else {
+                throw TrainingError.checkpoint("\(url.path) has no loss-scaler state for this fp16 run; remove it to start over")
+            }
+            lossScaler = scaler
         }
         self.step = step
         rng = SplitMix64(seed: rngState)

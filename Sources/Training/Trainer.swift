@@ -6,6 +6,10 @@ public enum TrainEvent: Sendable {
     case step(step: Int, tokens: Int, loss: Float, lr: Double, gradNorm: Float, tokensPerSecond: Double)
     case eval(step: Int, tokens: Int, valLoss: Float, bitsPerByte: Double)
     case checkpoint(step: Int, path: String)
+    /// fp16 dynamic loss scaling found inf/NaN gradients at `step` (reported beside its `.step`):
+    /// the update was skipped, weights and optimizer state untouched, and the scale halved to
+    /// `lossScale`. `skippedSteps` counts all skipped steps of the run so far.
+    case skippedStep(step: Int, lossScale: Float, skippedSteps: Int)
 }
 
 public enum TrainOutcome: String, Sendable, Codable {
@@ -26,10 +30,16 @@ public struct TrainResult: Sendable {
     public var wallSeconds: Double
     /// Steps this process ran (fewer than `steps` after a resume).
     public var stepsRun: Int
+    /// Steps whose update fp16 loss scaling skipped for inf/NaN gradients (whole run; 0 unless fp16).
+    public var skippedSteps: Int = 0
+    /// The dynamic loss scale at the end (fp16 only).
+    public var lossScale: Float?
 }
 
 /// The training loop: AdamW, gradient accumulation, global-norm clipping, an LR schedule,
-/// periodic validation, atomic checkpoints and exact resume.
+/// periodic validation, atomic checkpoints and exact resume. The model keeps tensors in the
+/// formats of `config.train.precision`'s `PrecisionPolicy`; under fp16 a `DynamicLossScaler`
+/// scales the loss and skips (and counts) steps whose gradients overflow.
 public final class Trainer<Kernels: ModelKernels> {
     public let config: TrainConfig
     public let model: GPT
@@ -42,6 +52,11 @@ public final class Trainer<Kernels: ModelKernels> {
     let inputs: UnsafeMutablePointer<Int32>
     let targets: UnsafeMutablePointer<Int32>
     var recentLosses: [Float] = []
+    /// fp16 only (nil otherwise): the dynamic loss scale, its clean-step count and the skipped
+    /// steps. Settable, e.g. to start from another scale; saved in and restored from checkpoints.
+    public var lossScaler: DynamicLossScaler? {
+        didSet { precondition((lossScaler != nil) == model.policy.usesLossScaling, "only fp16 training has a loss scaler") }
+    }
 
     public init(config: TrainConfig, data: TokenDataset, kernels: Kernels) throws {
         try config.validate()
@@ -49,7 +64,9 @@ public final class Trainer<Kernels: ModelKernels> {
         self.config = config
         self.data = data
         self.kernels = kernels
-        model = try GPT(config: config.model, batch: config.train.batch, seqLen: config.model.seqLen, seed: config.train.seed)
+        model = try GPT(config: config.model, batch: config.train.batch, seqLen: config.model.seqLen, seed: config.train.seed,
+                        precision: config.train.precision)
+        lossScaler = model.policy.usesLossScaling ? DynamicLossScaler() : nil
         m = FloatBuffer(count: model.parameterCount)
         v = FloatBuffer(count: model.parameterCount)
         rng = SplitMix64(seed: config.train.seed &+ 0x5EED)
@@ -77,9 +94,14 @@ public final class Trainer<Kernels: ModelKernels> {
         let last = min(t.steps, stopAfter ?? t.steps)
         while step < last {
             let stepStart = Date()
-            let (loss, norm) = trainStep()
-            if !loss.isFinite || !norm.isFinite || Double(norm) > t.maxGradNorm {
-                let reason = !loss.isFinite ? "loss is \(loss)" : "gradient norm \(norm) exceeds train.max_grad_norm (\(t.maxGradNorm))"
+            let scaleBefore = lossScaler?.scale
+            let (loss, norm, applied) = trainStep()
+            if !applied && loss.isFinite && scaleBefore.map({ $0 > DynamicLossScaler.minimumScale }) == true {
+                // fp16 overflow: the scaler halved the scale; the step counts, the update did not happen.
+            } else if !loss.isFinite || !norm.isFinite || Double(norm) > t.maxGradNorm {
+                let reason = !loss.isFinite ? "loss is \(loss)"
+                    : !norm.isFinite && lossScaler != nil ? "gradients overflow even at loss scale \(scaleBefore ?? 1)"
+                    : "gradient norm \(norm) exceeds train.max_grad_norm (\(t.maxGradNorm))"
                 return result(.diverged, reason: reason, started: started, firstStep: firstStep, val: lastVal)
             }
             step += 1
@@ -88,6 +110,9 @@ public final class Trainer<Kernels: ModelKernels> {
             let lr = t.lrSchedule.lr(step: step - 1, totalSteps: t.steps, peak: t.lr)
             onEvent(.step(step: step, tokens: step * tokensPerStep, loss: loss, lr: lr, gradNorm: norm,
                           tokensPerSecond: Double(tokensPerStep) / max(Date().timeIntervalSince(stepStart), 1e-9)))
+            if !applied, let scaler = lossScaler {
+                onEvent(.skippedStep(step: step, lossScale: scaler.scale, skippedSteps: scaler.skippedSteps))
+            }
             if (t.evalInterval > 0 && step % t.evalInterval == 0) || step == t.steps {
                 let val = evaluate()
                 lastVal = (val, bitsPerByte(val))
@@ -115,12 +140,17 @@ public final class Trainer<Kernels: ModelKernels> {
         TrainResult(outcome: outcome, reason: reason, steps: step, tokens: step * config.tokensPerStep,
                     finalTrainLoss: recentLosses.isEmpty ? nil : recentLosses.reduce(0, +) / Float(recentLosses.count),
                     finalValLoss: val?.loss, finalBitsPerByte: val?.bpb,
-                    wallSeconds: Date().timeIntervalSince(started), stepsRun: step - firstStep)
+                    wallSeconds: Date().timeIntervalSince(started), stepsRun: step - firstStep,
+                    skippedSteps: lossScaler?.skippedSteps ?? 0, lossScale: lossScaler?.scale)
     }
 
-    /// One optimizer step; returns the mean micro-batch loss and the gradient norm before clipping.
-    func trainStep() -> (Float, Float) {
+    /// One optimizer step; returns the mean micro-batch loss, the gradient norm before clipping
+    /// (unscaled), and whether the update was applied (false when fp16 loss scaling skipped it
+    /// for inf/NaN gradients, or when the loss or norm is not finite).
+    func trainStep() -> (Float, Float, Bool) {
         let t = config.train
+        let lossScale = lossScaler?.scale ?? 1
+        model.dynamicLossScale = lossScale
         model.grads.zero()
         var loss: Float = 0
         for _ in 0..<t.microBatches {
@@ -129,17 +159,22 @@ public final class Trainer<Kernels: ModelKernels> {
             model.backward(kernels: kernels, lossScale: 1 / Float(t.microBatches))
         }
         loss /= Float(t.microBatches)
-        let norm = gradientNorm()
-        guard loss.isFinite, norm.isFinite else { return (loss, norm) }
-        let clip: Float = t.gradClip > 0 && Double(norm) > t.gradClip ? Float(t.gradClip) / norm : 1
+        let norm = gradientNorm() / lossScale
+        if lossScaler != nil && loss.isFinite {
+            guard lossScaler!.update(gradientsFinite: norm.isFinite) else { return (loss, norm, false) }
+        }
+        guard loss.isFinite, norm.isFinite else { return (loss, norm, false) }
+        let clip: Float = (t.gradClip > 0 && Double(norm) > t.gradClip ? Float(t.gradClip) / norm : 1) / lossScale
+        // AdamW's bias correction counts the updates actually applied.
+        let updates = step + 1 - (lossScaler?.skippedSteps ?? 0)
         let lr = Float(t.lrSchedule.lr(step: step, totalSteps: t.steps, peak: t.lr))
         let adam = t.adamW
         let p = model.params.pointer, g = model.grads.pointer
         for tensor in model.layout.tensors {
-            AdamW.update(params: p, grads: g, m: m.pointer, v: v.pointer, range: tensor.range, step: step + 1,
+            AdamW.update(params: p, grads: g, m: m.pointer, v: v.pointer, range: tensor.range, step: updates,
                          lr: lr, decays: tensor.decays, gradScale: clip, config: adam)
         }
-        return (loss, norm)
+        return (loss, norm, true)
     }
 
     func gradientNorm() -> Float {

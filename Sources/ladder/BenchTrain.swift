@@ -26,8 +26,12 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Model shape: tiny, small or medium.")
     var config: Config = .small
 
-    @Option(help: "Precision (fp32).")
-    var precision: TrainConfig.Precision = .fp32
+    @Option(help: ArgumentHelp("Precision, or a comma-separated list run one after the other (each in its own process, so peak RSS is per precision): fp32, bf16, fp16, fp8 (experimental).",
+                               valueName: "list"))
+    var precision: String = "fp32"
+
+    @Option(help: "With a list: run the whole list this many times, interleaved, then print the median of each.")
+    var repeats: Int = 1
 
     @Option(help: "Threads.")
     var threads: Int = 2
@@ -45,6 +49,82 @@ struct BenchTrain: ParsableCommand {
     var peakGflops: Double = PeakFlops.defaultPerThread
 
     func run() throws {
+        let list = try precision.split(separator: ",").map { name -> TrainConfig.Precision in
+            guard let p = TrainConfig.Precision(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("unknown precision '\(name)': use fp32, bf16, fp16 or fp8")
+            }
+            return p
+        }
+        guard !list.isEmpty else { throw ValidationError("--precision needs at least one of fp32, bf16, fp16, fp8") }
+        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
+        if list.count == 1 && repeats == 1 {
+            try measure(list[0])
+        } else {
+            try compare(list)
+        }
+    }
+
+    /// Runs each precision of `list` in a child `ladder bench train` (`repeats` rounds, interleaved),
+    /// prints every result, then per precision the median tokens/s and its ratio to fp32.
+    func compare(_ list: [TrainConfig.Precision]) throws {
+        var results: [TrainConfig.Precision: [[String: Any]]] = [:]
+        let exe = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
+        for _ in 0..<repeats {
+            for p in list {
+                let child = Process()
+                child.executableURL = exe
+                child.arguments = ["bench", "train", "--config", config.rawValue, "--precision", p.rawValue,
+                                   "--threads", String(threads), "--steps", String(steps), "--warmup", String(warmup),
+                                   "--peak-gflops", String(peakGflops), "--json"]
+                let pipe = Pipe()
+                child.standardOutput = pipe
+                try child.run()
+                let out = pipe.fileHandleForReading.readDataToEndOfFile()
+                child.waitUntilExit()
+                guard child.terminationStatus == 0,
+                      let object = try JSONSerialization.jsonObject(with: out) as? [String: Any] else {
+                    throw ValidationError("bench train --precision \(p.rawValue) failed (exit \(child.terminationStatus))")
+                }
+                results[p, default: []].append(object)
+                print(json ? String(decoding: out, as: UTF8.self).trimmingCharacters(in: .newlines) : Self.line(object))
+            }
+        }
+        func median(_ p: TrainConfig.Precision, _ key: String) -> Double {
+            let v = (results[p] ?? []).compactMap { $0[key] as? Double }.sorted()
+            return v.isEmpty ? .nan : v.count % 2 == 1 ? v[v.count / 2] : (v[v.count / 2 - 1] + v[v.count / 2]) / 2
+        }
+        for p in list {
+            let tps = median(p, "tokens_per_s"), act = median(p, "activation_bytes"), rss = median(p, "peak_rss_bytes")
+            var summary: [String: Any] = ["system": "ladder", "summary": true, "config": config.rawValue, "precision": p.rawValue,
+                                          "runs": results[p]?.count ?? 0, "median_tokens_per_s": (tps * 10).rounded() / 10,
+                                          "activation_bytes": act, "median_peak_rss_bytes": rss]
+            if list.contains(.fp32) {
+                summary["speedup_vs_fp32"] = ((tps / median(.fp32, "tokens_per_s")) * 1000).rounded() / 1000
+                summary["activation_ratio_vs_fp32"] = ((act / median(.fp32, "activation_bytes")) * 1000).rounded() / 1000
+            }
+            if json {
+                let data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+            } else {
+                print(String(format: "%@ %@ median of %d: %.0f tokens/s%@, saved activations %.1f MB%@, peak RSS %.0f MB",
+                             config.rawValue, p.rawValue, results[p]?.count ?? 0, tps,
+                             (summary["speedup_vs_fp32"] as? Double).map { String(format: " (%.2fx fp32)", $0) } ?? "",
+                             act / 1e6,
+                             (summary["activation_ratio_vs_fp32"] as? Double).map { String(format: " (%.2fx fp32)", $0) } ?? "",
+                             rss / 1e6))
+            }
+        }
+    }
+
+    static func line(_ o: [String: Any]) -> String {
+        String(format: "%@ %@ %d threads: %.0f tokens/s, %.1f GFLOP/s, %.0f ms/step, saved activations %.1f MB, peak RSS %.0f MB",
+               o["config"] as? String ?? "", o["precision"] as? String ?? "", o["threads"] as? Int ?? 0,
+               o["tokens_per_s"] as? Double ?? 0, o["model_gflops"] as? Double ?? 0, o["step_ms"] as? Double ?? 0,
+               Double(o["activation_bytes"] as? Int ?? 0) / 1e6, Double(o["peak_rss_bytes"] as? Int ?? 0) / 1e6)
+    }
+
+    /// One precision in this process.
+    func measure(_ precision: TrainConfig.Precision) throws {
         let (C, L, NH, T, V, B) = config.shape
         var t = TrainConfig.Optimization()
         t.batch = B
@@ -73,6 +153,8 @@ struct BenchTrain: ParsableCommand {
         let gflops = tokensPerSecond * trainer.model.flopsPerToken / 1e9
         let rss = peakResidentBytes()
         let result: [String: Any] = [
+            "activation_bytes": trainer.model.savedActivationBytes, "scratch_bytes": trainer.model.scratchBytes,
+            "skipped_steps": trainer.lossScaler?.skippedSteps ?? 0,
             "system": "ladder", "config": config.rawValue, "precision": precision.rawValue, "threads": threads,
             "params_total": trainer.model.parameterCount, "params_non_embedding": trainer.model.nonEmbeddingParameterCount,
             "tokens_per_s": (tokensPerSecond * 10).rounded() / 10, "model_gflops": (gflops * 100).rounded() / 100,
@@ -84,10 +166,10 @@ struct BenchTrain: ParsableCommand {
             let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
-            print(String(format: "%@ %@ %d threads: %.0f tokens/s, %.1f GFLOP/s (MFU %.0f%% of a stated %.0f), %.0f ms/step, peak RSS %.0f MB",
+            print(String(format: "%@ %@ %d threads: %.0f tokens/s, %.1f GFLOP/s (MFU %.0f%% of a stated %.0f), %.0f ms/step, saved activations %.1f MB, peak RSS %.0f MB",
                          config.rawValue, precision.rawValue, threads, tokensPerSecond, gflops,
                          PeakFlops.mfu(gflops: gflops, threads: threads, perThread: peakGflops) * 100, peakGflops * Double(threads),
-                         seconds / Double(steps) * 1000, Double(rss) / 1e6))
+                         seconds / Double(steps) * 1000, Double(trainer.model.savedActivationBytes) / 1e6, Double(rss) / 1e6))
         }
     }
 }

@@ -12,7 +12,7 @@ struct Train: ParsableCommand {
             read as bytes; val_fraction) and [train] (batch, micro_batches, steps, lr, schedule = \
             constant|cosine|wsd, warmup, min_lr_ratio, cooldown_fraction, cooldown_shape = linear|1-sqrt, \
             weight_decay, beta1, beta2, eps, grad_clip, eval_interval, eval_batches, checkpoint_interval, \
-            seed, threads, precision = fp32, max_grad_norm). A relative data path is relative to the config \
+            seed, threads, precision = fp32|bf16|fp16|fp8 (fp8 experimental: e4m3 storage computed through bf16), max_grad_norm). A relative data path is relative to the config \
             file. Progress goes to standard error; --json prints one JSON object per event on standard output. \
             Ctrl-C checkpoints and marks the run interrupted; `ladder run-job --run ID` resumes it.
             """)

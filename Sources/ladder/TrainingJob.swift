@@ -113,6 +113,9 @@ struct TrainingJob {
                               line: String(format: "eval  step %d  val loss %.4f nats/token  %.4f bits/byte", step, val, bpb))
                 case let .checkpoint(step, path):
                     emitEvent(["event": "checkpoint", "step": step, "path": path], line: "checkpoint at step \(step): \(path)")
+                case let .skippedStep(step, scale, skipped):
+                    emitEvent(["event": "skipped_step", "step": step, "loss_scale": Double(scale), "skipped_steps": skipped],
+                              line: "step \(step) skipped: fp16 gradients overflowed; loss scale now \(scale) (\(skipped) skipped so far)")
                 }
             }
         } catch {
@@ -139,8 +142,9 @@ struct TrainingJob {
                    "final_train_loss": result.finalTrainLoss.map { Double($0) },
                    "final_val_loss": result.finalValLoss.map { Double($0) },
                    "bits_per_byte": result.finalBitsPerByte, "wall_seconds": result.wallSeconds,
-                   "run": runId],
-                  line: "run \(runId) \(run.status.rawValue): \(result.steps) steps, val loss \(result.finalValLoss.map { String(format: "%.4f", $0) } ?? "-"), \(String(format: "%.1f", result.wallSeconds)) s" + (result.reason.map { " (\($0))" } ?? ""))
+                   "run": runId, "precision": config.train.precision.rawValue, "skipped_steps": result.skippedSteps],
+                  line: "run \(runId) \(run.status.rawValue): \(result.steps) steps, val loss \(result.finalValLoss.map { String(format: "%.4f", $0) } ?? "-"), \(String(format: "%.1f", result.wallSeconds)) s"
+                    + (result.skippedSteps > 0 ? ", \(result.skippedSteps) steps skipped by fp16 loss scaling" : "") + (result.reason.map { " (\($0))" } ?? ""))
         return result
     }
 

@@ -30,4 +30,13 @@ void cck_bf16_kernel_avx512(long kc2, const uint16_t *a, const uint16_t *b,
 void cck_bf16_kernel_portable(long kc2, const uint16_t *a, const uint16_t *b,
                               float *c, long ldc, float alpha, int accumulate);
 
+/// fp32 -> bf16 bit patterns, round to nearest even, NaN kept NaN (quiet bit set): the same
+/// results as Swift's `BFloat16.round`, 16 lanes at a time with AVX-512. Returns 0 (and writes
+/// nothing) when the CPU lacks AVX512F/BW, 1 otherwise.
+int cck_f32_to_bf16(const float *src, uint16_t *dst, long n);
+
+/// fp32 -> IEEE fp16 bit patterns (vcvtps2ph, round to nearest even, overflow to infinity).
+/// Returns 0 (and writes nothing) when the CPU lacks AVX512F, 1 otherwise.
+int cck_f32_to_f16(const float *src, uint16_t *dst, long n);
+
 #endif
