@@ -53,9 +53,12 @@ public struct RunRecord: Codable, Equatable, Sendable, FetchableRecord, MutableP
     public var created: Date
     public var updated: Date
     public var role: RunRole = .fit
+    /// Optimizer steps fp16 loss scaling skipped (nil unless the run used fp16).
+    public var skippedSteps: Int?
 
     enum CodingKeys: String, CodingKey {
         case id, name, status, config, params, tokens, flops, seed, error, host, created, updated, role
+        case skippedSteps = "skipped_steps"
         case sweepId = "sweep_id", nLayer = "n_layer", dModel = "d_model", nHead = "n_head", dFF = "d_ff"
         case paramsTotal = "params_total", finalTrainLoss = "final_train_loss"
         case finalValLoss = "final_val_loss", wallSeconds = "wall_seconds", codeVersion = "code_version"
@@ -93,11 +96,15 @@ public struct MetricRecord: Codable, Equatable, Sendable, FetchableRecord, Mutab
     public var valLoss: Double?
     public var learningRate: Double?
     public var tokensPerSecond: Double?
+    /// fp16: the dynamic loss scale after this step, and the steps skipped so far.
+    public var lossScale: Double?
+    public var skippedSteps: Int?
 
     enum CodingKeys: String, CodingKey {
         case id, step
         case runId = "run_id", tokensSeen = "tokens_seen", trainLoss = "train_loss"
         case valLoss = "val_loss", learningRate = "learning_rate", tokensPerSecond = "tokens_per_second"
+        case lossScale = "loss_scale", skippedSteps = "skipped_steps"
     }
 
     public init(id: Int64? = nil, runId: Int64, step: Int, tokensSeen: Double, trainLoss: Double? = nil,

@@ -83,6 +83,7 @@ public final class RunFolder: RunSink {
         stored.wallSeconds = written.wallSeconds
         stored.host = written.host
         stored.codeVersion = written.codeVersion
+        stored.skippedSteps = written.skippedSteps
         try store.updateRun(stored)
         return stored
     }

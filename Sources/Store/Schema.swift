@@ -81,6 +81,12 @@ enum Schema {
                 ALTER TABLE run ADD COLUMN role TEXT NOT NULL DEFAULT 'fit' CHECK (role IN ('fit','validation'))
                 """)
         }
+        migrator.registerMigration("addLossScaling") { db in
+            // fp16 training's dynamic loss scale per logged step, and the steps it skipped.
+            try db.execute(sql: "ALTER TABLE metric ADD COLUMN loss_scale REAL")
+            try db.execute(sql: "ALTER TABLE metric ADD COLUMN skipped_steps INTEGER")
+            try db.execute(sql: "ALTER TABLE run ADD COLUMN skipped_steps INTEGER")
+        }
         return migrator
     }
 }

@@ -40,6 +40,15 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     /// scaling); fp8 (experimental: e4m3 matmul inputs with per-tensor scales, computed as bf16).
     public enum Precision: String, Codable, Sendable, CaseIterable {
         case fp32, bf16, fp16, fp8
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            let text = try c.decode(String.self)
+            guard let p = Precision(rawValue: text) else {
+                throw DecodingError.dataCorruptedError(in: c, debugDescription: "'\(text)' is not a precision; use one of \(Self.allCases.map(\.rawValue).joined(separator: ", ")) (fp8 is experimental)")
+            }
+            self = p
+        }
     }
 
     public enum Schedule: String, Codable, Sendable, CaseIterable {

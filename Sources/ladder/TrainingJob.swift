@@ -91,8 +91,13 @@ struct TrainingJob {
             result = try trainer.run(checkpoint: checkpoint, shouldStop: { stopRequested || flushError != nil || !parentAlive() }) { event in
                 switch event {
                 case let .step(step, tokens, loss, lr, norm, tps):
-                    pending.append(MetricRecord(runId: runId, step: step, tokensSeen: Double(tokens), trainLoss: Double(loss),
-                                                learningRate: lr, tokensPerSecond: tps))
+                    var point = MetricRecord(runId: runId, step: step, tokensSeen: Double(tokens), trainLoss: Double(loss),
+                                             learningRate: lr, tokensPerSecond: tps)
+                    if let scaler = trainer.lossScaler {
+                        point.lossScale = Double(scaler.scale)
+                        point.skippedSteps = scaler.skippedSteps
+                    }
+                    pending.append(point)
                     if step % 10 == 0 { flush() }
                     let elapsed = Date().timeIntervalSince(started)
                     let eta = elapsed / Double(step - firstStep) * Double(total - step)
@@ -137,6 +142,7 @@ struct TrainingJob {
         run.finalTrainLoss = result.finalTrainLoss.map(Double.init)
         run.finalValLoss = result.finalValLoss.map(Double.init)
         run.wallSeconds = (run.wallSeconds ?? 0) + result.wallSeconds
+        if trainer.lossScaler != nil { run.skippedSteps = result.skippedSteps }
         try sink.updateRun(run)
         emitEvent(["event": "end", "status": run.status.rawValue, "steps": result.steps, "tokens": result.tokens,
                    "final_train_loss": result.finalTrainLoss.map { Double($0) },

@@ -10,6 +10,21 @@ final class TrainCommandTests: XCTestCase {
     static let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("TrainingTests/Resources/austen-slice.txt").path
 
+    /// fp16 runs record their loss scale per step and their skipped-step count in the store.
+    func testFP16RunRecordsLossScaleAndSkippedSteps() throws {
+        try cli.write("h.toml", "[model]\nseq_len = 32\nd_model = 32\nn_layer = 1\nn_head = 2\n[data]\npath = \"\(Self.corpus)\"\n[train]\nbatch = 4\nsteps = 12\nthreads = 1\nprecision = \"fp16\"\n")
+        _ = try cli.ok(["train", "h.toml", "--name", "half", "--json"])
+        let store = try ResultStore.open(path: cli.path("Results/ladder.sqlite"))
+        let run = try XCTUnwrap(try store.runs(sweep: "train").first?.run)
+        XCTAssertEqual(run.status, .done)
+        let metrics = try store.metrics(runId: run.id!)
+        XCTAssertEqual(metrics.count, 12)
+        XCTAssertTrue(metrics.allSatisfy { $0.lossScale != nil && $0.skippedSteps != nil }, "\(metrics)")
+        XCTAssertEqual(run.skippedSteps, metrics.last?.skippedSteps)
+        XCTAssertLessThanOrEqual(metrics.last!.lossScale!, 65536)
+        XCTAssertTrue(run.config.contains("\"precision\":\"fp16\""), run.config)
+    }
+
     func testTrainRecordsTheRunAndItsMetrics() throws {
         try cli.write("t.toml", """
             [model]
