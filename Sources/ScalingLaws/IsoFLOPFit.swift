@@ -18,6 +18,19 @@ public struct IsoFLOPBudget: Sendable, Hashable, Codable {
     public var optimalTokens: Double
     /// The parabola's value at the vertex.
     public var minimumLoss: Double
+
+    public init(label: String, flops: Double, runs: Int, minParams: Double, maxParams: Double, coefficients: [Double],
+                optimalParams: Double, optimalTokens: Double, minimumLoss: Double) {
+        self.label = label; self.flops = flops; self.runs = runs; self.minParams = minParams; self.maxParams = maxParams
+        self.coefficients = coefficients; self.optimalParams = optimalParams; self.optimalTokens = optimalTokens
+        self.minimumLoss = minimumLoss
+    }
+
+    /// The parabola at `params`.
+    public func loss(params: Double) -> Double {
+        let x = Foundation.log(params)
+        return coefficients[0] + coefficients[1] * x + coefficients[2] * x * x
+    }
 }
 
 /// Result of ``IsoFLOP/fit(_:flopsTolerance:)``: power laws `N_opt = k C^a`, `D_opt = k' C^b`.

@@ -149,31 +149,9 @@ public struct IsoFLOPSummary: Sendable {
     public func optimalTokens(flops: Double) -> Double { tokensCoefficient * Foundation.pow(flops, tokensExponent) }
 }
 
-/// One budget's parabola `loss = c0 + c1 x + c2 x²`, `x = ln N`, and its vertex.
-public struct BudgetCurve: Sendable, Equatable {
-    public var label: String
-    public var flops: Double
-    public var runs: Int
-    /// Smallest and largest sampled model size.
-    public var minParams: Double
-    public var maxParams: Double
-    public var coefficients: [Double]
-    public var optimalParams: Double
-    public var optimalTokens: Double
-    public var minimumLoss: Double
-
-    public init(label: String, flops: Double, runs: Int, minParams: Double, maxParams: Double, coefficients: [Double],
-                optimalParams: Double, optimalTokens: Double, minimumLoss: Double) {
-        self.label = label; self.flops = flops; self.runs = runs; self.minParams = minParams; self.maxParams = maxParams
-        self.coefficients = coefficients; self.optimalParams = optimalParams; self.optimalTokens = optimalTokens
-        self.minimumLoss = minimumLoss
-    }
-
-    public func loss(params: Double) -> Double {
-        let x = Foundation.log(params)
-        return coefficients[0] + coefficients[1] * x + coefficients[2] * x * x
-    }
-}
+/// One budget's parabola `loss = c0 + c1 x + c2 x²`, `x = ln N`, and its vertex: the IsoFLOP
+/// fit's own budget record.
+public typealias BudgetCurve = IsoFLOPBudget
 
 /// The compute-optimal frontier from compute `flops.first` to `flops.last` (log-spaced), for each
 /// law that gives one; bands are the bootstrap's percentile intervals.
