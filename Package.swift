@@ -47,6 +47,8 @@ let package = Package(
         .testTarget(name: "SweepsTests", dependencies: ["Sweeps"], swiftSettings: kernelFlags),
         .target(name: "DataPrep", swiftSettings: kernelFlags),
         .testTarget(name: "DataPrepTests", dependencies: ["DataPrep"], resources: [.copy("Resources")], swiftSettings: kernelFlags),
+        .target(name: "Distributed", dependencies: ["Training", "ScalingLaws"], swiftSettings: kernelFlags),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training", "ScalingLaws"], swiftSettings: kernelFlags),
         .testTarget(name: "LadderCLITests", dependencies: ["ladder", "Store", "ScalingLaws"]),
     ],
     swiftLanguageModes: [.v5]

@@ -4,18 +4,21 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     public var model: GPTConfig
     public var data: DataConfig
     public var train: Optimization
+    /// `[parallel]`: dp x tp x pp x cp ranks (all 1 by default: one process, one rank).
+    public var parallel = ParallelConfig()
 
     public init(model: GPTConfig, data: DataConfig, train: Optimization) {
         self.model = model; self.data = data; self.train = train
     }
 
-    enum CodingKeys: String, CodingKey { case model, data, train }
+    enum CodingKeys: String, CodingKey { case model, data, train, parallel }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         model = try c.decode(GPTConfig.self, forKey: .model)
         data = try c.decode(DataConfig.self, forKey: .data)
         train = try c.decodeIfPresent(Optimization.self, forKey: .train) ?? Optimization()
+        parallel = try c.decodeIfPresent(ParallelConfig.self, forKey: .parallel) ?? ParallelConfig()
     }
 
     public struct DataConfig: Codable, Equatable, Sendable {
@@ -147,6 +150,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         if t.evalBatches < 1 { try fail("train.eval_batches must be at least 1, got \(t.evalBatches)") }
         if t.checkpointInterval < 0 { try fail("train.checkpoint_interval must be >= 0, got \(t.checkpointInterval)") }
         if t.threads < 1 { try fail("train.threads must be at least 1, got \(t.threads)") }
+        try parallel.validate()
         if !(data.valFraction > 0 && data.valFraction < 1) { try fail("data.val_fraction must be in (0, 1), got \(data.valFraction)") }
     }
 }
@@ -177,6 +181,7 @@ extension TrainConfig {
     public static let fileKeys: [String: [String]] = [
         "model": ["vocab", "seq_len", "d_model", "n_layer", "n_head", "mlp_ratio", "position", "norm", "tied_head"],
         "data": ["path", "val_fraction"],
+        "parallel": ParallelConfig.fileKeys,
         "train": ["batch", "micro_batches", "steps", "lr", "schedule", "warmup", "min_lr_ratio", "cooldown_fraction",
                   "cooldown_shape", "weight_decay", "beta1", "beta2", "eps", "grad_clip", "eval_interval",
                   "eval_batches", "checkpoint_interval", "seed", "threads", "precision", "max_grad_norm"],
