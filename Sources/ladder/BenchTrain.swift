@@ -44,7 +44,10 @@ struct BenchTrain: ParsableCommand {
     @Option(name: .customLong("peak-gflops"), help: "Stated fp32 peak per thread (GFLOP/s) that MFU is reported against.")
     var peakGflops: Double = PeakFlops.defaultPerThread
 
+    @OptionGroup var parallelOptions: ParallelBenchOptions
+
     func run() throws {
+        if let layout = parallelOptions.parallel { return try BenchTrainParallel.run(config: config, layout: layout, options: parallelOptions, steps: steps, warmup: warmup, json: json) }
         let (C, L, NH, T, V, B) = config.shape
         var t = TrainConfig.Optimization()
         t.batch = B
