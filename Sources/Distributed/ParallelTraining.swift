@@ -8,6 +8,9 @@ public struct RankMemory: Sendable, Equatable {
     /// AdamW moments (m and v) this rank keeps: divided by dp under ZeRO-1.
     public var optimizerState: Int
     public var total: Int { parameters + gradients + optimizerState }
+    public init(parameters: Int, gradients: Int, optimizerState: Int) {
+        self.parameters = parameters; self.gradients = gradients; self.optimizerState = optimizerState
+    }
 }
 
 /// A training loop run by every rank of a parallel run.
@@ -19,12 +22,20 @@ public protocol ParallelTrainer: AnyObject {
     var memory: RankMemory { get }
     /// Seconds spent in collectives so far.
     var communicationSeconds: Double { get }
+    /// Pipeline runs: the ideal 1F1B bubble fraction and the measured fraction of step time this
+    /// rank waited for its neighbours; nil for layouts without a pipeline.
+    var bubbleFraction: (ideal: Double, measured: Double)? { get }
 }
 
 extension DataParallelTrainer: ParallelTrainer {
     public var memory: RankMemory {
         RankMemory(parameters: model.params.bytes, gradients: model.grads.bytes, optimizerState: optimizerStateBytes)
     }
+    public var bubbleFraction: (ideal: Double, measured: Double)? { nil }
+}
+
+extension PipelineParallelTrainer {
+    public var bubbleFraction: (ideal: Double, measured: Double)? { (idealBubbleFraction, measuredBubbleFraction) }
 }
 
 public enum ParallelTraining {
@@ -34,8 +45,11 @@ public enum ParallelTraining {
                                                       world: Communicator) throws -> ParallelTrainer {
         let p = config.parallel
         let grid = try ParallelGrid(dp: p.dp, tp: p.tp, pp: p.pp, cp: p.cp, worldSize: world.size)
+        if grid.pp > 1 && grid.dp == 1 && grid.tp == 1 && grid.cp == 1 {
+            return try PipelineParallelTrainer(config: config, data: data, kernels: kernels, comm: world)
+        }
         guard grid.tp == 1, grid.pp == 1, grid.cp == 1 else {
-            throw DistributedError.invalidLayout("\(grid): only data parallelism (parallel.dp, with parallel.zero = 0 or 1) is implemented; set tp, pp and cp to 1")
+            throw DistributedError.invalidLayout("\(grid): implemented are data parallelism (parallel.dp, with parallel.zero = 0 or 1) and pipeline parallelism alone (parallel.pp with everything else 1); tensor and context parallelism are not")
         }
         guard let zero = ZeroStage(rawValue: p.zero) else {
             throw DistributedError.invalidLayout("parallel.zero must be 0 or 1, got \(p.zero)")

@@ -47,6 +47,7 @@ enum BenchTrainParallel {
         do { try layout.validate() } catch { throw ValidationError("--parallel: \(error)") }
         guard options.threadsPerRank >= 1 else { throw ValidationError("--threads-per-rank must be at least 1") }
         let (C, L, NH, T, V, B) = config.shape
+        // (the global batch and tokens per step are the single-process bench's)
         var t = TrainConfig.Optimization()
         t.batch = B
         t.steps = warmup + steps
@@ -56,6 +57,13 @@ enum BenchTrainParallel {
         t.evalBatches = 1
         t.threads = options.threadsPerRank
         t.maxGradNorm = .infinity
+        if layout.pp > 1 {
+            // a pipeline needs micro-batches to fill: 4 per stage (at most one sequence each)
+            var micro = min(B, 4 * layout.pp)
+            while B % micro != 0 { micro -= 1 }
+            t.batch = B / micro
+            t.microBatches = micro
+        }
         var trainConfig = TrainConfig(model: GPTConfig(vocab: V, seqLen: T, dModel: C, nLayer: L, nHead: NH),
                                       data: .init(path: "random"), train: t)
         trainConfig.parallel = layout
@@ -76,7 +84,7 @@ enum BenchTrainParallel {
             let seconds = Date().timeIntervalSince(started)
             let tps = Double(steps * B * T) / seconds
             let m = trainer.memory
-            return [
+            var line: [String: Any] = [
                 "system": "ladder", "config": config.rawValue, "parallel": layout.label, "backend": options.backend.rawValue,
                 "rank": comm.rank, "world": comm.size, "threads_per_rank": perRank,
                 "tokens_per_s": (tps * 10).rounded() / 10, "step_ms": (seconds / Double(steps) * 1e4).rounded() / 10,
@@ -84,7 +92,13 @@ enum BenchTrainParallel {
                 "model_gflops": (tps * trainer.model.flopsPerToken / 1e7).rounded() / 100,
                 "param_bytes": m.parameters, "grad_bytes": m.gradients, "optimizer_bytes": m.optimizerState,
                 "rank_state_bytes": m.total, "peak_rss_bytes": peakResidentBytes(),
+                "micro_batches": trainConfig.train.microBatches,
             ]
+            if let bubble = trainer.bubbleFraction {
+                line["bubble_ideal"] = (bubble.ideal * 1000).rounded() / 1000
+                line["bubble_measured"] = (bubble.measured * 1000).rounded() / 1000
+            }
+            return line
         }
         for line in lines {
             if json {
