@@ -211,6 +211,8 @@ public final class PipelineParallelTrainer<Kernels: ModelKernels>: ParallelTrain
     /// Mean validation loss over `eval_batches` fixed batches, pushed through the stages.
     public func evaluate() throws -> Float {
         let t = config.train, T = config.model.seqLen, s = comm.rank
+        let waitedBefore = waitSeconds
+        defer { waitSeconds = waitedBefore } // the bubble is a training-step measure
         var total: Double = 0
         for i in 0..<t.evalBatches {
             data.validationBatch(i, of: t.evalBatches, B: t.batch, T: T, inputs: inputs, targets: targets)

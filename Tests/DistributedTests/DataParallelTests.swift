@@ -39,6 +39,22 @@ final class DataParallelTests: XCTestCase {
         XCTAssertLessThanOrEqual(zeroBytes.max()!, 8 * (n / 3 + 1))
     }
 
+    /// The parity tolerances separate reduction-order noise from a real difference: the same run
+    /// with one more sequence per batch is far outside them.
+    func testParityMeasureSeparatesNoiseFromADifferentRun() throws {
+        let config = Fixture.config(batch: 4, steps: 6)
+        var other = config
+        other.train.batch = 6
+        let data = Fixture.dataset()
+        let initial = try Fixture.initialParams(config)
+        let reference = try Fixture.reference(config, data: data)
+        let (dp, _) = try run(config, data: data, dp: 2, zero: .none)
+        let (different, _) = try run(other, data: data, dp: 2, zero: .none)
+        XCTAssertLessThan(Fixture.parameterDistance(dp, reference, initial: initial), 2e-3)
+        XCTAssertGreaterThan(Fixture.parameterDistance(different, reference, initial: initial), 0.05)
+        XCTAssertGreaterThan(zip(different.losses, reference.losses).map { abs($0 - $1) }.max()!, 1e-3)
+    }
+
     func testBatchThatDoesNotSplitIsRefused() throws {
         let config = Fixture.config(batch: 3)
         XCTAssertThrowsError(try InProcessWorld.run(size: 2, timeout: 20) { comm in

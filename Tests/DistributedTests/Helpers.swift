@@ -70,17 +70,21 @@ enum Fixture {
             XCTAssertEqual(a, b, accuracy: lossTolerance * max(1, abs(b)), "\(label): loss at step \(i + 1)", file: file, line: line)
         }
         XCTAssertEqual(run.params.count, reference.params.count, label, file: file, line: line)
+        let ratio = parameterDistance(run, reference, initial: initial)
+        XCTAssertLessThan(ratio, paramTolerance, "\(label): |params - reference| / |reference - initial| = \(ratio)", file: file, line: line)
+        if let a = run.valLoss, let b = reference.valLoss {
+            XCTAssertEqual(a, b, accuracy: lossTolerance * max(1, abs(b)), "\(label): validation loss", file: file, line: line)
+        }
+    }
+
+    /// |params - reference| / |reference - initial| (L2 over all parameters).
+    static func parameterDistance(_ run: Run, _ reference: Run, initial: [Float]) -> Double {
         var diff = 0.0, moved = 0.0
         for i in 0..<min(run.params.count, reference.params.count) {
             diff += Double(run.params[i] - reference.params[i]) * Double(run.params[i] - reference.params[i])
             moved += Double(reference.params[i] - initial[i]) * Double(reference.params[i] - initial[i])
         }
-        XCTAssertGreaterThan(moved, 0, "\(label): training moved no parameter", file: file, line: line)
-        let ratio = (diff / max(moved, 1e-30)).squareRoot()
-        XCTAssertLessThan(ratio, paramTolerance, "\(label): |params - reference| / |reference - initial| = \(ratio)", file: file, line: line)
-        if let a = run.valLoss, let b = reference.valLoss {
-            XCTAssertEqual(a, b, accuracy: lossTolerance * max(1, abs(b)), "\(label): validation loss", file: file, line: line)
-        }
+        return moved > 0 ? (diff / moved).squareRoot() : .infinity
     }
 
     static func initialParams(_ config: TrainConfig) throws -> [Float] {
