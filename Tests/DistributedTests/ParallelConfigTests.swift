@@ -24,10 +24,10 @@ final class ParallelConfigTests: XCTestCase {
 
     func testTrainerForLayoutRefusesAxesNotImplementedAndWrongWorld() throws {
         var config = Fixture.config(batch: 4)
-        config.parallel = ParallelConfig(dp: 1, tp: 2)
+        config.parallel = ParallelConfig(cp: 2)
         XCTAssertThrowsError(try InProcessWorld.run(size: 2, timeout: 20) { comm in
             _ = try ParallelTraining.trainer(config: config, data: Fixture.dataset(), kernels: Fixture.kernels(), world: comm)
-        }) { XCTAssertTrue("\($0)".contains("tensor and context parallelism are not"), "\($0)") }
+        }) { XCTAssertTrue("\($0)".contains("combinations and context parallelism are not"), "\($0)") }
         config.parallel = ParallelConfig(dp: 2)
         XCTAssertThrowsError(try InProcessWorld.run(size: 3, timeout: 20) { comm in
             _ = try ParallelTraining.trainer(config: config, data: Fixture.dataset(), kernels: Fixture.kernels(), world: comm)
