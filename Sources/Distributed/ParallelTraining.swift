@@ -45,14 +45,16 @@ public enum ParallelTraining {
                                                       world: Communicator) throws -> ParallelTrainer {
         let p = config.parallel
         let grid = try ParallelGrid(dp: p.dp, tp: p.tp, pp: p.pp, cp: p.cp, worldSize: world.size)
-        if grid.tp > 1 && grid.dp == 1 && grid.pp == 1 && grid.cp == 1 {
-            return try TensorParallelTrainer(config: config, data: data, kernels: kernels, comm: world)
+        if grid.tp > 1 && grid.pp == 1 && grid.cp == 1 {
+            let context = try ParallelContext(grid: grid, world: world)
+            return try TensorParallelTrainer(config: config, data: data, kernels: kernels, comm: context.communicator(.tp),
+                                             dataParallel: context.communicator(.dp))
         }
         if grid.pp > 1 && grid.dp == 1 && grid.tp == 1 && grid.cp == 1 {
             return try PipelineParallelTrainer(config: config, data: data, kernels: kernels, comm: world)
         }
         guard grid.tp == 1, grid.pp == 1, grid.cp == 1 else {
-            throw DistributedError.invalidLayout("\(grid): implemented are data parallelism (parallel.dp, with parallel.zero = 0 or 1), pipeline parallelism alone (parallel.pp) and tensor parallelism alone (parallel.tp); combinations and context parallelism are not")
+            throw DistributedError.invalidLayout("\(grid): implemented are data parallelism (parallel.dp, with parallel.zero = 0 or 1), pipeline parallelism alone (parallel.pp) and tensor parallelism (parallel.tp, combined with dp or not); other combinations and context parallelism are not")
         }
         guard let zero = ZeroStage(rawValue: p.zero) else {
             throw DistributedError.invalidLayout("parallel.zero must be 0 or 1, got \(p.zero)")

@@ -7,10 +7,17 @@ import Training
 /// activations per block forward and two of input gradients per block backward. The optimizer
 /// updates each rank's shards and its copy of the replicated tensors (whose gradients are equal
 /// on every rank); the clipping norm sums the shards' squares over the group once.
+///
+/// With a data-parallel group as well (dp x tp), each tensor-parallel group trains on its 1/dp
+/// slice of the batch and the local gradient buffer is all-reduced (mean) over the dp group,
+/// which links the ranks holding the same shards.
 public final class TensorParallelTrainer<Kernels: ModelKernels>: ParallelTrainer {
     public let config: TrainConfig
     public let data: TokenDataset
     public let comm: Communicator
+    /// The data-parallel group of this rank (size 1 without data parallelism).
+    public let dataParallel: Communicator?
+    let localBatch: Int
     let kernels: Kernels
     let tpModel: TensorParallelModel
     let m: FloatBuffer, v: FloatBuffer
@@ -24,15 +31,22 @@ public final class TensorParallelTrainer<Kernels: ModelKernels>: ParallelTrainer
     public let model: GPT
 
     /// `comm` is the tensor-parallel group; model.n_head and the MLP width must divide by its size.
-    public init(config: TrainConfig, data: TokenDataset, kernels: Kernels, comm: Communicator) throws {
+    public init(config: TrainConfig, data: TokenDataset, kernels: Kernels, comm: Communicator,
+                dataParallel: Communicator? = nil) throws {
         try config.validate()
         try data.check(seqLen: config.model.seqLen, modelVocab: config.model.vocab)
+        let dp = dataParallel?.size ?? 1
+        guard config.train.batch % dp == 0 else {
+            throw DistributedError.invalidLayout("train.batch (\(config.train.batch)) must divide by dp (\(dp)): each data-parallel rank takes batch / dp sequences")
+        }
+        localBatch = config.train.batch / dp
+        self.dataParallel = dataParallel
         self.config = config
         self.data = data
         self.kernels = kernels
         self.comm = comm
         model = try GPT(config: config.model, batch: 1, seqLen: config.model.seqLen, seed: config.train.seed)
-        tpModel = try TensorParallelModel(config: config.model, comm: comm, B: config.train.batch, T: config.model.seqLen,
+        tpModel = try TensorParallelModel(config: config.model, comm: comm, B: localBatch, T: config.model.seqLen,
                                           initial: model.params.pointer)
         m = FloatBuffer(count: tpModel.params.count)
         v = FloatBuffer(count: tpModel.params.count)
@@ -89,15 +103,21 @@ public final class TensorParallelTrainer<Kernels: ModelKernels>: ParallelTrainer
 
     func trainStep() throws -> (Float, Float) {
         let t = config.train, T = config.model.seqLen
+        let slice = (dataParallel?.rank ?? 0) * localBatch * T
         tpModel.grads.zero()
         var loss: Float = 0
         for _ in 0..<t.microBatches {
             data.sampleTrain(B: t.batch, T: T, rng: &rng, inputs: inputs, targets: targets)
-            loss += try tpModel.forward(tokens: inputs, targets: targets, kernels: kernels)
+            loss += try tpModel.forward(tokens: inputs + slice, targets: targets + slice, kernels: kernels)
             try tpModel.backward(lossScale: 1 / Float(t.microBatches), kernels: kernels)
         }
         loss /= Float(t.microBatches)
         let commStart = Date()
+        if let dp = dataParallel, dp.size > 1 {
+            try dp.allReduce(tpModel.grads.pointer, count: tpModel.grads.count)
+            scale(tpModel.grads.pointer, count: tpModel.grads.count, by: 1 / Float(dp.size))
+            loss = try dp.sum(loss) / Float(dp.size)
+        }
         let squares = tpModel.gradientSquares()
         let norm = (try comm.sum(Float(squares.sharded)) + Float(squares.replicated)).squareRoot()
         communicationSeconds += Date().timeIntervalSince(commStart)
@@ -115,11 +135,14 @@ public final class TensorParallelTrainer<Kernels: ModelKernels>: ParallelTrainer
     /// Mean validation loss over `eval_batches` fixed batches.
     public func evaluate() throws -> Float {
         let t = config.train, T = config.model.seqLen
+        let slice = (dataParallel?.rank ?? 0) * localBatch * T
         var total: Double = 0
         for i in 0..<t.evalBatches {
             data.validationBatch(i, of: t.evalBatches, B: t.batch, T: T, inputs: inputs, targets: targets)
-            total += Double(try tpModel.forward(tokens: inputs, targets: targets, kernels: kernels))
+            total += Double(try tpModel.forward(tokens: inputs + slice, targets: targets + slice, kernels: kernels))
         }
-        return Float(total / Double(t.evalBatches))
+        let local = Float(total / Double(t.evalBatches))
+        guard let dp = dataParallel, dp.size > 1 else { return local }
+        return try dp.sum(local) / Float(dp.size)
     }
 }

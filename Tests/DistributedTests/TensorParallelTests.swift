@@ -45,3 +45,22 @@ final class TensorParallelTests: XCTestCase {
         }) { XCTAssertTrue("\($0)".contains("model.n_head (4) must divide by tp (3)"), "\($0)") }
     }
 }
+
+final class CombinedParallelTests: XCTestCase {
+    /// dp=2 x tp=2 on 4 threads, laid out by the grid and built through `ParallelTraining`.
+    func testDataTimesTensorParallelOnFourRanksMatchesSingleRank() throws {
+        var config = Fixture.config(batch: 4, steps: 6, microBatches: 2)
+        let data = Fixture.dataset()
+        let reference = try Fixture.reference(config, data: data)
+        config.parallel = ParallelConfig(dp: 2, tp: 2)
+        let runs = try ParallelLauncher.run(backend: .threads, worldSize: 4) { world -> Fixture.Run in
+            let trainer = try ParallelTraining.trainer(config: config, data: data, kernels: Fixture.kernels(), world: world)
+            XCTAssertTrue(trainer is TensorParallelTrainer<FastKernels>)
+            var losses: [Float] = []
+            let result = try trainer.run(stopAfter: nil, onEvent: { if case let .step(_, _, loss, _, _, _) = $0 { losses.append(loss) } })
+            return Fixture.Run(losses: losses, params: trainer.model.params.toArray(), valLoss: result.finalValLoss)
+        }
+        for r in 1..<4 { XCTAssertEqual(runs[r].params, runs[0].params, "rank \(r) holds rank 0's parameters") }
+        Fixture.assertParity(runs[0], reference, initial: try Fixture.initialParams(config), "dp=2 x tp=2")
+    }
+}
