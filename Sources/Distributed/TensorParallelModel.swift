@@ -1,3 +1,4 @@
+import Dispatch
 import Training
 
 /// A GPT whose blocks are split across the `tp` ranks of a tensor-parallel group as in
@@ -33,6 +34,15 @@ final class TensorParallelModel {
     let rope: RoPE?
     let a: StageActivations
     let s: StageScratch
+    /// Seconds spent in the activation and input-gradient all-reduces.
+    var communicationSeconds: Double = 0
+
+    /// Sum over the tensor-parallel group, timed.
+    func allReduce(_ x: UnsafeMutablePointer<Float>, count: Int) throws {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        try comm.allReduce(x, count: count)
+        communicationSeconds += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+    }
 
     init(config c: GPTConfig, comm: Communicator, B: Int, T: Int, initial: UnsafePointer<Float>) throws {
         let tp = comm.size
@@ -137,7 +147,7 @@ final class TensorParallelModel {
             mergeHeads(a.attO[l].pointer, into: a.attY[l].pointer)
             kernels.linearForward(out: a.resid2[l].pointer, inp: a.attY[l].pointer, weight: p(w.projw), bias: nil,
                                   rows: R, inFeatures: Cl, outFeatures: C)
-            try comm.allReduce(a.resid2[l].pointer, count: R * C)
+            try allReduce(a.resid2[l].pointer, count: R * C)
             addBiasAndResidual(a.resid2[l].pointer, bias: p(w.projb), residual: a.resid[l].pointer)
             norm(out: a.ln2[l].pointer, mean: a.ln2Mean[l].pointer, rstd: a.ln2Rstd[l].pointer, x: a.resid2[l].pointer,
                  weight: p(w.ln2w), bias: w.ln2b.map { p($0) })
@@ -146,7 +156,7 @@ final class TensorParallelModel {
             GELU.forward(out: a.fcG[l].pointer, x: a.fcH[l].pointer, count: R * Fl)
             kernels.linearForward(out: a.resid[l + 1].pointer, inp: a.fcG[l].pointer, weight: p(w.fc2w), bias: nil,
                                   rows: R, inFeatures: Fl, outFeatures: C)
-            try comm.allReduce(a.resid[l + 1].pointer, count: R * C)
+            try allReduce(a.resid[l + 1].pointer, count: R * C)
             addBiasAndResidual(a.resid[l + 1].pointer, bias: p(w.fc2b), residual: a.resid2[l].pointer)
         }
         norm(out: a.lnf!.pointer, mean: a.lnfMean!.pointer, rstd: a.lnfRstd!.pointer, x: a.resid[c.nLayer].pointer,
@@ -180,7 +190,7 @@ final class TensorParallelModel {
             s.dLn.zero()
             kernels.linearBackward(dinp: s.dLn.pointer, dweight: g(w.fcw), dbias: g(w.fcb), dout: s.dFcH.pointer,
                                    inp: a.ln2[l].pointer, weight: p(w.fcw), rows: R, inFeatures: C, outFeatures: Fl)
-            try comm.allReduce(s.dLn.pointer, count: R * C)
+            try allReduce(s.dLn.pointer, count: R * C)
             normBackward(dx: s.dResid.pointer, dweight: g(w.ln2w), dbias: w.ln2b.map { g($0) }, dout: s.dLn.pointer,
                          x: a.resid2[l].pointer, weight: p(w.ln2w), mean: a.ln2Mean[l].pointer, rstd: a.ln2Rstd[l].pointer)
             s.dAttY.zero()
@@ -198,7 +208,7 @@ final class TensorParallelModel {
             s.dLn.zero()
             kernels.linearBackward(dinp: s.dLn.pointer, dweight: g(w.qkvw), dbias: g(w.qkvb), dout: s.dqkv.pointer,
                                    inp: a.ln1[l].pointer, weight: p(w.qkvw), rows: R, inFeatures: C, outFeatures: 3 * Cl)
-            try comm.allReduce(s.dLn.pointer, count: R * C)
+            try allReduce(s.dLn.pointer, count: R * C)
             normBackward(dx: s.dResid.pointer, dweight: g(w.ln1w), dbias: w.ln1b.map { g($0) }, dout: s.dLn.pointer,
                          x: a.resid[l].pointer, weight: p(w.ln1w), mean: a.ln1Mean[l].pointer, rstd: a.ln1Rstd[l].pointer)
         }

@@ -26,7 +26,9 @@ public final class TensorParallelTrainer<Kernels: ModelKernels>: ParallelTrainer
     let inputs: UnsafeMutablePointer<Int32>
     let targets: UnsafeMutablePointer<Int32>
     var recentLosses: [Float] = []
-    public private(set) var communicationSeconds: Double = 0
+    var optimizerCommunicationSeconds: Double = 0
+    /// Seconds in collectives: the blocks' all-reduces and the gradient reductions.
+    public var communicationSeconds: Double { optimizerCommunicationSeconds + tpModel.communicationSeconds }
     /// A single-rank model holding the gathered parameters after `run`.
     public let model: GPT
 
@@ -120,7 +122,7 @@ public final class TensorParallelTrainer<Kernels: ModelKernels>: ParallelTrainer
         }
         let squares = tpModel.gradientSquares()
         let norm = (try comm.sum(Float(squares.sharded)) + Float(squares.replicated)).squareRoot()
-        communicationSeconds += Date().timeIntervalSince(commStart)
+        optimizerCommunicationSeconds += Date().timeIntervalSince(commStart)
         guard loss.isFinite, norm.isFinite else { return (loss, norm) }
         let clip: Float = t.gradClip > 0 && Double(norm) > t.gradClip ? Float(t.gradClip) / norm : 1
         let lr = Float(t.lrSchedule.lr(step: step, totalSteps: t.steps, peak: t.lr))
