@@ -15,6 +15,9 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     public let rank: Int
     public let size: Int
     public let timeout: Double
+    /// Sends in flight: the request and the copy of the data it sends (sends are buffered, as
+    /// the in-process backend's are, so two neighbours sending to each other cannot deadlock).
+    private var pendingSends: [(request: MPI_Request?, copy: UnsafeMutablePointer<Float>)] = []
 
     init(comm: MPI_Comm, timeout: Double) throws {
         self.comm = comm
@@ -41,6 +44,25 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
             }
         }
         return try MPICommunicator(comm: cmpi_comm_world(), timeout: timeout)
+    }
+
+    deinit { try? completeSends(wait: true) }
+
+    /// Frees the buffers of finished sends; with `wait`, first waits for all of them.
+    private func completeSends(wait: Bool) throws {
+        var i = 0
+        while i < pendingSends.count {
+            var request = pendingSends[i].request
+            if wait {
+                try self.wait(&request, "send")
+            } else {
+                var done: Int32 = 0
+                try Self.check(MPI_Test(&request, &done, cmpi_status_ignore()), "MPI_Test")
+                if done == 0 { pendingSends[i].request = request; i += 1; continue }
+            }
+            pendingSends[i].copy.deallocate()
+            pendingSends.remove(at: i)
+        }
     }
 
     static func check(_ code: Int32, _ what: String) throws {
@@ -107,19 +129,31 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         try wait(&req, "broadcast")
     }
 
+    /// Buffered: copies the data, starts the send and returns; the copy is freed once the send
+    /// completes (checked on later calls; `barrier` waits for all).
     public func send(_ buffer: UnsafePointer<Float>, count: Int, to destination: Int, tag: Int) throws {
+        try completeSends(wait: false)
+        let copy = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+        copy.update(from: buffer, count: count)
         var req: MPI_Request?
-        try Self.check(MPI_Isend(buffer, int32(count), cmpi_float(), Int32(destination), Int32(tag), comm, &req), "MPI_Isend")
-        try wait(&req, "send to rank \(destination) (tag \(tag))")
+        do {
+            try Self.check(MPI_Isend(copy, int32(count), cmpi_float(), Int32(destination), Int32(tag), comm, &req), "MPI_Isend")
+        } catch {
+            copy.deallocate()
+            throw error
+        }
+        pendingSends.append((req, copy))
     }
 
     public func receive(_ buffer: UnsafeMutablePointer<Float>, count: Int, from source: Int, tag: Int) throws {
+        try completeSends(wait: false)
         var req: MPI_Request?
         try Self.check(MPI_Irecv(buffer, int32(count), cmpi_float(), Int32(source), Int32(tag), comm, &req), "MPI_Irecv")
         try wait(&req, "receive from rank \(source) (tag \(tag))")
     }
 
     public func barrier() throws {
+        try completeSends(wait: true)
         guard size > 1 else { return }
         var req: MPI_Request?
         try Self.check(MPI_Ibarrier(comm, &req), "MPI_Ibarrier")

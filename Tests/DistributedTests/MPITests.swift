@@ -43,6 +43,21 @@ final class MPIDataParallelTests: XCTestCase {
         params.removeAll()
     }
 
+    /// pp = world size over processes: activations and gradients cross process boundaries.
+    func testPipelineOverProcessesMatchesSingleRank() throws {
+        let world = try world()
+        let config = Fixture.config(batch: 2, steps: 5, nLayer: max(2, world.size), microBatches: 4)
+        let data = Fixture.dataset()
+        let trainer = try PipelineParallelTrainer(config: config, data: data, kernels: Fixture.kernels(), comm: world)
+        var losses: [Float] = []
+        let result = try trainer.run(stopAfter: nil, onEvent: { if case let .step(_, _, loss, _, _, _) = $0 { losses.append(loss) } })
+        XCTAssertEqual(result.outcome, .done)
+        let run = Fixture.Run(losses: losses, params: trainer.model.params.toArray(), valLoss: result.finalValLoss)
+        let reference = try Fixture.reference(config, data: data)
+        Fixture.assertParity(run, reference, initial: try Fixture.initialParams(config), "pp=\(world.size) over MPI, rank \(world.rank)")
+        try world.barrier()
+    }
+
     func testDeadRankFailsTheJob() throws {
         guard ProcessInfo.processInfo.environment["LADDER_MPI_KILL_RANK"] == "1" else {
             throw XCTSkip("set LADDER_MPI_KILL_RANK=1 under mpirun: rank 1 exits abruptly and the job must fail")
