@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 /// Numeric targets are compiled for the CPU they run on: without a target CPU, SIMD FMA lowers to
@@ -14,6 +14,9 @@ let package = Package(
     products: [
         .executable(name: "ladder", targets: ["ladder"]),
     ],
+    traits: [
+        .trait(name: "MPI", description: "Multi-process training over OpenMPI (needs libopenmpi-dev; `--traits MPI`)."),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
@@ -25,7 +28,7 @@ let package = Package(
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
-                "Store", "ScalingLaws", "Compute", "Attention", "Training", "Sweeps", "DataPrep", "Reports",
+                "Store", "ScalingLaws", "Compute", "Attention", "Training", "Sweeps", "DataPrep", "Reports", "Distributed",
             ],
             swiftSettings: kernelFlags
         ),
@@ -50,6 +53,10 @@ let package = Package(
         .testTarget(name: "DataPrepTests", dependencies: ["DataPrep"], resources: [.copy("Resources")], swiftSettings: kernelFlags),
         .target(name: "Reports", dependencies: ["Store", "ScalingLaws"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Store", "ScalingLaws"]),
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi", providers: [.apt(["libopenmpi-dev"])]),
+        .target(name: "Distributed", dependencies: ["Training", "ScalingLaws", .target(name: "CMPI", condition: .when(traits: ["MPI"]))],
+                swiftSettings: kernelFlags),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training", "ScalingLaws"], swiftSettings: kernelFlags),
         .testTarget(name: "LadderCLITests", dependencies: ["ladder", "Store", "ScalingLaws"]),
     ],
     swiftLanguageModes: [.v5]

@@ -4,18 +4,21 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     public var model: GPTConfig
     public var data: DataConfig
     public var train: Optimization
+    /// `[parallel]`: dp x tp x pp x cp ranks (all 1 by default: one process, one rank).
+    public var parallel = ParallelConfig()
 
     public init(model: GPTConfig, data: DataConfig, train: Optimization) {
         self.model = model; self.data = data; self.train = train
     }
 
-    enum CodingKeys: String, CodingKey { case model, data, train }
+    enum CodingKeys: String, CodingKey { case model, data, train, parallel }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         model = try c.decode(GPTConfig.self, forKey: .model)
         data = try c.decode(DataConfig.self, forKey: .data)
         train = try c.decodeIfPresent(Optimization.self, forKey: .train) ?? Optimization()
+        parallel = try c.decodeIfPresent(ParallelConfig.self, forKey: .parallel) ?? ParallelConfig()
     }
 
     public struct DataConfig: Codable, Equatable, Sendable {
@@ -167,6 +170,10 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         if let bad = t.saveAt.first(where: { !(1...t.steps).contains($0) }) {
             try fail("train.save_at must list steps in 1...train.steps (\(t.steps)), got \(bad)")
         }
+        try parallel.validate()
+        if parallel.worldSize > 1 && t.precision != .fp32 {
+            try fail("train.precision = \"\(t.precision.rawValue)\" with [parallel] (\(parallel.worldSize) ranks): parallel training runs in fp32 only")
+        }
         if !(data.valFraction > 0 && data.valFraction < 1) { try fail("data.val_fraction must be in (0, 1), got \(data.valFraction)") }
     }
 }
@@ -197,6 +204,7 @@ extension TrainConfig {
     public static let fileKeys: [String: [String]] = [
         "model": ["vocab", "seq_len", "d_model", "n_layer", "n_head", "mlp_ratio", "position", "norm", "tied_head"],
         "data": ["path", "val_fraction"],
+        "parallel": ParallelConfig.fileKeys,
         "train": ["batch", "micro_batches", "steps", "lr", "schedule", "warmup", "min_lr_ratio", "cooldown_fraction",
                   "cooldown_shape", "weight_decay", "beta1", "beta2", "eps", "grad_clip", "eval_interval",
                   "eval_batches", "checkpoint_interval", "seed", "threads", "precision", "max_grad_norm", "save_at"],

@@ -48,7 +48,10 @@ struct BenchTrain: ParsableCommand {
     @Option(name: .customLong("peak-gflops"), help: "Stated fp32 peak per thread (GFLOP/s) that MFU is reported against.")
     var peakGflops: Double = PeakFlops.defaultPerThread
 
+    @OptionGroup var parallelOptions: ParallelBenchOptions
+
     func run() throws {
+        if let layout = parallelOptions.parallel { return try BenchTrainParallel.run(config: config, layout: layout, options: parallelOptions, steps: steps, warmup: warmup, json: json) }
         let list = try precision.split(separator: ",").map { name -> TrainConfig.Precision in
             guard let p = TrainConfig.Precision(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
                 throw ValidationError("unknown precision '\(name)': use fp32, bf16, fp16 or fp8")

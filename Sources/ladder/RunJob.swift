@@ -68,6 +68,9 @@ struct RunJob: ParsableCommand {
             throw ValidationError("\(label) has no training config the built-in trainer can use: \(error)")
         }
         if let threads { config.train.threads = threads }
+        if config.parallel.worldSize > 1 {
+            throw ValidationError("\(label) asks for \(config.parallel.worldSize) ranks ([parallel]); run-job trains single-rank runs: use `ladder train` with --backend")
+        }
         var job = TrainingJob(sink: sink, run: record, config: config,
                               checkpoint: folder.appendingPathComponent("checkpoint.safetensors"),
                               printJSON: json, quiet: quiet)

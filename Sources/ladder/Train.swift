@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Store
 import Training
+import Distributed
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,7 +13,8 @@ struct Train: ParsableCommand {
             read as bytes; val_fraction) and [train] (batch, micro_batches, steps, lr, schedule = \
             constant|cosine|wsd, warmup, min_lr_ratio, cooldown_fraction, cooldown_shape = linear|1-sqrt, \
             weight_decay, beta1, beta2, eps, grad_clip, eval_interval, eval_batches, checkpoint_interval, \
-            seed, threads, precision = fp32|bf16|fp16|fp8 (fp8 experimental: e4m3 storage computed through bf16), max_grad_norm). A relative data path is relative to the config \
+            seed, threads, precision = fp32|bf16|fp16|fp8 (fp8 experimental: e4m3 storage computed through bf16), max_grad_norm) \
+            and optionally [parallel] (dp, tp, pp, cp, zero = 0|1: ranks per axis; see --backend). A relative data path is relative to the config \
             file. Progress goes to standard error; --json prints one JSON object per event on standard output. \
             Ctrl-C checkpoints and marks the run interrupted; `ladder run-job --run ID` resumes it.
             """)
@@ -34,8 +36,12 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("peak-gflops"), help: "Stated fp32 peak per thread (GFLOP/s) that MFU is reported against.")
     var peakGflops: Double = PeakFlops.defaultPerThread
 
+    @Option(help: "Where the ranks of a [parallel] run live: threads (of this process) or mpi (this process is one rank under mpirun; needs a `--traits MPI` build).")
+    var backend: CommunicationBackend = .threads
+
     func run() throws {
         let trainConfig = try Self.load(config)
+        if trainConfig.parallel.worldSize > 1 || backend == .mpi { return try runParallel(trainConfig) }
         let db = try store.open()
         let stem = URL(fileURLWithPath: config).deletingPathExtension().lastPathComponent
         let runName = name ?? "\(stem)-\(Int(Date().timeIntervalSince1970))"

@@ -1,0 +1,207 @@
+import Foundation
+import ScalingLaws
+import Training
+
+/// How the data-parallel ranks hold optimizer state.
+public enum ZeroStage: Int, Sendable, CaseIterable {
+    /// Every rank keeps all of AdamW's moments and updates all parameters (plain DDP): one
+    /// all-reduce of the gradient buffer per step.
+    case none = 0
+    /// ZeRO stage 1 (Rajbhandari et al. 2020): gradients are reduce-scattered, each rank updates
+    /// its 1/dp shard of parameters with its shard of the moments, then parameters are all-gathered.
+    case one = 1
+}
+
+/// Data-parallel training: the same loop as `Trainer` (AdamW, accumulation, clipping, schedule,
+/// evaluation), with the global batch of `train.batch` sequences split evenly between the `dp`
+/// ranks of `comm`. Every rank draws the same global batch from the same generator and trains on
+/// its contiguous slice, so a dp-rank run computes the single-rank run's gradient (a mean over
+/// the same sequences), up to the order of fp32 additions.
+///
+/// Per step: forward/backward of the local slice for each micro-batch into the contiguous
+/// gradient buffer, then one collective over the whole buffer (the bucket is the buffer: the
+/// parameters are one allocation), mean over ranks, global-norm clipping, AdamW.
+public final class DataParallelTrainer<Kernels: ModelKernels> {
+    public let config: TrainConfig
+    public let model: GPT
+    public let data: TokenDataset
+    public let comm: Communicator
+    public let zero: ZeroStage
+    let kernels: Kernels
+    /// The parameter range this rank updates (all of it without ZeRO).
+    public let shard: Range<Int>
+    let shardCounts: [Int]
+    let m: FloatBuffer
+    let v: FloatBuffer
+    public private(set) var step = 0
+    var rng: SplitMix64
+    let localBatch: Int
+    let inputs: UnsafeMutablePointer<Int32>
+    let targets: UnsafeMutablePointer<Int32>
+    var recentLosses: [Float] = []
+    /// Seconds spent in gradient and parameter collectives (all steps so far).
+    public private(set) var communicationSeconds: Double = 0
+
+    /// `comm` is the data-parallel group (its size is dp); `train.batch` must divide by it.
+    public init(config: TrainConfig, data: TokenDataset, kernels: Kernels, comm: Communicator, zero: ZeroStage) throws {
+        try config.validate()
+        try data.check(seqLen: config.model.seqLen, modelVocab: config.model.vocab)
+        let dp = comm.size
+        guard config.train.batch % dp == 0 else {
+            throw DistributedError.invalidLayout("train.batch (\(config.train.batch)) must divide by dp (\(dp)): each data-parallel rank takes batch / dp sequences")
+        }
+        self.config = config
+        self.data = data
+        self.kernels = kernels
+        self.comm = comm
+        self.zero = zero
+        localBatch = config.train.batch / dp
+        model = try GPT(config: config.model, batch: localBatch, seqLen: config.model.seqLen, seed: config.train.seed)
+        let n = model.parameterCount
+        shardCounts = zero == .one ? evenCounts(n, parts: dp) : [n]
+        let offsets = InProcessCommunicator.offsets(shardCounts)
+        shard = zero == .one ? offsets[comm.rank]..<(offsets[comm.rank] + shardCounts[comm.rank]) : 0..<n
+        m = FloatBuffer(count: shard.count)
+        v = FloatBuffer(count: shard.count)
+        rng = SplitMix64(seed: config.train.seed &+ 0x5EED)
+        let global = config.train.batch * config.model.seqLen
+        inputs = .allocate(capacity: global)
+        targets = .allocate(capacity: global)
+    }
+
+    deinit {
+        inputs.deallocate()
+        targets.deallocate()
+    }
+
+    /// Bytes of AdamW state (both moments) this rank holds: 8 N without ZeRO, 8 N / dp with it.
+    public var optimizerStateBytes: Int { m.bytes + v.bytes }
+    /// Bytes of parameters and gradients this rank holds (both replicated).
+    public var parameterAndGradientBytes: Int { model.params.bytes + model.grads.bytes }
+
+    /// Runs to `train.steps` (or `stopAfter`); every rank must call it. `onEvent` sees the same
+    /// events on every rank (losses are means over the group).
+    public func run(stopAfter: Int? = nil, onEvent: (TrainEvent) -> Void = { _ in }) throws -> TrainResult {
+        let t = config.train
+        let started = Date()
+        let firstStep = step
+        let tokensPerStep = config.tokensPerStep
+        var lastVal: (loss: Float, bpb: Double)?
+        let last = min(t.steps, stopAfter ?? t.steps)
+        while step < last {
+            let stepStart = Date()
+            let (loss, norm) = try trainStep()
+            if !loss.isFinite || !norm.isFinite || Double(norm) > t.maxGradNorm {
+                let reason = !loss.isFinite ? "loss is \(loss)" : "gradient norm \(norm) exceeds train.max_grad_norm (\(t.maxGradNorm))"
+                return result(.diverged, reason: reason, started: started, firstStep: firstStep, val: lastVal)
+            }
+            step += 1
+            recentLosses.append(loss)
+            if recentLosses.count > 10 { recentLosses.removeFirst() }
+            let lr = t.lrSchedule.lr(step: step - 1, totalSteps: t.steps, peak: t.lr)
+            onEvent(.step(step: step, tokens: step * tokensPerStep, loss: loss, lr: lr, gradNorm: norm,
+                          tokensPerSecond: Double(tokensPerStep) / max(Date().timeIntervalSince(stepStart), 1e-9)))
+            if (t.evalInterval > 0 && step % t.evalInterval == 0) || step == t.steps {
+                let val = try evaluate()
+                let bpb = Double(val) / log(2) / data.bytesPerToken
+                lastVal = (val, bpb)
+                onEvent(.eval(step: step, tokens: step * tokensPerStep, valLoss: val, bitsPerByte: bpb))
+            }
+        }
+        return result(.done, reason: nil, started: started, firstStep: firstStep, val: lastVal)
+    }
+
+    private func result(_ outcome: TrainOutcome, reason: String?, started: Date, firstStep: Int,
+                        val: (loss: Float, bpb: Double)?) -> TrainResult {
+        TrainResult.assembled(outcome: outcome, reason: reason, steps: step, tokens: step * config.tokensPerStep,
+                    finalTrainLoss: recentLosses.isEmpty ? nil : recentLosses.reduce(0, +) / Float(recentLosses.count),
+                    finalValLoss: val?.loss, finalBitsPerByte: val?.bpb,
+                    wallSeconds: Date().timeIntervalSince(started), stepsRun: step - firstStep)
+    }
+
+    /// One optimizer step; returns the group's mean loss and the global gradient norm before clipping.
+    func trainStep() throws -> (Float, Float) {
+        let t = config.train, T = config.model.seqLen
+        let n = model.parameterCount, dp = comm.size
+        let slice = comm.rank * localBatch * T
+        model.grads.zero()
+        var loss: Float = 0
+        for _ in 0..<t.microBatches {
+            data.sampleTrain(B: t.batch, T: T, rng: &rng, inputs: inputs, targets: targets)
+            loss += model.forward(tokens: inputs + slice, targets: targets + slice, kernels: kernels)
+            model.backward(kernels: kernels, lossScale: 1 / Float(t.microBatches))
+        }
+        loss /= Float(t.microBatches)
+        let g = model.grads.pointer, p = model.params.pointer
+        let commStart = Date()
+        let norm: Float
+        switch zero {
+        case .none:
+            try comm.allReduce(g, count: n)
+            scale(g, count: n, by: 1 / Float(dp))
+            norm = Float(sumOfSquares(g, count: n).squareRoot())
+        case .one:
+            try comm.reduceScatter(g, counts: shardCounts)
+            scale(g + shard.lowerBound, count: shard.count, by: 1 / Float(dp))
+            norm = try comm.sum(Float(sumOfSquares(g + shard.lowerBound, count: shard.count))).squareRoot()
+        }
+        loss = try comm.sum(loss) / Float(dp)
+        communicationSeconds += Date().timeIntervalSince(commStart)
+        guard loss.isFinite, norm.isFinite else { return (loss, norm) }
+        let clip: Float = t.gradClip > 0 && Double(norm) > t.gradClip ? Float(t.gradClip) / norm : 1
+        let lr = Float(t.lrSchedule.lr(step: step, totalSteps: t.steps, peak: t.lr))
+        for tensor in model.layout.tensors {
+            let lo = max(tensor.range.lowerBound, shard.lowerBound), hi = min(tensor.range.upperBound, shard.upperBound)
+            guard lo < hi else { continue }
+            let local = lo - shard.lowerBound
+            AdamW.update(params: p + lo, grads: g + lo, m: m.pointer + local, v: v.pointer + local, range: 0..<(hi - lo),
+                         step: step + 1, lr: lr, decays: tensor.decays, gradScale: clip, config: t.adamW)
+        }
+        if zero == .one {
+            let gatherStart = Date()
+            try comm.allGather(p, counts: shardCounts)
+            communicationSeconds += Date().timeIntervalSince(gatherStart)
+        }
+        return (loss, norm)
+    }
+
+    /// Mean validation loss over `eval_batches` fixed batches, each split over the group.
+    public func evaluate() throws -> Float {
+        let t = config.train, T = config.model.seqLen
+        let slice = comm.rank * localBatch * T
+        var total: Double = 0
+        for i in 0..<t.evalBatches {
+            data.validationBatch(i, of: t.evalBatches, B: t.batch, T: T, inputs: inputs, targets: targets)
+            total += Double(model.forward(tokens: inputs + slice, targets: targets + slice, kernels: kernels))
+        }
+        let local = Float(total / Double(t.evalBatches))
+        return try comm.sum(local) / Float(comm.size)
+    }
+}
+
+/// x *= s over count elements.
+func scale(_ x: UnsafeMutablePointer<Float>, count: Int, by s: Float) {
+    if s == 1 { return }
+    for i in 0..<count { x[i] *= s }
+}
+
+/// Σ x² accumulated in fp32 blocks of 4096, summed in Double (as `Trainer` computes the norm).
+func sumOfSquares(_ x: UnsafePointer<Float>, count: Int) -> Double {
+    var s: Double = 0
+    var i = 0
+    while i < count {
+        let k = min(4096, count - i)
+        var acc = SIMD16<Float>()
+        var j = 0
+        while j + 16 <= k {
+            let a = UnsafeRawPointer(x + i + j).loadUnaligned(as: SIMD16<Float>.self)
+            acc.addProduct(a, a)
+            j += 16
+        }
+        var part = acc.sum()
+        while j < k { part += x[i + j] * x[i + j]; j += 1 }
+        s += Double(part)
+        i += k
+    }
+    return s
+}

@@ -1,0 +1,64 @@
+import Training
+
+/// What one rank of a parallel run holds, in bytes.
+public struct RankMemory: Sendable, Equatable {
+    /// Parameters this rank keeps (all of them under data parallelism).
+    public var parameters: Int
+    public var gradients: Int
+    /// AdamW moments (m and v) this rank keeps: divided by dp under ZeRO-1.
+    public var optimizerState: Int
+    public var total: Int { parameters + gradients + optimizerState }
+    public init(parameters: Int, gradients: Int, optimizerState: Int) {
+        self.parameters = parameters; self.gradients = gradients; self.optimizerState = optimizerState
+    }
+}
+
+/// A training loop run by every rank of a parallel run.
+public protocol ParallelTrainer: AnyObject {
+    /// Trains to `train.steps` (or `stopAfter`); every rank calls it, all see the same events.
+    func run(stopAfter: Int?, onEvent: (TrainEvent) -> Void) throws -> TrainResult
+    /// The model as this rank holds it (parameters as the single-rank layout, replicated).
+    var model: GPT { get }
+    var memory: RankMemory { get }
+    /// Seconds spent in collectives so far.
+    var communicationSeconds: Double { get }
+    /// Pipeline runs: the ideal 1F1B bubble fraction and the measured fraction of step time this
+    /// rank waited for its neighbours; nil for layouts without a pipeline.
+    var bubbleFraction: (ideal: Double, measured: Double)? { get }
+}
+
+extension DataParallelTrainer: ParallelTrainer {
+    public var memory: RankMemory {
+        RankMemory(parameters: model.params.bytes, gradients: model.grads.bytes, optimizerState: optimizerStateBytes)
+    }
+    public var bubbleFraction: (ideal: Double, measured: Double)? { nil }
+}
+
+extension PipelineParallelTrainer {
+    public var bubbleFraction: (ideal: Double, measured: Double)? { (idealBubbleFraction, measuredBubbleFraction) }
+}
+
+public enum ParallelTraining {
+    /// The trainer for `config.parallel` on this rank of `world`; refuses layouts the world size
+    /// does not factor into, and axes this build does not implement.
+    public static func trainer<Kernels: ModelKernels>(config: TrainConfig, data: TokenDataset, kernels: Kernels,
+                                                      world: Communicator) throws -> ParallelTrainer {
+        let p = config.parallel
+        let grid = try ParallelGrid(dp: p.dp, tp: p.tp, pp: p.pp, cp: p.cp, worldSize: world.size)
+        if grid.tp > 1 && grid.pp == 1 && grid.cp == 1 {
+            let context = try ParallelContext(grid: grid, world: world)
+            return try TensorParallelTrainer(config: config, data: data, kernels: kernels, comm: context.communicator(.tp),
+                                             dataParallel: context.communicator(.dp))
+        }
+        if grid.pp > 1 && grid.dp == 1 && grid.tp == 1 && grid.cp == 1 {
+            return try PipelineParallelTrainer(config: config, data: data, kernels: kernels, comm: world)
+        }
+        guard grid.tp == 1, grid.pp == 1, grid.cp == 1 else {
+            throw DistributedError.invalidLayout("\(grid): implemented are data parallelism (parallel.dp, with parallel.zero = 0 or 1), pipeline parallelism alone (parallel.pp) and tensor parallelism (parallel.tp, combined with dp or not); other combinations and context parallelism are not")
+        }
+        guard let zero = ZeroStage(rawValue: p.zero) else {
+            throw DistributedError.invalidLayout("parallel.zero must be 0 or 1, got \(p.zero)")
+        }
+        return try DataParallelTrainer(config: config, data: data, kernels: kernels, comm: world, zero: zero)
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import ScalingLaws
+import Training
+
+/// Tensor-parallel training (Megatron-LM): every rank of the group sees the same batch and holds
+/// 1/tp of each block's heads and MLP units (`TensorParallelModel`), with two all-reduces of
+/// activations per block forward and two of input gradients per block backward. The optimizer
+/// updates each rank's shards and its copy of the replicated tensors (whose gradients are equal
+/// on every rank); the clipping norm sums the shards' squares over the group once.
+///
+/// With a data-parallel group as well (dp x tp), each tensor-parallel group trains on its 1/dp
+/// slice of the batch and the local gradient buffer is all-reduced (mean) over the dp group,
+/// which links the ranks holding the same shards.
+public final class TensorParallelTrainer<Kernels: ModelKernels>: ParallelTrainer {
+    public let config: TrainConfig
+    public let data: TokenDataset
+    public let comm: Communicator
+    /// The data-parallel group of this rank (size 1 without data parallelism).
+    public let dataParallel: Communicator?
+    let localBatch: Int
+    let kernels: Kernels
+    let tpModel: TensorParallelModel
+    let m: FloatBuffer, v: FloatBuffer
+    public private(set) var step = 0
+    var rng: SplitMix64
+    let inputs: UnsafeMutablePointer<Int32>
+    let targets: UnsafeMutablePointer<Int32>
+    var recentLosses: [Float] = []
+    var optimizerCommunicationSeconds: Double = 0
+    /// Seconds in collectives: the blocks' all-reduces and the gradient reductions.
+    public var communicationSeconds: Double { optimizerCommunicationSeconds + tpModel.communicationSeconds }
+    /// A single-rank model holding the gathered parameters after `run`.
+    public let model: GPT
+
+    /// `comm` is the tensor-parallel group; model.n_head and the MLP width must divide by its size.
+    public init(config: TrainConfig, data: TokenDataset, kernels: Kernels, comm: Communicator,
+                dataParallel: Communicator? = nil) throws {
+        try config.validate()
+        try data.check(seqLen: config.model.seqLen, modelVocab: config.model.vocab)
+        let dp = dataParallel?.size ?? 1
+        guard config.train.batch % dp == 0 else {
+            throw DistributedError.invalidLayout("train.batch (\(config.train.batch)) must divide by dp (\(dp)): each data-parallel rank takes batch / dp sequences")
+        }
+        localBatch = config.train.batch / dp
+        self.dataParallel = dataParallel
+        self.config = config
+        self.data = data
+        self.kernels = kernels
+        self.comm = comm
+        model = try GPT(config: config.model, batch: 1, seqLen: config.model.seqLen, seed: config.train.seed)
+        tpModel = try TensorParallelModel(config: config.model, comm: comm, B: localBatch, T: config.model.seqLen,
+                                          initial: model.params.pointer)
+        m = FloatBuffer(count: tpModel.params.count)
+        v = FloatBuffer(count: tpModel.params.count)
+        rng = SplitMix64(seed: config.train.seed &+ 0x5EED)
+        let n = config.train.batch * config.model.seqLen
+        inputs = .allocate(capacity: n)
+        targets = .allocate(capacity: n)
+    }
+
+    deinit {
+        inputs.deallocate()
+        targets.deallocate()
+    }
+
+    public var memory: RankMemory {
+        RankMemory(parameters: tpModel.params.bytes, gradients: tpModel.grads.bytes, optimizerState: m.bytes + v.bytes)
+    }
+    public var bubbleFraction: (ideal: Double, measured: Double)? { nil }
+
+    public func run(stopAfter: Int?, onEvent: (TrainEvent) -> Void) throws -> TrainResult {
+        let t = config.train
+        let started = Date()
+        let firstStep = step
+        var lastVal: (loss: Float, bpb: Double)?
+        let last = min(t.steps, stopAfter ?? t.steps)
+        var outcome = TrainOutcome.done, reason: String?
+        while step < last {
+            let stepStart = Date()
+            let (loss, norm) = try trainStep()
+            if !loss.isFinite || !norm.isFinite || Double(norm) > t.maxGradNorm {
+                outcome = .diverged
+                reason = !loss.isFinite ? "loss is \(loss)" : "gradient norm \(norm) exceeds train.max_grad_norm (\(t.maxGradNorm))"
+                break
+            }
+            step += 1
+            recentLosses.append(loss)
+            if recentLosses.count > 10 { recentLosses.removeFirst() }
+            let lr = t.lrSchedule.lr(step: step - 1, totalSteps: t.steps, peak: t.lr)
+            onEvent(.step(step: step, tokens: step * config.tokensPerStep, loss: loss, lr: lr, gradNorm: norm,
+                          tokensPerSecond: Double(config.tokensPerStep) / max(Date().timeIntervalSince(stepStart), 1e-9)))
+            if (t.evalInterval > 0 && step % t.evalInterval == 0) || step == t.steps {
+                let val = try evaluate()
+                let bpb = Double(val) / log(2) / data.bytesPerToken
+                lastVal = (val, bpb)
+                onEvent(.eval(step: step, tokens: step * config.tokensPerStep, valLoss: val, bitsPerByte: bpb))
+            }
+        }
+        try tpModel.gather(into: model.params.pointer)
+        return TrainResult.assembled(outcome: outcome, reason: reason, steps: step, tokens: step * config.tokensPerStep,
+                                     finalTrainLoss: recentLosses.isEmpty ? nil : recentLosses.reduce(0, +) / Float(recentLosses.count),
+                                     finalValLoss: lastVal?.loss, finalBitsPerByte: lastVal?.bpb,
+                                     wallSeconds: Date().timeIntervalSince(started), stepsRun: step - firstStep)
+    }
+
+    func trainStep() throws -> (Float, Float) {
+        let t = config.train, T = config.model.seqLen
+        let slice = (dataParallel?.rank ?? 0) * localBatch * T
+        tpModel.grads.zero()
+        var loss: Float = 0
+        for _ in 0..<t.microBatches {
+            data.sampleTrain(B: t.batch, T: T, rng: &rng, inputs: inputs, targets: targets)
+            loss += try tpModel.forward(tokens: inputs + slice, targets: targets + slice, kernels: kernels)
+            try tpModel.backward(lossScale: 1 / Float(t.microBatches), kernels: kernels)
+        }
+        loss /= Float(t.microBatches)
+        let commStart = Date()
+        if let dp = dataParallel, dp.size > 1 {
+            try dp.allReduce(tpModel.grads.pointer, count: tpModel.grads.count)
+            scale(tpModel.grads.pointer, count: tpModel.grads.count, by: 1 / Float(dp.size))
+            loss = try dp.sum(loss) / Float(dp.size)
+        }
+        let squares = tpModel.gradientSquares()
+        let norm = (try comm.sum(Float(squares.sharded)) + Float(squares.replicated)).squareRoot()
+        optimizerCommunicationSeconds += Date().timeIntervalSince(commStart)
+        guard loss.isFinite, norm.isFinite else { return (loss, norm) }
+        let clip: Float = t.gradClip > 0 && Double(norm) > t.gradClip ? Float(t.gradClip) / norm : 1
+        let lr = Float(t.lrSchedule.lr(step: step, totalSteps: t.steps, peak: t.lr))
+        for l in tpModel.locals {
+            AdamW.update(params: tpModel.params.pointer + l.offset, grads: tpModel.grads.pointer + l.offset,
+                         m: m.pointer + l.offset, v: v.pointer + l.offset, range: 0..<l.count, step: step + 1, lr: lr,
+                         decays: l.tensor.decays, gradScale: clip, config: t.adamW)
+        }
+        return (loss, norm)
+    }
+
+    /// Mean validation loss over `eval_batches` fixed batches.
+    public func evaluate() throws -> Float {
+        let t = config.train, T = config.model.seqLen
+        let slice = (dataParallel?.rank ?? 0) * localBatch * T
+        var total: Double = 0
+        for i in 0..<t.evalBatches {
+            data.validationBatch(i, of: t.evalBatches, B: t.batch, T: T, inputs: inputs, targets: targets)
+            total += Double(try tpModel.forward(tokens: inputs + slice, targets: targets + slice, kernels: kernels))
+        }
+        let local = Float(total / Double(t.evalBatches))
+        guard let dp = dataParallel, dp.size > 1 else { return local }
+        return try dp.sum(local) / Float(dp.size)
+    }
+}

@@ -1,0 +1,121 @@
+import ArgumentParser
+import Compute
+import Distributed
+import Foundation
+import Store
+import Training
+
+extension CommunicationBackend: ExpressibleByArgument {}
+
+/// `ladder train` for a config whose `[parallel]` section asks for more than one rank (or with
+/// `--backend mpi`): every rank trains its part; rank 0 records the run and prints the events.
+/// Parallel runs write no checkpoint (they cannot be resumed yet).
+struct ParallelTrainingJob {
+    let config: TrainConfig
+    let backend: CommunicationBackend
+    let store: StoreOptions
+    let sweep: String
+    let runName: String
+    let printJSON: Bool
+
+    /// Threads each rank computes with: the process's `train.threads` shared by the ranks it hosts.
+    var threadsPerRank: Int {
+        backend == .threads ? max(1, config.train.threads / config.parallel.worldSize) : config.train.threads
+    }
+
+    func execute() throws -> TrainResult {
+        let data = try TokenDataset.load(config.data)
+        let world = config.parallel.worldSize
+        let perRank = threadsPerRank
+        let results = try ParallelLauncher.run(backend: backend, worldSize: world) { comm -> TrainResult in
+            let kernels = FastKernels(pool: ThreadPool(threadCount: perRank))
+            let trainer = try ParallelTraining.trainer(config: config, data: data, kernels: kernels, world: comm)
+            guard comm.rank == 0 else { return try trainer.run(stopAfter: nil, onEvent: { _ in }) }
+            return try recordOnRankZero(trainer, world: world, perRank: perRank)
+        }
+        return results[0]
+    }
+
+    /// Rank 0: the run record, metrics and outcome in the store, events on the terminal.
+    private func recordOnRankZero(_ trainer: ParallelTrainer, world: Int, perRank: Int) throws -> TrainResult {
+        let db = try store.open()
+        var record = try TrainingJob.record(for: config, name: runName)
+        guard let stored = try db.insertRuns([record], intoSweep: sweep).first else {
+            throw ValidationError("could not record the run in \(db.path)")
+        }
+        record = stored
+        record.status = .running
+        record.host = Provenance.host
+        record.codeVersion = Provenance.codeVersion
+        try db.updateRun(record)
+        let runId = record.id!
+        emit(["event": "start", "run": runId, "world": world, "backend": backend.rawValue,
+              "parallel": "dp=\(config.parallel.dp) tp=\(config.parallel.tp) pp=\(config.parallel.pp) cp=\(config.parallel.cp) zero=\(config.parallel.zero)",
+              "threads_per_rank": perRank, "rank0_bytes": trainer.memory.total],
+             line: "run \(runId): \(world) ranks over \(backend.rawValue), \(perRank) thread(s) each; rank 0 holds \(trainer.memory.total / 1_000_000) MB of parameters, gradients and optimizer state")
+        var pending: [MetricRecord] = []
+        let result: TrainResult
+        do {
+            result = try trainer.run(stopAfter: nil) { event in
+                switch event {
+                case let .step(step, tokens, loss, lr, norm, tps):
+                    pending.append(MetricRecord(runId: runId, step: step, tokensSeen: Double(tokens), trainLoss: Double(loss),
+                                                learningRate: lr, tokensPerSecond: tps))
+                    emit(["event": "step", "step": step, "tokens": tokens, "loss": Double(loss), "lr": lr,
+                          "grad_norm": Double(norm), "tokens_per_s": tps],
+                         line: String(format: "step %5d/%d  loss %.4f  lr %.2e  |g| %.3f  %.0f tok/s", step,
+                                      config.train.steps, loss, lr, norm, tps))
+                case let .eval(step, tokens, val, bpb):
+                    pending.append(MetricRecord(runId: runId, step: step, tokensSeen: Double(tokens), valLoss: Double(val)))
+                    emit(["event": "eval", "step": step, "tokens": tokens, "val_loss": Double(val), "bits_per_byte": bpb],
+                         line: String(format: "eval  step %d  val loss %.4f nats/token  %.4f bits/byte", step, val, bpb))
+                case .checkpoint, .skippedStep:
+                    break  // parallel runs are fp32 and write no checkpoints
+                }
+                if pending.count >= 10, (try? db.appendMetrics(pending)) != nil { pending.removeAll() }
+            }
+        } catch {
+            try? db.appendMetrics(pending)
+            record.status = .failed
+            record.error = "\(error)"
+            try? db.updateRun(record)
+            throw error
+        }
+        try db.appendMetrics(pending)
+        switch result.outcome {
+        case .done: record.status = .done
+        case .diverged: record.status = .diverged
+        case .interrupted: record.status = .interrupted
+        }
+        record.error = result.reason
+        record.finalTrainLoss = result.finalTrainLoss.map(Double.init)
+        record.finalValLoss = result.finalValLoss.map(Double.init)
+        record.wallSeconds = result.wallSeconds
+        try db.updateRun(record)
+        emit(["event": "end", "status": record.status.rawValue, "steps": result.steps, "tokens": result.tokens,
+              "final_train_loss": result.finalTrainLoss.map { Double($0) } ?? NSNull(),
+              "final_val_loss": result.finalValLoss.map { Double($0) } ?? NSNull(),
+              "wall_seconds": result.wallSeconds, "communication_seconds": trainer.communicationSeconds, "run": runId],
+             line: "run \(runId) \(record.status.rawValue): \(result.steps) steps, val loss \(result.finalValLoss.map { String(format: "%.4f", $0) } ?? "-"), \(String(format: "%.1f", result.wallSeconds)) s (\(String(format: "%.1f", trainer.communicationSeconds)) s in collectives)")
+        return result
+    }
+
+    private func emit(_ object: [String: Any], line: String) {
+        if printJSON {
+            if let text = try? jsonLine(object) { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
+        } else {
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
+    }
+}
+
+extension Train {
+    /// The `[parallel]` path of `ladder train`.
+    func runParallel(_ trainConfig: TrainConfig) throws {
+        let stem = URL(fileURLWithPath: config).deletingPathExtension().lastPathComponent
+        let job = ParallelTrainingJob(config: trainConfig, backend: backend, store: store, sweep: sweep,
+                                      runName: name ?? "\(stem)-\(Int(Date().timeIntervalSince1970))", printJSON: json)
+        let result = try job.execute()
+        if result.outcome != .done { throw ExitCode(2) }
+    }
+}
