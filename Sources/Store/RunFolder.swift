@@ -15,6 +15,17 @@ public final class RunFolder: RunSink {
 
     public init(url: URL) { self.url = url }
 
+    /// Where every executor keeps a run's files: `<resultsFolder>/<sweep>/runs/<id>/`, with
+    /// `resultsFolder` the database's folder.
+    public static func location(resultsFolder: URL, sweep: String, runId: Int64) -> URL {
+        resultsFolder.appendingPathComponent(sweep).appendingPathComponent("runs").appendingPathComponent(String(runId))
+    }
+
+    /// The folder a store's run folders live under: the database's own folder.
+    public static func resultsFolder(of store: ResultStore) -> URL {
+        URL(fileURLWithPath: store.path).deletingLastPathComponent()
+    }
+
     /// Writes the record a task starts from (the coordinator does this before submitting).
     public func prepare(_ run: RunRecord) throws {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)

@@ -88,7 +88,7 @@ public final class LocalExecutor: RunExecutor {
 
     public func start(_ run: RunRecord, sweep: String) throws -> RunningJob {
         let id = run.id!
-        let log = resultsFolder.appendingPathComponent(sweep).appendingPathComponent("runs/\(id)/log.txt")
+        let log = RunFolder.location(resultsFolder: resultsFolder, sweep: sweep, runId: id).appendingPathComponent("log.txt")
         var args = ["run-job", "--db", databasePath, "--run", String(id), "--exit-with-parent"]
         if let threadsPerJob { args += ["--threads", String(threadsPerJob)] }
         return LocalJob(runId: id, child: try ChildProcess(executable: ladder, arguments: args, log: log))

@@ -38,8 +38,7 @@ struct TrainingJob {
 
     /// A run's folder: `<folder of the database>/<sweep>/runs/<id>/`.
     static func runFolderURL(store: ResultStore, sweep: String, runId: Int64) -> URL {
-        URL(fileURLWithPath: store.path).deletingLastPathComponent()
-            .appendingPathComponent(sweep).appendingPathComponent("runs").appendingPathComponent(String(runId))
+        RunFolder.location(resultsFolder: RunFolder.resultsFolder(of: store), sweep: sweep, runId: runId)
     }
 
     static func loadData(_ config: TrainConfig) throws -> TokenDataset {

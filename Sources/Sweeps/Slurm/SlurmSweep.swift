@@ -41,11 +41,11 @@ public final class SlurmSweep: SweepDriver {
                 shouldStop: @escaping () -> Bool = { false }, log: @escaping (String) -> Void = { _ in }) {
         self.store = store; self.sweep = sweep; self.ladder = ladder; self.slurm = slurm; self.options = options
         self.shouldStop = shouldStop; self.log = log
-        sweepFolder = URL(fileURLWithPath: store.path).deletingLastPathComponent().appendingPathComponent(sweep)
+        sweepFolder = RunFolder.resultsFolder(of: store).appendingPathComponent(sweep)
     }
 
     func runFolder(_ id: Int64) -> RunFolder {
-        RunFolder(url: sweepFolder.appendingPathComponent("runs").appendingPathComponent(String(id)))
+        RunFolder(url: RunFolder.location(resultsFolder: RunFolder.resultsFolder(of: store), sweep: sweep, runId: id))
     }
 
     public func run(_ runIds: [Int64]) throws -> SweepScheduler.Summary {
