@@ -7,9 +7,14 @@ public struct RankMemory: Sendable, Equatable {
     public var gradients: Int
     /// AdamW moments (m and v) this rank keeps: divided by dp under ZeRO-1.
     public var optimizerState: Int
+    /// Activations kept for backward plus backward scratch for one micro-batch (divided by cp
+    /// under context parallelism, whose ring buffers it includes).
+    public var activations: Int
+    /// Parameters, gradients and optimizer state (the part that does not depend on the batch).
     public var total: Int { parameters + gradients + optimizerState }
-    public init(parameters: Int, gradients: Int, optimizerState: Int) {
+    public init(parameters: Int, gradients: Int, optimizerState: Int, activations: Int) {
         self.parameters = parameters; self.gradients = gradients; self.optimizerState = optimizerState
+        self.activations = activations
     }
 }
 
@@ -29,7 +34,8 @@ public protocol ParallelTrainer: AnyObject {
 
 extension DataParallelTrainer: ParallelTrainer {
     public var memory: RankMemory {
-        RankMemory(parameters: model.params.bytes, gradients: model.grads.bytes, optimizerState: optimizerStateBytes)
+        RankMemory(parameters: model.params.bytes, gradients: model.grads.bytes, optimizerState: optimizerStateBytes,
+                   activations: model.savedActivationBytes + model.scratchBytes)
     }
     public var bubbleFraction: (ideal: Double, measured: Double)? { nil }
 }
@@ -45,16 +51,19 @@ public enum ParallelTraining {
                                                       world: Communicator) throws -> ParallelTrainer {
         let p = config.parallel
         let grid = try ParallelGrid(dp: p.dp, tp: p.tp, pp: p.pp, cp: p.cp, worldSize: world.size)
-        if grid.tp > 1 && grid.pp == 1 && grid.cp == 1 {
+        if (grid.tp > 1 || grid.cp > 1) && grid.pp == 1 {
+            guard p.zero == 0 || grid.dp == 1 else {
+                throw DistributedError.invalidLayout("parallel.zero = 1 (ZeRO-1) is implemented for pure data parallelism; with tp or cp set parallel.zero = 0")
+            }
             let context = try ParallelContext(grid: grid, world: world)
-            return try TensorParallelTrainer(config: config, data: data, kernels: kernels, comm: context.communicator(.tp),
-                                             dataParallel: context.communicator(.dp))
+            return try ModelParallelTrainer(config: config, data: data, kernels: kernels, tensor: context.communicator(.tp),
+                                            context: context.communicator(.cp), dataParallel: context.communicator(.dp))
         }
         if grid.pp > 1 && grid.dp == 1 && grid.tp == 1 && grid.cp == 1 {
             return try PipelineParallelTrainer(config: config, data: data, kernels: kernels, comm: world)
         }
-        guard grid.tp == 1, grid.pp == 1, grid.cp == 1 else {
-            throw DistributedError.invalidLayout("\(grid): implemented are data parallelism (parallel.dp, with parallel.zero = 0 or 1), pipeline parallelism alone (parallel.pp) and tensor parallelism (parallel.tp, combined with dp or not); other combinations and context parallelism are not")
+        guard grid.pp == 1 else {
+            throw DistributedError.invalidLayout("\(grid): pipeline parallelism (parallel.pp) runs alone; combined with dp, tp or cp it is not implemented")
         }
         guard let zero = ZeroStage(rawValue: p.zero) else {
             throw DistributedError.invalidLayout("parallel.zero must be 0 or 1, got \(p.zero)")

@@ -80,7 +80,8 @@ public final class PipelineParallelTrainer<Kernels: ModelKernels>: ParallelTrain
 
     public var memory: RankMemory {
         RankMemory(parameters: stage.parameterBytes, gradients: stage.gradientBytes,
-                   optimizerState: m.bytes + v.bytes + (tiedM?.bytes ?? 0) + (tiedV?.bytes ?? 0))
+                   optimizerState: m.bytes + v.bytes + (tiedM?.bytes ?? 0) + (tiedV?.bytes ?? 0),
+                   activations: stage.activationBytes)
     }
 
     /// The ideal 1F1B bubble fraction (S - 1) / (M + S - 1).

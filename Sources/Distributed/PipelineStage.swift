@@ -62,6 +62,8 @@ final class PipelineStage {
 
     /// Bytes of parameters and gradients this stage holds.
     var parameterBytes: Int { params.bytes + (tiedCopy?.bytes ?? 0) }
+    /// Activations of the micro-batches in flight plus backward scratch.
+    var activationBytes: Int { slots.reduce(0) { $0 + $1.bytes } + s.bytes }
     var gradientBytes: Int { grads.bytes + (tiedGrad?.bytes ?? 0) }
 
     func zeroGrads() {
@@ -292,6 +294,13 @@ final class StageActivations {
         tokens.deallocate()
         targets.deallocate()
     }
+
+    /// Bytes of the saved activations (the token ids not counted).
+    var bytes: Int {
+        let perLayer = [ln1, ln1Mean, ln1Rstd, q, k, v, attO, lse, attY, resid2, ln2, ln2Mean, ln2Rstd, fcH, fcG]
+        let head = [lnf, lnfMean, lnfRstd, logits, losses, lossLSE].compactMap { $0 }
+        return (resid + perLayer.flatMap { $0 } + head).reduce(0) { $0 + $1.bytes }
+    }
 }
 
 /// Backward scratch shared by the micro-batches of a stage.
@@ -305,4 +314,6 @@ final class StageScratch {
         dResid = FloatBuffer(count: R * C); dLn = FloatBuffer(count: R * C)
         dFcH = FloatBuffer(count: R * F); dFcG = FloatBuffer(count: R * F)
     }
+
+    var bytes: Int { [qkv, dqkv, dq, dk, dv, dAttO, dAttY, dResid, dLn, dFcH, dFcG].reduce(0) { $0 + $1.bytes } }
 }

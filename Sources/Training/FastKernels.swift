@@ -87,10 +87,10 @@ public struct FastKernels: ModelKernels {
 
     public func attentionForward(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>,
                                  q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-                                 B: Int, NH: Int, T: Int, d: Int) {
+                                 B: Int, NH: Int, T: Int, d: Int, causal: Bool) {
         do {
             try FlashAttention.forward(q: q, k: k, v: v, out: out, lse: lse, B: B, NH: NH, T: T, d: d,
-                                       causal: true, threads: threads)
+                                       causal: causal, threads: threads)
         } catch {
             preconditionFailure("attention shape rejected after model validation: \(error)")
         }
@@ -99,10 +99,10 @@ public struct FastKernels: ModelKernels {
     public func attentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
                                   dout: UnsafePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
                                   v: UnsafePointer<Float>, out: UnsafePointer<Float>, lse: UnsafePointer<Float>,
-                                  B: Int, NH: Int, T: Int, d: Int) {
+                                  B: Int, NH: Int, T: Int, d: Int, causal: Bool) {
         do {
             try FlashAttention.backward(q: q, k: k, v: v, out: out, lse: lse, dOut: dout, dq: dq, dk: dk, dv: dv,
-                                        B: B, NH: NH, T: T, d: d, causal: true, threads: threads)
+                                        B: B, NH: NH, T: T, d: d, causal: causal, threads: threads)
         } catch {
             preconditionFailure("attention shape rejected after model validation: \(error)")
         }

@@ -10,15 +10,18 @@ public protocol ModelKernels {
     func linearBackward(dinp: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>,
                         dbias: UnsafeMutablePointer<Float>?, dout: UnsafePointer<Float>, inp: UnsafePointer<Float>,
                         weight: UnsafePointer<Float>, rows: Int, inFeatures: Int, outFeatures: Int)
-    /// Causal attention over (B, NH, T, d); writes out and the row logsumexp.
+    /// Attention over (B, NH, T, d), causal (key j <= query i) or full (every key: the
+    /// off-diagonal blocks of ring attention); writes out and the row logsumexp.
     func attentionForward(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>,
                           q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-                          B: Int, NH: Int, T: Int, d: Int)
-    /// Writes dq, dk, dv.
+                          B: Int, NH: Int, T: Int, d: Int, causal: Bool)
+    /// Writes dq, dk, dv from dout and the forward's out and lse. Given the out and lse of a
+    /// softmax over more keys than k holds, the results are exactly those keys' contributions
+    /// (what ring attention sums block by block).
     func attentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
                            dout: UnsafePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
                            v: UnsafePointer<Float>, out: UnsafePointer<Float>, lse: UnsafePointer<Float>,
-                           B: Int, NH: Int, T: Int, d: Int)
+                           B: Int, NH: Int, T: Int, d: Int, causal: Bool)
     /// Mixed precision matmul: `C (+)= alpha · op(A) · op(B)` with A and B 16-bit elements of
     /// `format` (raw bit patterns), fp32 accumulation and fp32 C. Row-major, shapes and leading
     /// dimensions as `GEMM.multiply`.
@@ -61,16 +64,16 @@ public struct ReferenceKernels: ModelKernels {
 
     public func attentionForward(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>,
                                  q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-                                 B: Int, NH: Int, T: Int, d: Int) {
-        AttentionReference.forward(out: out, lse: lse, q: q, k: k, v: v, B: B, NH: NH, T: T, d: d)
+                                 B: Int, NH: Int, T: Int, d: Int, causal: Bool) {
+        AttentionReference.forward(out: out, lse: lse, q: q, k: k, v: v, B: B, NH: NH, T: T, d: d, causal: causal)
     }
 
     public func attentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
                                   dout: UnsafePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
                                   v: UnsafePointer<Float>, out: UnsafePointer<Float>, lse: UnsafePointer<Float>,
-                                  B: Int, NH: Int, T: Int, d: Int) {
+                                  B: Int, NH: Int, T: Int, d: Int, causal: Bool) {
         AttentionReference.backward(dq: dq, dk: dk, dv: dv, dout: dout, q: q, k: k, v: v, out: out, lse: lse,
-                                    B: B, NH: NH, T: T, d: d)
+                                    B: B, NH: NH, T: T, d: d, causal: causal)
     }
 }
 
@@ -78,6 +81,22 @@ public struct ReferenceKernels: ModelKernels {
 /// operands widened exactly to fp32, products summed in Double; bf16 attention widens q, k, v and
 /// runs the fp32 attention of the conforming type.
 extension ModelKernels {
+    /// Causal attention over (B, NH, T, d) (the model's attention).
+    public func attentionForward(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>,
+                                 q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                                 B: Int, NH: Int, T: Int, d: Int) {
+        attentionForward(out: out, lse: lse, q: q, k: k, v: v, B: B, NH: NH, T: T, d: d, causal: true)
+    }
+
+    /// Backward of the causal attention.
+    public func attentionBackward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
+                                  dout: UnsafePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
+                                  v: UnsafePointer<Float>, out: UnsafePointer<Float>, lse: UnsafePointer<Float>,
+                                  B: Int, NH: Int, T: Int, d: Int) {
+        attentionBackward(dq: dq, dk: dk, dv: dv, dout: dout, q: q, k: k, v: v, out: out, lse: lse,
+                          B: B, NH: NH, T: T, d: d, causal: true)
+    }
+
     public func halfMatmul(_ format: HalfFormat, transposeA: Transpose, transposeB: Transpose, m: Int, n: Int, k: Int,
                            alpha: Float, a: UnsafePointer<UInt16>, lda: Int, b: UnsafePointer<UInt16>, ldb: Int,
                            c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {

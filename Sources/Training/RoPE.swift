@@ -11,13 +11,20 @@ public struct RoPE {
     let sinTable: [Float]
 
     public init(T: Int, headDim d: Int, base: Double = 10_000) {
+        self.init(positions: Array(0..<T), headDim: d, base: base)
+    }
+
+    /// Rows t = 0..<positions.count rotate by the angles of position `positions[t]` (a
+    /// context-parallel rank's chunks of the sequence).
+    public init(positions: [Int], headDim d: Int, base: Double = 10_000) {
         precondition(d % 2 == 0, "RoPE needs an even head dimension, got \(d)")
+        let T = positions.count
         self.T = T
         self.d = d
         var c = [Float](repeating: 0, count: T * d / 2), s = c
         for t in 0..<T {
             for i in 0..<d / 2 {
-                let angle = Double(t) * pow(base, -2 * Double(i) / Double(d))
+                let angle = Double(positions[t]) * pow(base, -2 * Double(i) / Double(d))
                 c[t * d / 2 + i] = Float(cos(angle))
                 s[t * d / 2 + i] = Float(sin(angle))
             }

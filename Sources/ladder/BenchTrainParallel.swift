@@ -91,7 +91,7 @@ enum BenchTrainParallel {
                 "comm_ms_per_step": ((trainer.communicationSeconds - commBefore) / Double(steps) * 1e4).rounded() / 10,
                 "model_gflops": (tps * trainer.model.flopsPerToken / 1e7).rounded() / 100,
                 "param_bytes": m.parameters, "grad_bytes": m.gradients, "optimizer_bytes": m.optimizerState,
-                "rank_state_bytes": m.total, "peak_rss_bytes": peakResidentBytes(),
+                "rank_state_bytes": m.total, "activation_bytes": m.activations, "peak_rss_bytes": peakResidentBytes(),
                 "micro_batches": trainConfig.train.microBatches,
             ]
             if let bubble = trainer.bubbleFraction {
@@ -104,11 +104,12 @@ enum BenchTrainParallel {
             if json {
                 print(try jsonLine(line))
             } else {
-                print(String(format: "%@ %@ over %@, rank %d/%d, %d thread(s): %.0f tokens/s, %.0f ms/step (%.1f ms in collectives), params+grads+optimizer %.1f MB (optimizer %.1f MB), peak RSS %.0f MB",
+                print(String(format: "%@ %@ over %@, rank %d/%d, %d thread(s): %.0f tokens/s, %.0f ms/step (%.1f ms in collectives), params+grads+optimizer %.1f MB (optimizer %.1f MB), activations %.1f MB, peak RSS %.0f MB",
                              config.rawValue, layout.label, options.backend.rawValue, line["rank"] as! Int, line["world"] as! Int,
                              perRank, line["tokens_per_s"] as! Double, line["step_ms"] as! Double,
                              line["comm_ms_per_step"] as! Double, Double(line["rank_state_bytes"] as! Int) / 1e6,
-                             Double(line["optimizer_bytes"] as! Int) / 1e6, Double(line["peak_rss_bytes"] as! Int) / 1e6))
+                             Double(line["optimizer_bytes"] as! Int) / 1e6, Double(line["activation_bytes"] as! Int) / 1e6,
+                             Double(line["peak_rss_bytes"] as! Int) / 1e6))
             }
         }
     }

@@ -58,6 +58,25 @@ final class MPIDataParallelTests: XCTestCase {
         try world.barrier()
     }
 
+    /// cp = world size over processes: K/V blocks and their gradients pass around the ring
+    /// between processes.
+    func testContextParallelOverProcessesMatchesSingleRank() throws {
+        let world = try world()
+        var config = Fixture.config(batch: 2, steps: 5, seqLen: 8 * world.size)
+        config.model.position = .rope
+        let data = Fixture.dataset()
+        config.parallel = ParallelConfig(cp: world.size)
+        let trainer = try ParallelTraining.trainer(config: config, data: data, kernels: Fixture.kernels(), world: world)
+        var losses: [Float] = []
+        let result = try trainer.run(stopAfter: nil, onEvent: { if case let .step(_, _, loss, _, _, _) = $0 { losses.append(loss) } })
+        XCTAssertEqual(result.outcome, .done)
+        let run = Fixture.Run(losses: losses, params: trainer.model.params.toArray(), valLoss: result.finalValLoss)
+        config.parallel = ParallelConfig()
+        let reference = try Fixture.reference(config, data: data)
+        Fixture.assertParity(run, reference, initial: try Fixture.initialParams(config), "cp=\(world.size) over MPI, rank \(world.rank)")
+        try world.barrier()
+    }
+
     func testDeadRankFailsTheJob() throws {
         guard ProcessInfo.processInfo.environment["LADDER_MPI_KILL_RANK"] == "1" else {
             throw XCTSkip("set LADDER_MPI_KILL_RANK=1 under mpirun: rank 1 exits abruptly and the job must fail")

@@ -24,10 +24,10 @@ final class ParallelConfigTests: XCTestCase {
 
     func testTrainerForLayoutRefusesAxesNotImplementedAndWrongWorld() throws {
         var config = Fixture.config(batch: 4)
-        config.parallel = ParallelConfig(cp: 2)
-        XCTAssertThrowsError(try InProcessWorld.run(size: 2, timeout: 20) { comm in
+        config.parallel = ParallelConfig(dp: 2, pp: 2)
+        XCTAssertThrowsError(try InProcessWorld.run(size: 4, timeout: 20) { comm in
             _ = try ParallelTraining.trainer(config: config, data: Fixture.dataset(), kernels: Fixture.kernels(), world: comm)
-        }) { XCTAssertTrue("\($0)".contains("other combinations and context parallelism are not"), "\($0)") }
+        }) { XCTAssertTrue("\($0)".contains("pipeline parallelism (parallel.pp) runs alone"), "\($0)") }
         config.parallel = ParallelConfig(dp: 2)
         XCTAssertThrowsError(try InProcessWorld.run(size: 3, timeout: 20) { comm in
             _ = try ParallelTraining.trainer(config: config, data: Fixture.dataset(), kernels: Fixture.kernels(), world: comm)
@@ -36,7 +36,10 @@ final class ParallelConfigTests: XCTestCase {
             try ParallelTraining.trainer(config: config, data: Fixture.dataset(), kernels: Fixture.kernels(), world: comm).memory
         }
         let n = ParameterLayout(config.model).count
-        XCTAssertEqual(memory, Array(repeating: RankMemory(parameters: 4 * n, gradients: 4 * n, optimizerState: 8 * n), count: 2))
+        for m in memory {
+            XCTAssertEqual([m.parameters, m.gradients, m.optimizerState], [4 * n, 4 * n, 8 * n])
+            XCTAssertGreaterThan(m.activations, 0)
+        }
     }
 
     func testMPIBackendWithoutTheTraitSaysHowToGetIt() throws {

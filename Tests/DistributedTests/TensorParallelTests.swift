@@ -6,7 +6,7 @@ import XCTest
 final class TensorParallelTests: XCTestCase {
     func run(_ config: TrainConfig, data: TokenDataset, tp: Int) throws -> (Fixture.Run, RankMemory) {
         let runs = try InProcessWorld.run(size: tp, timeout: 60) { comm -> (Fixture.Run, RankMemory) in
-            let trainer = try TensorParallelTrainer(config: config, data: data, kernels: Fixture.kernels(), comm: comm)
+            let trainer = try ModelParallelTrainer(config: config, data: data, kernels: Fixture.kernels(), tensor: comm)
             var losses: [Float] = []
             let result = try trainer.run(stopAfter: nil, onEvent: { if case let .step(_, _, loss, _, _, _) = $0 { losses.append(loss) } })
             XCTAssertEqual(result.outcome, .done)
@@ -41,7 +41,7 @@ final class TensorParallelTests: XCTestCase {
     func testHeadsThatDoNotSplitAreRefused() throws {
         let config = Fixture.config(nHead: 4)
         XCTAssertThrowsError(try InProcessWorld.run(size: 3, timeout: 20) { comm in
-            _ = try TensorParallelTrainer(config: config, data: Fixture.dataset(), kernels: Fixture.kernels(), comm: comm)
+            _ = try ModelParallelTrainer(config: config, data: Fixture.dataset(), kernels: Fixture.kernels(), tensor: comm)
         }) { XCTAssertTrue("\($0)".contains("model.n_head (4) must divide by tp (3)"), "\($0)") }
     }
 }
@@ -55,7 +55,7 @@ final class CombinedParallelTests: XCTestCase {
         config.parallel = ParallelConfig(dp: 2, tp: 2)
         let runs = try ParallelLauncher.run(backend: .threads, worldSize: 4) { world -> Fixture.Run in
             let trainer = try ParallelTraining.trainer(config: config, data: data, kernels: Fixture.kernels(), world: world)
-            XCTAssertTrue(trainer is TensorParallelTrainer<FastKernels>)
+            XCTAssertTrue(trainer is ModelParallelTrainer<FastKernels>)
             var losses: [Float] = []
             let result = try trainer.run(stopAfter: nil, onEvent: { if case let .step(_, _, loss, _, _, _) = $0 { losses.append(loss) } })
             return Fixture.Run(losses: losses, params: trainer.model.params.toArray(), valLoss: result.finalValLoss)

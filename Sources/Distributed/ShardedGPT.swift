@@ -1,17 +1,24 @@
 import Dispatch
 import Training
 
-/// A GPT whose blocks are split across the `tp` ranks of a tensor-parallel group as in
-/// Megatron-LM (Shoeybi et al. 2019): rank r holds attention heads [r NH/tp, (r+1) NH/tp) — the
-/// matching rows of the q, k, v projection (column parallel) and columns of the output
-/// projection (row parallel) — and MLP hidden units [r F/tp, (r+1) F/tp) — rows of c_fc, columns
-/// of c_proj. Embeddings, norms, the head and the biases added after a row-parallel product are
-/// replicated.
+/// One replica of a GPT sharded over a tensor-parallel group (`tp` ranks) and a context-parallel
+/// group (`cp` ranks); either may have size 1.
 ///
-/// Per block: forward all-reduces the two row-parallel outputs (attention and MLP) before their
-/// bias and residual; backward all-reduces the two column-parallel input gradients before the
-/// norms' backward. Everything replicated then receives identical gradients on every rank.
-final class TensorParallelModel {
+/// Tensor parallelism as in Megatron-LM (Shoeybi et al. 2019): rank r holds attention heads
+/// [r NH/tp, (r+1) NH/tp) — the matching rows of the q, k, v projection (column parallel) and
+/// columns of the output projection (row parallel) — and MLP hidden units [r F/tp, (r+1) F/tp) —
+/// rows of c_fc, columns of c_proj. Embeddings, norms, the head and the biases added after a
+/// row-parallel product are replicated. Per block, forward all-reduces the two row-parallel
+/// outputs (attention and MLP) before their bias and residual; backward all-reduces the two
+/// column-parallel input gradients before the norms' backward.
+///
+/// Context parallelism: each sequence's T tokens are split across the cp ranks in the
+/// load-balanced chunk layout of `RingAttention` (rank r: chunks r and 2cp-1-r of 2cp), every
+/// per-token operation runs on the rank's T / cp rows with their true positions (learned position
+/// rows, RoPE angles), attention is ring attention, and the loss is the mean over all B T tokens
+/// (local sums all-reduced over the cp group). Parameters are replicated over cp: their gradients
+/// are partial sums until `reduceContextGradients`.
+final class ShardedGPT {
     /// One tensor of the single-rank layout as this rank stores it.
     struct Local {
         var tensor: ParameterLayout.Tensor
@@ -22,30 +29,47 @@ final class TensorParallelModel {
 
     let config: GPTConfig
     let layout: ParameterLayout
+    /// The tensor-parallel group.
     let comm: Communicator
+    /// The context-parallel group, nil without context parallelism.
+    let context: Communicator?
     let tp: Int, rank: Int
     let NHl: Int, Cl: Int, Fl: Int
-    let B: Int, T: Int, R: Int
+    /// B sequences of `seqLen` tokens, of which this rank holds T = seqLen / cp rows each (R = B T).
+    let B: Int, T: Int, R: Int, seqLen: Int
+    /// Sequence position of each local row (0..<T without context parallelism).
+    let positions: [Int]
     let locals: [Local]
     /// Local offset of each global tensor offset.
     let localOffset: [Int: Int]
     let params: FloatBuffer
     let grads: FloatBuffer
     let rope: RoPE?
+    let ring: RingAttention?
     let a: StageActivations
     let s: StageScratch
-    /// Seconds spent in the activation and input-gradient all-reduces.
-    var communicationSeconds: Double = 0
+    /// Seconds spent in the activation and input-gradient all-reduces and the ring.
+    var communicationSeconds: Double { collectiveSeconds + (ring?.communicationSeconds ?? 0) }
+    private var collectiveSeconds: Double = 0
 
     /// Sum over the tensor-parallel group, timed.
     func allReduce(_ x: UnsafeMutablePointer<Float>, count: Int) throws {
+        guard comm.size > 1 else { return }
         let t0 = DispatchTime.now().uptimeNanoseconds
         try comm.allReduce(x, count: count)
-        communicationSeconds += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        collectiveSeconds += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
     }
 
-    init(config c: GPTConfig, comm: Communicator, B: Int, T: Int, initial: UnsafePointer<Float>) throws {
-        let tp = comm.size
+    /// `comm` is the tensor-parallel group, `context` the context-parallel one; `seqLen` is the
+    /// full sequence length (it must divide by 2 cp).
+    init(config c: GPTConfig, comm: Communicator, context: Communicator? = nil, B: Int, seqLen: Int,
+         initial: UnsafePointer<Float>) throws {
+        let tp = comm.size, cp = context?.size ?? 1
+        if cp > 1 {
+            guard seqLen % (2 * cp) == 0 else {
+                throw DistributedError.invalidLayout("model.seq_len (\(seqLen)) must divide by 2 x cp (\(2 * cp)): context parallelism cuts each sequence into 2 x cp equal chunks, two per rank")
+            }
+        }
         guard c.nHead % tp == 0 else {
             throw DistributedError.invalidLayout("model.n_head (\(c.nHead)) must divide by tp (\(tp)): each tensor-parallel rank takes n_head / tp heads")
         }
@@ -58,7 +82,10 @@ final class TensorParallelModel {
         self.tp = tp
         rank = comm.rank
         NHl = c.nHead / tp; Cl = c.dModel / tp; Fl = c.dFF / tp
-        self.B = B; self.T = T; R = B * T
+        let T = seqLen / cp
+        self.context = cp > 1 ? context : nil
+        self.B = B; self.T = T; R = B * T; self.seqLen = seqLen
+        positions = cp > 1 ? RingAttention.positions(rank: context!.rank, cp: cp, seqLen: seqLen) : Array(0..<T)
         var locals: [Local] = [], map: [Int: Int] = [:], offset = 0
         let sharded: Set<String> = ["attn.c_attn.weight", "attn.c_attn.bias", "attn.c_proj.weight", "mlp.c_fc.weight",
                                     "mlp.c_fc.bias", "mlp.c_proj.weight"]
@@ -73,7 +100,8 @@ final class TensorParallelModel {
         localOffset = map
         params = FloatBuffer(count: offset)
         grads = FloatBuffer(count: offset)
-        rope = c.position == .rope ? RoPE(T: T, headDim: c.headDim) : nil
+        rope = c.position == .rope ? RoPE(positions: positions, headDim: c.headDim) : nil
+        ring = cp > 1 ? RingAttention(comm: context!, B: B, NH: c.nHead / tp, localT: T, d: c.headDim) : nil
         // activations: full-width rows where replicated, local widths inside attention and MLP
         a = StageActivations(c, layers: c.nLayer, B: B, T: T, isLast: true)
         s = StageScratch(c, R: B * T)
@@ -112,7 +140,7 @@ final class TensorParallelModel {
     func gather(into full: UnsafeMutablePointer<Float>) throws {
         full.update(repeating: 0, count: layout.count)
         for l in locals where l.sharded || rank == 0 { copy(l, global: full, toLocal: false) }
-        try comm.allReduce(full, count: layout.count)
+        if comm.size > 1 { try comm.allReduce(full, count: layout.count) }
     }
 
     /// Σ g² over sharded tensors and over replicated ones (the latter are equal on every rank).
@@ -125,12 +153,30 @@ final class TensorParallelModel {
         return (sh, rep)
     }
 
-    /// Mean loss of one micro-batch (every rank computes the same value).
+    /// Sum over the context-parallel group of the parameter gradients (each rank's are the
+    /// contributions of its tokens); a no-op without context parallelism.
+    func reduceContextGradients() throws {
+        guard let context else { return }
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        try context.allReduce(grads.pointer, count: grads.count)
+        collectiveSeconds += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+    }
+
+    /// Bytes of the activations kept for backward, the backward scratch and the ring's buffers.
+    var activationBytes: Int { a.bytes + s.bytes + (ring?.bytes ?? 0) }
+
+    /// Mean loss over the B x seqLen tokens of one micro-batch, given as full (B, seqLen) rows;
+    /// every rank computes the same value.
     func forward(tokens: UnsafePointer<Int32>, targets: UnsafePointer<Int32>, kernels: some ModelKernels) throws -> Float {
         let c = config, C = c.dModel, d = c.headDim
-        a.tokens.update(from: tokens, count: R)
-        a.targets.update(from: targets, count: R)
-        Embedding.forward(out: a.resid[0].pointer, tokens: tokens, wte: p(layout.wte), wpe: layout.wpe.map { p($0) }, B: B, T: T, C: C)
+        for b in 0..<B {
+            for (t, position) in positions.enumerated() {
+                a.tokens[b * T + t] = tokens[b * seqLen + position]
+                a.targets[b * T + t] = targets[b * seqLen + position]
+            }
+        }
+        Embedding.forward(out: a.resid[0].pointer, tokens: a.tokens, wte: p(layout.wte), wpe: layout.wpe.map { p($0) },
+                          B: B, T: T, C: C, positions: positions)
         for l in 0..<c.nLayer {
             let w = layout.blocks[l]
             norm(out: a.ln1[l].pointer, mean: a.ln1Mean[l].pointer, rstd: a.ln1Rstd[l].pointer, x: a.resid[l].pointer,
@@ -142,8 +188,13 @@ final class TensorParallelModel {
                 rope.apply(a.q[l].pointer, heads: B * NHl)
                 rope.apply(a.k[l].pointer, heads: B * NHl)
             }
-            kernels.attentionForward(out: a.attO[l].pointer, lse: a.lse[l].pointer, q: a.q[l].pointer, k: a.k[l].pointer,
-                                     v: a.v[l].pointer, B: B, NH: NHl, T: T, d: d)
+            if let ring {
+                try ring.forward(out: a.attO[l].pointer, lse: a.lse[l].pointer, q: a.q[l].pointer, k: a.k[l].pointer,
+                                 v: a.v[l].pointer, kernels: kernels)
+            } else {
+                kernels.attentionForward(out: a.attO[l].pointer, lse: a.lse[l].pointer, q: a.q[l].pointer, k: a.k[l].pointer,
+                                         v: a.v[l].pointer, B: B, NH: NHl, T: T, d: d)
+            }
             mergeHeads(a.attO[l].pointer, into: a.attY[l].pointer)
             kernels.linearForward(out: a.resid2[l].pointer, inp: a.attY[l].pointer, weight: p(w.projw), bias: nil,
                                   rows: R, inFeatures: Cl, outFeatures: C)
@@ -164,16 +215,18 @@ final class TensorParallelModel {
         kernels.linearForward(out: a.logits!.pointer, inp: a.lnf!.pointer, weight: p(layout.head), bias: nil,
                               rows: R, inFeatures: C, outFeatures: c.vocab)
         CrossEntropy.forward(losses: a.losses!.pointer, logsumexp: a.lossLSE!.pointer, logits: a.logits!.pointer,
-                             targets: targets, rows: R, V: c.vocab)
+                             targets: a.targets, rows: R, V: c.vocab)
         var total: Double = 0
         for i in 0..<R { total += Double(a.losses![i]) }
-        return Float(total / Double(R))
+        var sum = Float(total)
+        if let context { sum = try context.sum(sum) }
+        return sum / Float(B * seqLen)
     }
 
     func backward(lossScale: Float, kernels: some ModelKernels) throws {
         let c = config, C = c.dModel, d = c.headDim
         CrossEntropy.backward(logitsToGradient: a.logits!.pointer, logsumexp: a.lossLSE!.pointer, targets: a.targets,
-                              rows: R, V: c.vocab, scale: lossScale / Float(R))
+                              rows: R, V: c.vocab, scale: lossScale / Float(B * seqLen))
         s.dLn.zero()
         kernels.linearBackward(dinp: s.dLn.pointer, dweight: g(layout.head), dbias: nil, dout: a.logits!.pointer,
                                inp: a.lnf!.pointer, weight: p(layout.head), rows: R, inFeatures: C, outFeatures: c.vocab)
@@ -197,9 +250,15 @@ final class TensorParallelModel {
             kernels.linearBackward(dinp: s.dAttY.pointer, dweight: g(w.projw), dbias: g(w.projb), dout: s.dResid.pointer,
                                    inp: a.attY[l].pointer, weight: p(w.projw), rows: R, inFeatures: Cl, outFeatures: C)
             splitOne(s.dAttY.pointer, into: s.dAttO.pointer)
-            kernels.attentionBackward(dq: s.dq.pointer, dk: s.dk.pointer, dv: s.dv.pointer, dout: s.dAttO.pointer,
-                                      q: a.q[l].pointer, k: a.k[l].pointer, v: a.v[l].pointer, out: a.attO[l].pointer,
-                                      lse: a.lse[l].pointer, B: B, NH: NHl, T: T, d: d)
+            if let ring {
+                try ring.backward(dq: s.dq.pointer, dk: s.dk.pointer, dv: s.dv.pointer, dout: s.dAttO.pointer,
+                                  q: a.q[l].pointer, k: a.k[l].pointer, v: a.v[l].pointer, out: a.attO[l].pointer,
+                                  lse: a.lse[l].pointer, kernels: kernels)
+            } else {
+                kernels.attentionBackward(dq: s.dq.pointer, dk: s.dk.pointer, dv: s.dv.pointer, dout: s.dAttO.pointer,
+                                          q: a.q[l].pointer, k: a.k[l].pointer, v: a.v[l].pointer, out: a.attO[l].pointer,
+                                          lse: a.lse[l].pointer, B: B, NH: NHl, T: T, d: d)
+            }
             if let rope {
                 rope.apply(s.dq.pointer, heads: B * NHl, inverse: true)
                 rope.apply(s.dk.pointer, heads: B * NHl, inverse: true)
@@ -213,7 +272,7 @@ final class TensorParallelModel {
                          x: a.resid[l].pointer, weight: p(w.ln1w), mean: a.ln1Mean[l].pointer, rstd: a.ln1Rstd[l].pointer)
         }
         Embedding.backward(dwte: g(layout.wte), dwpe: layout.wpe.map { g($0) }, dout: s.dResid.pointer,
-                           tokens: a.tokens, B: B, T: T, C: C)
+                           tokens: a.tokens, B: B, T: T, C: C, positions: positions)
     }
 
     /// y = y + bias (per row) + residual.
