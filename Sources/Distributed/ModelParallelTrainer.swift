@@ -121,7 +121,7 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
         var loss: Float = 0
         for _ in 0..<t.microBatches {
             data.sampleTrain(B: t.batch, T: T, rng: &rng, inputs: inputs, targets: targets)
-            loss += try sharded.forward(tokens: inputs + slice, targets: targets + slice, kernels: kernels)
+            loss += try sharded.loss(tokens: inputs + slice, targets: targets + slice, kernels: kernels)
             try sharded.backward(lossScale: 1 / Float(t.microBatches), kernels: kernels)
         }
         loss /= Float(t.microBatches)
@@ -153,7 +153,7 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
         var total: Double = 0
         for i in 0..<t.evalBatches {
             data.validationBatch(i, of: t.evalBatches, B: t.batch, T: T, inputs: inputs, targets: targets)
-            total += Double(try sharded.forward(tokens: inputs + slice, targets: targets + slice, kernels: kernels))
+            total += Double(try sharded.loss(tokens: inputs + slice, targets: targets + slice, kernels: kernels))
         }
         let local = Float(total / Double(t.evalBatches))
         guard let dp = dataParallel, dp.size > 1 else { return local }

@@ -51,19 +51,19 @@ public enum ParallelTraining {
                                                       world: Communicator) throws -> ParallelTrainer {
         let p = config.parallel
         let grid = try ParallelGrid(dp: p.dp, tp: p.tp, pp: p.pp, cp: p.cp, worldSize: world.size)
-        if (grid.tp > 1 || grid.cp > 1) && grid.pp == 1 {
+        if grid.tp > 1 || grid.cp > 1 || grid.pp > 1 {
             guard p.zero == 0 || grid.dp == 1 else {
-                throw DistributedError.invalidLayout("parallel.zero = 1 (ZeRO-1) is implemented for pure data parallelism; with tp or cp set parallel.zero = 0")
+                throw DistributedError.invalidLayout("parallel.zero = 1 (ZeRO-1) is implemented for pure data parallelism; with tp, pp or cp set parallel.zero = 0")
             }
             let context = try ParallelContext(grid: grid, world: world)
-            return try ModelParallelTrainer(config: config, data: data, kernels: kernels, tensor: context.communicator(.tp),
-                                            context: context.communicator(.cp), dataParallel: context.communicator(.dp))
-        }
-        if grid.pp > 1 && grid.dp == 1 && grid.tp == 1 && grid.cp == 1 {
-            return try PipelineParallelTrainer(config: config, data: data, kernels: kernels, comm: world)
-        }
-        guard grid.pp == 1 else {
-            throw DistributedError.invalidLayout("\(grid): pipeline parallelism (parallel.pp) runs alone; combined with dp, tp or cp it is not implemented")
+            let tensor = context.communicator(.tp), sequence = context.communicator(.cp)
+            let replicas = context.communicator(.dp)
+            if grid.pp > 1 {
+                return try PipelineParallelTrainer(config: config, data: data, kernels: kernels, comm: context.communicator(.pp),
+                                                   tensor: tensor, context: sequence, dataParallel: replicas)
+            }
+            return try ModelParallelTrainer(config: config, data: data, kernels: kernels, tensor: tensor, context: sequence,
+                                            dataParallel: replicas)
         }
         guard let zero = ZeroStage(rawValue: p.zero) else {
             throw DistributedError.invalidLayout("parallel.zero must be 0 or 1, got \(p.zero)")

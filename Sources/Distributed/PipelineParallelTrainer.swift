@@ -15,14 +15,19 @@ import Training
 ///
 /// Bubble: the ideal idle fraction of 1F1B is (S - 1) / (M + S - 1); `waitSeconds` measures the
 /// time each stage actually spent blocked in receives.
+///
+/// A stage is a `ShardedGPT` over its blocks, so it may itself be split over a tensor-parallel
+/// and a context-parallel group (pp x tp x cp): activations then pass between the ranks with
+/// the same tensor and context coordinates, and the gradient norm sums over every group. With a
+/// data-parallel group, each pipeline replica takes its 1/dp of every micro-batch's sequences and
+/// the gradients are averaged over the replicas before the update.
 public final class PipelineParallelTrainer<Kernels: ModelKernels>: ParallelTrainer {
     public let config: TrainConfig
     public let data: TokenDataset
     public let comm: Communicator
     let kernels: Kernels
-    let stage: PipelineStage
+    let stage: ShardedGPT
     let m: FloatBuffer, v: FloatBuffer
-    let tiedM: FloatBuffer?, tiedV: FloatBuffer?
     /// The first and last stage (tied-embedding gradient sum); nil when untied or one stage.
     let embeddingGroup: Communicator?
     public private(set) var step = 0
@@ -38,14 +43,24 @@ public final class PipelineParallelTrainer<Kernels: ModelKernels>: ParallelTrain
     /// A single-rank model holding the gathered parameters (`gatherModel()`).
     public let model: GPT
 
-    /// `comm` is the pipeline group (its size is the number of stages, at most n_layer).
-    public init(config: TrainConfig, data: TokenDataset, kernels: Kernels, comm: Communicator) throws {
+    /// The data-parallel group (nil: one pipeline replica).
+    public let dataParallel: Communicator?
+
+    /// `comm` is the pipeline group (its size is the number of stages, at most n_layer); `tensor`
+    /// and `context` split each stage further, `dataParallel` replicates the pipeline (nil: none).
+    public init(config: TrainConfig, data: TokenDataset, kernels: Kernels, comm: Communicator,
+                tensor: Communicator? = nil, context: Communicator? = nil, dataParallel: Communicator? = nil) throws {
         try config.validate()
         try data.check(seqLen: config.model.seqLen, modelVocab: config.model.vocab)
         let S = comm.size, L = config.model.nLayer
         guard S <= L else {
             throw DistributedError.invalidLayout("pp (\(S)) must be at most model.n_layer (\(L)): each stage needs a block")
         }
+        let dp = dataParallel?.size ?? 1
+        guard config.train.batch % dp == 0 else {
+            throw DistributedError.invalidLayout("train.batch (\(config.train.batch)) must divide by dp (\(dp)): each data-parallel pipeline takes batch / dp sequences of every micro-batch")
+        }
+        self.dataParallel = dp > 1 ? dataParallel : nil
         self.config = config
         self.data = data
         self.kernels = kernels
@@ -53,13 +68,14 @@ public final class PipelineParallelTrainer<Kernels: ModelKernels>: ParallelTrain
         // the single-rank initialization, from which each stage copies its part
         model = try GPT(config: config.model, batch: 1, seqLen: config.model.seqLen, seed: config.train.seed)
         let s = comm.rank
-        stage = PipelineStage(config: config.model, layers: ThreadPool.partition(L, parts: S, part: s), isFirst: s == 0,
-                              isLast: s == S - 1, B: config.train.batch, T: config.model.seqLen,
-                              inFlight: min(config.train.microBatches, S - s), initial: model.params.pointer)
-        m = FloatBuffer(count: stage.owned.count)
-        v = FloatBuffer(count: stage.owned.count)
-        tiedM = stage.tiedCopy.map { FloatBuffer(count: $0.count) }
-        tiedV = stage.tiedCopy.map { FloatBuffer(count: $0.count) }
+        // a stage not split by tensor parallelism still needs its (one-rank) tensor group
+        let tensorGroup = try tensor ?? comm.split(color: s, key: 0)
+        stage = try ShardedGPT(config: config.model, comm: tensorGroup, context: context,
+                               layers: ThreadPool.partition(L, parts: S, part: s), isFirst: s == 0, isLast: s == S - 1,
+                               inFlight: min(config.train.microBatches, S - s), B: config.train.batch / dp,
+                               seqLen: config.model.seqLen, initial: model.params.pointer)
+        m = FloatBuffer(count: stage.params.count)
+        v = FloatBuffer(count: stage.params.count)
         if config.model.tiedHead && S > 1 {
             let ends = s == 0 || s == S - 1
             let group = try comm.split(color: ends ? 0 : 1, key: s)
@@ -79,8 +95,7 @@ public final class PipelineParallelTrainer<Kernels: ModelKernels>: ParallelTrain
     }
 
     public var memory: RankMemory {
-        RankMemory(parameters: stage.parameterBytes, gradients: stage.gradientBytes,
-                   optimizerState: m.bytes + v.bytes + (tiedM?.bytes ?? 0) + (tiedV?.bytes ?? 0),
+        RankMemory(parameters: stage.params.bytes, gradients: stage.grads.bytes, optimizerState: m.bytes + v.bytes,
                    activations: stage.activationBytes)
     }
 
@@ -147,11 +162,16 @@ public final class PipelineParallelTrainer<Kernels: ModelKernels>: ParallelTrain
         communicationSeconds += Date().timeIntervalSince(t0)
     }
 
-    /// Forward of micro-batch `i` (tokens at `inputs` + i*R); returns its loss on the last stage.
+    /// Tokens of one micro-batch: train.batch full sequences.
+    private var microBatchTokens: Int { config.train.batch * config.model.seqLen }
+    /// Offset of this data-parallel replica's sequences in a micro-batch.
+    private var replicaOffset: Int { (dataParallel?.rank ?? 0) * stage.B * config.model.seqLen }
+
+    /// Forward of micro-batch `i` (tokens at `inputs` + i B T); returns its loss on the last stage.
     private func forward(_ i: Int, slots: Int) throws -> Float? {
-        let s = comm.rank, R = stage.R, slot = i % slots
+        let s = comm.rank, n = i * microBatchTokens + replicaOffset, slot = i % slots
         if !stage.isFirst { try receive(stage.input(slot), from: s - 1, tag: 2 * i) }
-        let loss = stage.forward(slot: slot, tokens: inputs + i * R, targets: targets + i * R, kernels: kernels)
+        let loss = try stage.forward(slot: slot, tokens: inputs + n, targets: targets + n, kernels: kernels)
         if !stage.isLast { try send(stage.output(slot), to: s + 1, tag: 2 * i) }
         return loss
     }
@@ -159,17 +179,17 @@ public final class PipelineParallelTrainer<Kernels: ModelKernels>: ParallelTrain
     private func backward(_ i: Int, slots: Int) throws {
         let s = comm.rank
         if !stage.isLast { try receive(stage.residualGradient, from: s + 1, tag: 2 * i + 1) }
-        stage.backward(slot: i % slots, lossScale: 1 / Float(config.train.microBatches), kernels: kernels)
+        try stage.backward(slot: i % slots, lossScale: 1 / Float(config.train.microBatches), kernels: kernels)
         if !stage.isFirst { try send(stage.residualGradient, to: s - 1, tag: 2 * i + 1) }
     }
 
     func trainStep() throws -> (Float, Float) {
         let t = config.train, T = config.model.seqLen, M = t.microBatches, S = comm.size, s = comm.rank
-        let R = stage.R
+        let n = microBatchTokens
         for i in 0..<M {
-            data.sampleTrain(B: t.batch, T: T, rng: &rng, inputs: inputs + i * R, targets: targets + i * R)
+            data.sampleTrain(B: t.batch, T: T, rng: &rng, inputs: inputs + i * n, targets: targets + i * n)
         }
-        stage.zeroGrads()
+        stage.grads.zero()
         let slots = stage.slots.count
         let warmup = min(S - s - 1, M)
         var loss: Float = 0
@@ -180,31 +200,29 @@ public final class PipelineParallelTrainer<Kernels: ModelKernels>: ParallelTrain
         }
         for i in (M - warmup)..<M { try backward(i, slots: slots) }
         loss /= Float(M)
+        try stage.reduceContextGradients()
         let commStart = Date()
         if let group = embeddingGroup {
-            let wteGrad = stage.isFirst ? stage.g(stage.layout.wte) : stage.tiedGrad!.pointer
-            try group.allReduce(wteGrad, count: config.model.vocab * config.model.dModel)
+            try group.allReduce(stage.g(stage.layout.wte), count: config.model.vocab * config.model.dModel)
+        }
+        if let dp = dataParallel {
+            try dp.allReduce(stage.grads.pointer, count: stage.grads.count)
+            scale(stage.grads.pointer, count: stage.grads.count, by: 1 / Float(dp.size))
         }
         // the norm counts every parameter once: the tied copy's gradient is the first stage's
-        let norm = try comm.sum(Float(sumOfSquares(stage.grads.pointer, count: stage.owned.count))).squareRoot()
+        let squares = stage.gradientSquares()
+        let stageSquares = try stage.comm.sum(Float(squares.sharded)) + Float(squares.replicated)
+        let norm = try comm.sum(stageSquares).squareRoot()
         loss = try comm.sum(stage.isLast ? loss : 0)
+        if let dp = dataParallel { loss = try dp.sum(loss) / Float(dp.size) }
         communicationSeconds += Date().timeIntervalSince(commStart)
         guard loss.isFinite, norm.isFinite else { return (loss, norm) }
         let clip: Float = t.gradClip > 0 && Double(norm) > t.gradClip ? Float(t.gradClip) / norm : 1
         let lr = Float(t.lrSchedule.lr(step: step, totalSteps: t.steps, peak: t.lr))
-        let owned = stage.owned
-        for tensor in stage.layout.tensors {
-            let lo = max(tensor.range.lowerBound, owned.lowerBound), hi = min(tensor.range.upperBound, owned.upperBound)
-            guard lo < hi else { continue }
-            let local = lo - owned.lowerBound
-            AdamW.update(params: stage.params.pointer + local, grads: stage.grads.pointer + local, m: m.pointer + local,
-                         v: v.pointer + local, range: 0..<(hi - lo), step: step + 1, lr: lr, decays: tensor.decays,
-                         gradScale: clip, config: t.adamW)
-        }
-        if let copy = stage.tiedCopy, let grad = stage.tiedGrad, let tm = tiedM, let tv = tiedV {
-            let wte = stage.layout.tensors.first { $0.offset == stage.layout.wte }!
-            AdamW.update(params: copy.pointer, grads: grad.pointer, m: tm.pointer, v: tv.pointer, range: 0..<copy.count,
-                         step: step + 1, lr: lr, decays: wte.decays, gradScale: clip, config: t.adamW)
+        for l in stage.locals {
+            AdamW.update(params: stage.params.pointer + l.offset, grads: stage.grads.pointer + l.offset,
+                         m: m.pointer + l.offset, v: v.pointer + l.offset, range: 0..<l.count, step: step + 1, lr: lr,
+                         decays: l.tensor.decays, gradScale: clip, config: t.adamW)
         }
         return (loss, norm)
     }
@@ -218,23 +236,20 @@ public final class PipelineParallelTrainer<Kernels: ModelKernels>: ParallelTrain
         for i in 0..<t.evalBatches {
             data.validationBatch(i, of: t.evalBatches, B: t.batch, T: T, inputs: inputs, targets: targets)
             if !stage.isFirst { try receive(stage.input(0), from: s - 1, tag: 1_000_000 + i) }
-            let loss = stage.forward(slot: 0, tokens: inputs, targets: targets, kernels: kernels)
+            let loss = try stage.forward(slot: 0, tokens: inputs + replicaOffset, targets: targets + replicaOffset,
+                                         kernels: kernels)
             if !stage.isLast { try send(stage.output(0), to: s + 1, tag: 1_000_000 + i) }
             total += Double(loss ?? 0)
         }
-        return try comm.sum(Float(total / Double(t.evalBatches)))
+        let mean = try comm.sum(Float(total / Double(t.evalBatches)))
+        guard let dp = dataParallel else { return mean }
+        return try dp.sum(mean) / Float(dp.size)
     }
 
-    /// Copies every stage's parameters into `model.params` on every rank (the single-rank layout).
+    /// Copies every stage's parameters into `model.params` on every rank (the single-rank layout):
+    /// each stage's tensors, zero elsewhere, summed over the stages.
     public func gatherModel() throws {
-        let counts = (0..<comm.size).map { r -> Int in
-            let layers = ThreadPool.partition(config.model.nLayer, parts: comm.size, part: r)
-            let lo = r == 0 ? 0 : stage.layout.blocks[layers.lowerBound].ln1w
-            let hi = r == comm.size - 1 ? stage.layout.count : stage.layout.blocks[layers.upperBound].ln1w
-            return hi - lo
-        }
-        let p = model.params.pointer
-        (p + stage.owned.lowerBound).update(from: stage.params.pointer, count: stage.owned.count)
-        try comm.allGather(p, counts: counts)
+        try stage.gather(into: model.params.pointer)
+        try comm.allReduce(model.params.pointer, count: model.params.count)
     }
 }

@@ -1,8 +1,10 @@
 import Dispatch
 import Training
 
-/// One replica of a GPT sharded over a tensor-parallel group (`tp` ranks) and a context-parallel
-/// group (`cp` ranks); either may have size 1.
+/// The part of a GPT one rank holds and runs: blocks `layers` (all of them, or a pipeline stage's
+/// slice, with the embeddings on the first stage and ln_f, the head and the loss on the last),
+/// sharded over a tensor-parallel group (`tp` ranks) and a context-parallel group (`cp` ranks);
+/// either may have size 1. The same code runs data, tensor, context and pipeline parallelism.
 ///
 /// Tensor parallelism as in Megatron-LM (Shoeybi et al. 2019): rank r holds attention heads
 /// [r NH/tp, (r+1) NH/tp) — the matching rows of the q, k, v projection (column parallel) and
@@ -18,6 +20,12 @@ import Training
 /// rows, RoPE angles), attention is ring attention, and the loss is the mean over all B T tokens
 /// (local sums all-reduced over the cp group). Parameters are replicated over cp: their gradients
 /// are partial sums until `reduceContextGradients`.
+///
+/// Pipeline stages (`PipelineParallelTrainer`): `inFlight` activation slots hold the micro-batches
+/// whose backward is pending; a later stage receives its input into `input(slot)`, an earlier one
+/// sends `output(slot)`, and the residual gradient travels back through `residualGradient`. A tied
+/// head makes the last stage hold a copy of the token embedding (a `Local` with `tiedCopy`), whose
+/// gradient is summed with the first stage's (as Megatron-LM's embedding group does).
 final class ShardedGPT {
     /// One tensor of the single-rank layout as this rank stores it.
     struct Local {
@@ -25,6 +33,8 @@ final class ShardedGPT {
         var offset: Int
         var count: Int
         var sharded: Bool
+        /// The last stage's copy of the tied token embedding (the first stage owns the tensor).
+        var tiedCopy: Bool = false
     }
 
     let config: GPTConfig
@@ -35,6 +45,9 @@ final class ShardedGPT {
     let context: Communicator?
     let tp: Int, rank: Int
     let NHl: Int, Cl: Int, Fl: Int
+    /// The blocks this rank runs; the first stage embeds, the last computes the loss.
+    let layers: Range<Int>
+    let isFirst: Bool, isLast: Bool
     /// B sequences of `seqLen` tokens, of which this rank holds T = seqLen / cp rows each (R = B T).
     let B: Int, T: Int, R: Int, seqLen: Int
     /// Sequence position of each local row (0..<T without context parallelism).
@@ -46,7 +59,8 @@ final class ShardedGPT {
     let grads: FloatBuffer
     let rope: RoPE?
     let ring: RingAttention?
-    let a: StageActivations
+    /// Activations of the micro-batches in flight (one without a pipeline).
+    let slots: [StageActivations]
     let s: StageScratch
     /// Seconds spent in the activation and input-gradient all-reduces and the ring.
     var communicationSeconds: Double { collectiveSeconds + (ring?.communicationSeconds ?? 0) }
@@ -61,8 +75,9 @@ final class ShardedGPT {
     }
 
     /// `comm` is the tensor-parallel group, `context` the context-parallel one; `seqLen` is the
-    /// full sequence length (it must divide by 2 cp).
-    init(config c: GPTConfig, comm: Communicator, context: Communicator? = nil, B: Int, seqLen: Int,
+    /// full sequence length (it must divide by 2 cp). `layers` nil means every block.
+    init(config c: GPTConfig, comm: Communicator, context: Communicator? = nil, layers: Range<Int>? = nil,
+         isFirst: Bool = true, isLast: Bool = true, inFlight: Int = 1, B: Int, seqLen: Int,
          initial: UnsafePointer<Float>) throws {
         let tp = comm.size, cp = context?.size ?? 1
         if cp > 1 {
@@ -86,15 +101,27 @@ final class ShardedGPT {
         self.context = cp > 1 ? context : nil
         self.B = B; self.T = T; R = B * T; self.seqLen = seqLen
         positions = cp > 1 ? RingAttention.positions(rank: context!.rank, cp: cp, seqLen: seqLen) : Array(0..<T)
+        let layers = layers ?? 0..<c.nLayer
+        self.layers = layers
+        self.isFirst = isFirst
+        self.isLast = isLast
+        let lo = isFirst ? 0 : layout.blocks[layers.lowerBound].ln1w
+        let hi = isLast ? layout.count : layout.blocks[layers.upperBound].ln1w
         var locals: [Local] = [], map: [Int: Int] = [:], offset = 0
         let sharded: Set<String> = ["attn.c_attn.weight", "attn.c_attn.bias", "attn.c_proj.weight", "mlp.c_fc.weight",
                                     "mlp.c_fc.bias", "mlp.c_proj.weight"]
-        for t in layout.tensors {
+        for t in layout.tensors where (lo..<hi).contains(t.offset) {
             let isSharded = t.name.hasPrefix("h.") && sharded.contains(t.name.split(separator: ".", maxSplits: 2)[2].description)
             let count = isSharded ? t.count / tp : t.count
             locals.append(Local(tensor: t, offset: offset, count: count, sharded: isSharded))
             map[t.offset] = offset
             offset += count
+        }
+        let wteOffset = layout.wte
+        if isLast && !isFirst && c.tiedHead, let wte = layout.tensors.first(where: { $0.offset == wteOffset }) {
+            locals.append(Local(tensor: wte, offset: offset, count: wte.count, sharded: false, tiedCopy: true))
+            map[wte.offset] = offset
+            offset += wte.count
         }
         self.locals = locals
         localOffset = map
@@ -103,8 +130,8 @@ final class ShardedGPT {
         rope = c.position == .rope ? RoPE(positions: positions, headDim: c.headDim) : nil
         ring = cp > 1 ? RingAttention(comm: context!, B: B, NH: c.nHead / tp, localT: T, d: c.headDim) : nil
         // activations: full-width rows where replicated, local widths inside attention and MLP
-        a = StageActivations(c, layers: c.nLayer, B: B, T: T, isLast: true)
-        s = StageScratch(c, R: B * T)
+        slots = (0..<inFlight).map { _ in StageActivations(c, layers: layers.count, B: B, T: T, isLast: isLast, tp: tp) }
+        s = StageScratch(c, R: B * T, tp: tp)
         for l in locals { copy(l, global: UnsafeMutablePointer(mutating: initial), toLocal: true) }
     }
 
@@ -135,18 +162,20 @@ final class ShardedGPT {
         }
     }
 
-    /// Writes the single-rank layout of the parameters into `full` on every rank (shards summed
-    /// into a zeroed buffer; replicated tensors from rank 0).
+    /// Writes this rank's tensors in the single-rank layout into `full`, zero elsewhere, then sums
+    /// over the tensor-parallel group (shards from every rank, replicated tensors from rank 0): the
+    /// parameters of this stage, the same on every rank of the group.
     func gather(into full: UnsafeMutablePointer<Float>) throws {
         full.update(repeating: 0, count: layout.count)
-        for l in locals where l.sharded || rank == 0 { copy(l, global: full, toLocal: false) }
+        for l in locals where !l.tiedCopy && (l.sharded || rank == 0) { copy(l, global: full, toLocal: false) }
         if comm.size > 1 { try comm.allReduce(full, count: layout.count) }
     }
 
-    /// Σ g² over sharded tensors and over replicated ones (the latter are equal on every rank).
+    /// Σ g² over sharded tensors and over replicated ones (the latter are equal on every rank of the
+    /// tensor group); a tied copy is not counted (its gradient is the first stage's).
     func gradientSquares() -> (sharded: Double, replicated: Double) {
         var sh = 0.0, rep = 0.0
-        for l in locals {
+        for l in locals where !l.tiedCopy {
             let v = sumOfSquares(grads.pointer + l.offset, count: l.count)
             if l.sharded { sh += v } else { rep += v }
         }
@@ -162,203 +191,16 @@ final class ShardedGPT {
         collectiveSeconds += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
     }
 
-    /// Bytes of the activations kept for backward, the backward scratch and the ring's buffers.
-    var activationBytes: Int { a.bytes + s.bytes + (ring?.bytes ?? 0) }
+    /// Bytes of the activations kept for backward (every slot), the backward scratch and the
+    /// ring's buffers.
+    var activationBytes: Int { slots.reduce(0) { $0 + $1.bytes } + s.bytes + (ring?.bytes ?? 0) }
 
-    /// Mean loss over the B x seqLen tokens of one micro-batch, given as full (B, seqLen) rows;
-    /// every rank computes the same value.
-    func forward(tokens: UnsafePointer<Int32>, targets: UnsafePointer<Int32>, kernels: some ModelKernels) throws -> Float {
-        let c = config, C = c.dModel, d = c.headDim
-        for b in 0..<B {
-            for (t, position) in positions.enumerated() {
-                a.tokens[b * T + t] = tokens[b * seqLen + position]
-                a.targets[b * T + t] = targets[b * seqLen + position]
-            }
-        }
-        Embedding.forward(out: a.resid[0].pointer, tokens: a.tokens, wte: p(layout.wte), wpe: layout.wpe.map { p($0) },
-                          B: B, T: T, C: C, positions: positions)
-        for l in 0..<c.nLayer {
-            let w = layout.blocks[l]
-            norm(out: a.ln1[l].pointer, mean: a.ln1Mean[l].pointer, rstd: a.ln1Rstd[l].pointer, x: a.resid[l].pointer,
-                 weight: p(w.ln1w), bias: w.ln1b.map { p($0) })
-            kernels.linearForward(out: s.qkv.pointer, inp: a.ln1[l].pointer, weight: p(w.qkvw), bias: p(w.qkvb),
-                                  rows: R, inFeatures: C, outFeatures: 3 * Cl)
-            splitHeads(s.qkv.pointer, q: a.q[l].pointer, k: a.k[l].pointer, v: a.v[l].pointer)
-            if let rope {
-                rope.apply(a.q[l].pointer, heads: B * NHl)
-                rope.apply(a.k[l].pointer, heads: B * NHl)
-            }
-            if let ring {
-                try ring.forward(out: a.attO[l].pointer, lse: a.lse[l].pointer, q: a.q[l].pointer, k: a.k[l].pointer,
-                                 v: a.v[l].pointer, kernels: kernels)
-            } else {
-                kernels.attentionForward(out: a.attO[l].pointer, lse: a.lse[l].pointer, q: a.q[l].pointer, k: a.k[l].pointer,
-                                         v: a.v[l].pointer, B: B, NH: NHl, T: T, d: d)
-            }
-            mergeHeads(a.attO[l].pointer, into: a.attY[l].pointer)
-            kernels.linearForward(out: a.resid2[l].pointer, inp: a.attY[l].pointer, weight: p(w.projw), bias: nil,
-                                  rows: R, inFeatures: Cl, outFeatures: C)
-            try allReduce(a.resid2[l].pointer, count: R * C)
-            addBiasAndResidual(a.resid2[l].pointer, bias: p(w.projb), residual: a.resid[l].pointer)
-            norm(out: a.ln2[l].pointer, mean: a.ln2Mean[l].pointer, rstd: a.ln2Rstd[l].pointer, x: a.resid2[l].pointer,
-                 weight: p(w.ln2w), bias: w.ln2b.map { p($0) })
-            kernels.linearForward(out: a.fcH[l].pointer, inp: a.ln2[l].pointer, weight: p(w.fcw), bias: p(w.fcb),
-                                  rows: R, inFeatures: C, outFeatures: Fl)
-            GELU.forward(out: a.fcG[l].pointer, x: a.fcH[l].pointer, count: R * Fl)
-            kernels.linearForward(out: a.resid[l + 1].pointer, inp: a.fcG[l].pointer, weight: p(w.fc2w), bias: nil,
-                                  rows: R, inFeatures: Fl, outFeatures: C)
-            try allReduce(a.resid[l + 1].pointer, count: R * C)
-            addBiasAndResidual(a.resid[l + 1].pointer, bias: p(w.fc2b), residual: a.resid2[l].pointer)
-        }
-        norm(out: a.lnf!.pointer, mean: a.lnfMean!.pointer, rstd: a.lnfRstd!.pointer, x: a.resid[c.nLayer].pointer,
-             weight: p(layout.lnfw), bias: layout.lnfb.map { p($0) })
-        kernels.linearForward(out: a.logits!.pointer, inp: a.lnf!.pointer, weight: p(layout.head), bias: nil,
-                              rows: R, inFeatures: C, outFeatures: c.vocab)
-        CrossEntropy.forward(losses: a.losses!.pointer, logsumexp: a.lossLSE!.pointer, logits: a.logits!.pointer,
-                             targets: a.targets, rows: R, V: c.vocab)
-        var total: Double = 0
-        for i in 0..<R { total += Double(a.losses![i]) }
-        var sum = Float(total)
-        if let context { sum = try context.sum(sum) }
-        return sum / Float(B * seqLen)
-    }
+    /// The input buffer of slot `slot` (where a later stage receives activations).
+    func input(_ slot: Int) -> UnsafeMutablePointer<Float> { slots[slot].resid[0].pointer }
+    /// The output of slot `slot` (what a non-last stage sends on).
+    func output(_ slot: Int) -> UnsafeMutablePointer<Float> { slots[slot].resid[layers.count].pointer }
+    /// d(output): a non-last stage receives it here before `backward`; after `backward` it holds
+    /// d(input), which a non-first stage sends back.
+    var residualGradient: UnsafeMutablePointer<Float> { s.dResid.pointer }
 
-    func backward(lossScale: Float, kernels: some ModelKernels) throws {
-        let c = config, C = c.dModel, d = c.headDim
-        CrossEntropy.backward(logitsToGradient: a.logits!.pointer, logsumexp: a.lossLSE!.pointer, targets: a.targets,
-                              rows: R, V: c.vocab, scale: lossScale / Float(B * seqLen))
-        s.dLn.zero()
-        kernels.linearBackward(dinp: s.dLn.pointer, dweight: g(layout.head), dbias: nil, dout: a.logits!.pointer,
-                               inp: a.lnf!.pointer, weight: p(layout.head), rows: R, inFeatures: C, outFeatures: c.vocab)
-        s.dResid.zero()
-        normBackward(dx: s.dResid.pointer, dweight: g(layout.lnfw), dbias: layout.lnfb.map { g($0) }, dout: s.dLn.pointer,
-                     x: a.resid[c.nLayer].pointer, weight: p(layout.lnfw), mean: a.lnfMean!.pointer, rstd: a.lnfRstd!.pointer)
-        for l in stride(from: c.nLayer - 1, through: 0, by: -1) {
-            let w = layout.blocks[l]
-            s.dFcG.zero()
-            kernels.linearBackward(dinp: s.dFcG.pointer, dweight: g(w.fc2w), dbias: g(w.fc2b), dout: s.dResid.pointer,
-                                   inp: a.fcG[l].pointer, weight: p(w.fc2w), rows: R, inFeatures: Fl, outFeatures: C)
-            s.dFcH.zero()
-            GELU.backward(dx: s.dFcH.pointer, x: a.fcH[l].pointer, dout: s.dFcG.pointer, count: R * Fl)
-            s.dLn.zero()
-            kernels.linearBackward(dinp: s.dLn.pointer, dweight: g(w.fcw), dbias: g(w.fcb), dout: s.dFcH.pointer,
-                                   inp: a.ln2[l].pointer, weight: p(w.fcw), rows: R, inFeatures: C, outFeatures: Fl)
-            try allReduce(s.dLn.pointer, count: R * C)
-            normBackward(dx: s.dResid.pointer, dweight: g(w.ln2w), dbias: w.ln2b.map { g($0) }, dout: s.dLn.pointer,
-                         x: a.resid2[l].pointer, weight: p(w.ln2w), mean: a.ln2Mean[l].pointer, rstd: a.ln2Rstd[l].pointer)
-            s.dAttY.zero()
-            kernels.linearBackward(dinp: s.dAttY.pointer, dweight: g(w.projw), dbias: g(w.projb), dout: s.dResid.pointer,
-                                   inp: a.attY[l].pointer, weight: p(w.projw), rows: R, inFeatures: Cl, outFeatures: C)
-            splitOne(s.dAttY.pointer, into: s.dAttO.pointer)
-            if let ring {
-                try ring.backward(dq: s.dq.pointer, dk: s.dk.pointer, dv: s.dv.pointer, dout: s.dAttO.pointer,
-                                  q: a.q[l].pointer, k: a.k[l].pointer, v: a.v[l].pointer, out: a.attO[l].pointer,
-                                  lse: a.lse[l].pointer, kernels: kernels)
-            } else {
-                kernels.attentionBackward(dq: s.dq.pointer, dk: s.dk.pointer, dv: s.dv.pointer, dout: s.dAttO.pointer,
-                                          q: a.q[l].pointer, k: a.k[l].pointer, v: a.v[l].pointer, out: a.attO[l].pointer,
-                                          lse: a.lse[l].pointer, B: B, NH: NHl, T: T, d: d)
-            }
-            if let rope {
-                rope.apply(s.dq.pointer, heads: B * NHl, inverse: true)
-                rope.apply(s.dk.pointer, heads: B * NHl, inverse: true)
-            }
-            mergeQKV(dq: s.dq.pointer, dk: s.dk.pointer, dv: s.dv.pointer, into: s.dqkv.pointer)
-            s.dLn.zero()
-            kernels.linearBackward(dinp: s.dLn.pointer, dweight: g(w.qkvw), dbias: g(w.qkvb), dout: s.dqkv.pointer,
-                                   inp: a.ln1[l].pointer, weight: p(w.qkvw), rows: R, inFeatures: C, outFeatures: 3 * Cl)
-            try allReduce(s.dLn.pointer, count: R * C)
-            normBackward(dx: s.dResid.pointer, dweight: g(w.ln1w), dbias: w.ln1b.map { g($0) }, dout: s.dLn.pointer,
-                         x: a.resid[l].pointer, weight: p(w.ln1w), mean: a.ln1Mean[l].pointer, rstd: a.ln1Rstd[l].pointer)
-        }
-        Embedding.backward(dwte: g(layout.wte), dwpe: layout.wpe.map { g($0) }, dout: s.dResid.pointer,
-                           tokens: a.tokens, B: B, T: T, C: C, positions: positions)
-    }
-
-    /// y = y + bias (per row) + residual.
-    func addBiasAndResidual(_ y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, residual: UnsafePointer<Float>) {
-        let C = config.dModel
-        for r in 0..<R {
-            let row = y + r * C, res = residual + r * C
-            for i in 0..<C { row[i] = (row[i] + bias[i]) + res[i] }
-        }
-    }
-
-    func norm(out: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
-              x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?) {
-        if let bias {
-            LayerNorm.forward(out: out, mean: mean, rstd: rstd, x: x, weight: weight, bias: bias, rows: R, C: config.dModel)
-        } else {
-            RMSNorm.forward(out: out, rstd: rstd, x: x, weight: weight, rows: R, C: config.dModel)
-        }
-    }
-
-    func normBackward(dx: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>?,
-                      dout: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                      mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>) {
-        if let dbias {
-            LayerNorm.backward(dx: dx, dweight: dweight, dbias: dbias, dout: dout, x: x, weight: weight, mean: mean,
-                               rstd: rstd, rows: R, C: config.dModel)
-        } else {
-            RMSNorm.backward(dx: dx, dweight: dweight, dout: dout, x: x, weight: weight, rstd: rstd, rows: R, C: config.dModel)
-        }
-    }
-
-    /// (B, T, 3Cl) -> q, k, v (B, NHl, T, d).
-    func splitHeads(_ qkv: UnsafePointer<Float>, q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>,
-                    v: UnsafeMutablePointer<Float>) {
-        let d = config.headDim
-        for b in 0..<B {
-            for t in 0..<T {
-                let row = qkv + (b * T + t) * 3 * Cl
-                for h in 0..<NHl {
-                    let dst = ((b * NHl + h) * T + t) * d
-                    (q + dst).update(from: row + h * d, count: d)
-                    (k + dst).update(from: row + Cl + h * d, count: d)
-                    (v + dst).update(from: row + 2 * Cl + h * d, count: d)
-                }
-            }
-        }
-    }
-
-    /// (B, NHl, T, d) -> (B, T, Cl).
-    func mergeHeads(_ heads: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
-        let d = config.headDim
-        for b in 0..<B {
-            for t in 0..<T {
-                for h in 0..<NHl {
-                    (out + (b * T + t) * Cl + h * d).update(from: heads + ((b * NHl + h) * T + t) * d, count: d)
-                }
-            }
-        }
-    }
-
-    /// (B, T, Cl) -> (B, NHl, T, d).
-    func splitOne(_ x: UnsafePointer<Float>, into heads: UnsafeMutablePointer<Float>) {
-        let d = config.headDim
-        for b in 0..<B {
-            for t in 0..<T {
-                for h in 0..<NHl {
-                    (heads + ((b * NHl + h) * T + t) * d).update(from: x + (b * T + t) * Cl + h * d, count: d)
-                }
-            }
-        }
-    }
-
-    /// dq, dk, dv (B, NHl, T, d) -> dqkv (B, T, 3Cl).
-    func mergeQKV(dq: UnsafePointer<Float>, dk: UnsafePointer<Float>, dv: UnsafePointer<Float>,
-                  into out: UnsafeMutablePointer<Float>) {
-        let d = config.headDim
-        for b in 0..<B {
-            for t in 0..<T {
-                let row = out + (b * T + t) * 3 * Cl
-                for h in 0..<NHl {
-                    let src = ((b * NHl + h) * T + t) * d
-                    (row + h * d).update(from: dq + src, count: d)
-                    (row + Cl + h * d).update(from: dk + src, count: d)
-                    (row + 2 * Cl + h * d).update(from: dv + src, count: d)
-                }
-            }
-        }
-    }
 }

@@ -1,3 +1,4 @@
+import Compute
 import Distributed
 import Foundation
 import Training
@@ -44,6 +45,29 @@ final class PipelineParallelTests: XCTestCase {
         let reference = try Fixture.reference(config, data: data)
         let (pp, _) = try run(config, data: data, stages: 2)
         Fixture.assertParity(pp, reference, initial: try Fixture.initialParams(config), "pp=2 untied rope rmsnorm")
+    }
+
+    /// pp=2 combined with each other axis on 4 threads, through the grid: the stage is split over
+    /// tp or cp, or the pipeline is replicated over dp.
+    func testPipelineCombinedWithEachAxisMatchesSingleRank() throws {
+        var config = Fixture.config(batch: 4, steps: 4, microBatches: 2)
+        let data = Fixture.dataset()
+        let reference = try Fixture.reference(config, data: data)
+        let initial = try Fixture.initialParams(config)
+        for layout in [ParallelConfig(tp: 2, pp: 2), ParallelConfig(pp: 2, cp: 2), ParallelConfig(dp: 2, pp: 2)] {
+            config.parallel = layout
+            let runs = try ParallelLauncher.run(backend: .threads, worldSize: 4) { world -> Fixture.Run in
+                let trainer = try ParallelTraining.trainer(config: config, data: data, kernels: Fixture.kernels(), world: world)
+                XCTAssertTrue(trainer is PipelineParallelTrainer<FastKernels>)
+                var losses: [Float] = []
+                let result = try trainer.run(stopAfter: nil, onEvent: { if case let .step(_, _, loss, _, _, _) = $0 { losses.append(loss) } })
+                XCTAssertEqual(result.outcome, .done)
+                return Fixture.Run(losses: losses, params: trainer.model.params.toArray(), valLoss: result.finalValLoss)
+            }
+            let label = "dp=\(layout.dp) tp=\(layout.tp) pp=\(layout.pp) cp=\(layout.cp)"
+            for r in 1..<4 { XCTAssertEqual(runs[r].params, runs[0].params, "\(label): rank \(r) parameters") }
+            Fixture.assertParity(runs[0], reference, initial: initial, label)
+        }
     }
 
     func testMoreStagesThanLayersIsRefused() throws {

@@ -25,6 +25,12 @@ final class TensorParallelTests: XCTestCase {
         let c = config.model, n = ParameterLayout(c).count
         let blockMatrices = c.nLayer * (3 * c.dModel * c.dModel + 3 * c.dModel + c.dModel * c.dModel + 2 * c.dFF * c.dModel + c.dFF)
         XCTAssertEqual(memory.parameters, 4 * (n - blockMatrices / 2))
+        let single = try InProcessWorld.run(size: 1, timeout: 60) { comm in
+            try ModelParallelTrainer(config: config, data: data, kernels: Fixture.kernels(), tensor: comm).memory
+        }[0]
+        // attention and MLP activations are split, the residual stream and logits are not
+        XCTAssertLessThan(memory.activations, single.activations * 4 / 5)
+        XCTAssertGreaterThan(memory.activations, single.activations / 2)
     }
 
     func testFourRanksUntiedRoPERMSNormMatchSingleRank() throws {
