@@ -33,12 +33,13 @@ public final class DataParallelTrainer<Kernels: ModelKernels> {
     let shardCounts: [Int]
     let m: FloatBuffer
     let v: FloatBuffer
-    public private(set) var step = 0
+    let loop: ParallelLoop
+    /// Optimizer steps taken.
+    public var step: Int { loop.step }
     var rng: SplitMix64
     let localBatch: Int
     let inputs: UnsafeMutablePointer<Int32>
     let targets: UnsafeMutablePointer<Int32>
-    var recentLosses: [Float] = []
     /// Seconds spent in gradient and parameter collectives (all steps so far).
     public private(set) var communicationSeconds: Double = 0
 
@@ -51,6 +52,7 @@ public final class DataParallelTrainer<Kernels: ModelKernels> {
             throw DistributedError.invalidLayout("train.batch (\(config.train.batch)) must divide by dp (\(dp)): each data-parallel rank takes batch / dp sequences")
         }
         self.config = config
+        loop = ParallelLoop(config: config, data: data)
         self.data = data
         self.kernels = kernels
         self.comm = comm
@@ -82,41 +84,7 @@ public final class DataParallelTrainer<Kernels: ModelKernels> {
     /// Runs to `train.steps` (or `stopAfter`); every rank must call it. `onEvent` sees the same
     /// events on every rank (losses are means over the group).
     public func run(stopAfter: Int? = nil, onEvent: (TrainEvent) -> Void = { _ in }) throws -> TrainResult {
-        let t = config.train
-        let started = Date()
-        let firstStep = step
-        let tokensPerStep = config.tokensPerStep
-        var lastVal: (loss: Float, bpb: Double)?
-        let last = min(t.steps, stopAfter ?? t.steps)
-        while step < last {
-            let stepStart = Date()
-            let (loss, norm) = try trainStep()
-            if !loss.isFinite || !norm.isFinite || Double(norm) > t.maxGradNorm {
-                let reason = !loss.isFinite ? "loss is \(loss)" : "gradient norm \(norm) exceeds train.max_grad_norm (\(t.maxGradNorm))"
-                return result(.diverged, reason: reason, started: started, firstStep: firstStep, val: lastVal)
-            }
-            step += 1
-            recentLosses.append(loss)
-            if recentLosses.count > 10 { recentLosses.removeFirst() }
-            let lr = t.lrSchedule.lr(step: step - 1, totalSteps: t.steps, peak: t.lr)
-            onEvent(.step(step: step, tokens: step * tokensPerStep, loss: loss, lr: lr, gradNorm: norm,
-                          tokensPerSecond: Double(tokensPerStep) / max(Date().timeIntervalSince(stepStart), 1e-9)))
-            if (t.evalInterval > 0 && step % t.evalInterval == 0) || step == t.steps {
-                let val = try evaluate()
-                let bpb = Double(val) / log(2) / data.bytesPerToken
-                lastVal = (val, bpb)
-                onEvent(.eval(step: step, tokens: step * tokensPerStep, valLoss: val, bitsPerByte: bpb))
-            }
-        }
-        return result(.done, reason: nil, started: started, firstStep: firstStep, val: lastVal)
-    }
-
-    private func result(_ outcome: TrainOutcome, reason: String?, started: Date, firstStep: Int,
-                        val: (loss: Float, bpb: Double)?) -> TrainResult {
-        TrainResult.assembled(outcome: outcome, reason: reason, steps: step, tokens: step * config.tokensPerStep,
-                    finalTrainLoss: recentLosses.isEmpty ? nil : recentLosses.reduce(0, +) / Float(recentLosses.count),
-                    finalValLoss: val?.loss, finalBitsPerByte: val?.bpb,
-                    wallSeconds: Date().timeIntervalSince(started), stepsRun: step - firstStep)
+        try loop.run(stopAfter: stopAfter, onEvent: onEvent, trainStep: trainStep, evaluate: evaluate, finish: {})
     }
 
     /// One optimizer step; returns the group's mean loss and the global gradient norm before clipping.

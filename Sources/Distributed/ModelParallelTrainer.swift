@@ -29,11 +29,12 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
     let kernels: Kernels
     let sharded: ShardedGPT
     let m: FloatBuffer, v: FloatBuffer
-    public private(set) var step = 0
+    let loop: ParallelLoop
+    /// Optimizer steps taken.
+    public var step: Int { loop.step }
     var rng: SplitMix64
     let inputs: UnsafeMutablePointer<Int32>
     let targets: UnsafeMutablePointer<Int32>
-    var recentLosses: [Float] = []
     var optimizerCommunicationSeconds: Double = 0
     /// Seconds in collectives: the blocks' all-reduces and the gradient reductions.
     public var communicationSeconds: Double { optimizerCommunicationSeconds + sharded.communicationSeconds }
@@ -53,6 +54,7 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
         localBatch = config.train.batch / dp
         self.dataParallel = dataParallel
         self.config = config
+        loop = ParallelLoop(config: config, data: data)
         self.data = data
         self.kernels = kernels
         self.comm = comm
@@ -80,38 +82,9 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
     public var bubbleFraction: (ideal: Double, measured: Double)? { nil }
 
     public func run(stopAfter: Int?, onEvent: (TrainEvent) -> Void) throws -> TrainResult {
-        let t = config.train
-        let started = Date()
-        let firstStep = step
-        var lastVal: (loss: Float, bpb: Double)?
-        let last = min(t.steps, stopAfter ?? t.steps)
-        var outcome = TrainOutcome.done, reason: String?
-        while step < last {
-            let stepStart = Date()
-            let (loss, norm) = try trainStep()
-            if !loss.isFinite || !norm.isFinite || Double(norm) > t.maxGradNorm {
-                outcome = .diverged
-                reason = !loss.isFinite ? "loss is \(loss)" : "gradient norm \(norm) exceeds train.max_grad_norm (\(t.maxGradNorm))"
-                break
-            }
-            step += 1
-            recentLosses.append(loss)
-            if recentLosses.count > 10 { recentLosses.removeFirst() }
-            let lr = t.lrSchedule.lr(step: step - 1, totalSteps: t.steps, peak: t.lr)
-            onEvent(.step(step: step, tokens: step * config.tokensPerStep, loss: loss, lr: lr, gradNorm: norm,
-                          tokensPerSecond: Double(config.tokensPerStep) / max(Date().timeIntervalSince(stepStart), 1e-9)))
-            if (t.evalInterval > 0 && step % t.evalInterval == 0) || step == t.steps {
-                let val = try evaluate()
-                let bpb = Double(val) / log(2) / data.bytesPerToken
-                lastVal = (val, bpb)
-                onEvent(.eval(step: step, tokens: step * config.tokensPerStep, valLoss: val, bitsPerByte: bpb))
-            }
-        }
-        try sharded.gather(into: model.params.pointer)
-        return TrainResult.assembled(outcome: outcome, reason: reason, steps: step, tokens: step * config.tokensPerStep,
-                                     finalTrainLoss: recentLosses.isEmpty ? nil : recentLosses.reduce(0, +) / Float(recentLosses.count),
-                                     finalValLoss: lastVal?.loss, finalBitsPerByte: lastVal?.bpb,
-                                     wallSeconds: Date().timeIntervalSince(started), stepsRun: step - firstStep)
+        try loop.run(stopAfter: stopAfter, onEvent: onEvent, trainStep: trainStep, evaluate: evaluate, finish: {
+            try self.sharded.gather(into: self.model.params.pointer)
+        })
     }
 
     func trainStep() throws -> (Float, Float) {

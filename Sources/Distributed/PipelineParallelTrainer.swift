@@ -30,16 +30,17 @@ public final class PipelineParallelTrainer<Kernels: ModelKernels>: ParallelTrain
     let m: FloatBuffer, v: FloatBuffer
     /// The first and last stage (tied-embedding gradient sum); nil when untied or one stage.
     let embeddingGroup: Communicator?
-    public private(set) var step = 0
+    let loop: ParallelLoop
+    /// Optimizer steps taken.
+    public var step: Int { loop.step }
     var rng: SplitMix64
     let inputs: UnsafeMutablePointer<Int32>
     let targets: UnsafeMutablePointer<Int32>
-    var recentLosses: [Float] = []
     public private(set) var communicationSeconds: Double = 0
     /// Seconds this stage spent blocked receiving activations or gradients.
     public private(set) var waitSeconds: Double = 0
     /// Seconds of optimizer steps (forward, backward, communication and update).
-    public private(set) var stepSeconds: Double = 0
+    public var stepSeconds: Double { loop.stepSeconds }
     /// A single-rank model holding the gathered parameters (`gatherModel()`).
     public let model: GPT
 
@@ -62,6 +63,7 @@ public final class PipelineParallelTrainer<Kernels: ModelKernels>: ParallelTrain
         }
         self.dataParallel = dp > 1 ? dataParallel : nil
         self.config = config
+        loop = ParallelLoop(config: config, data: data)
         self.data = data
         self.kernels = kernels
         self.comm = comm
@@ -109,43 +111,7 @@ public final class PipelineParallelTrainer<Kernels: ModelKernels>: ParallelTrain
     public var measuredBubbleFraction: Double { stepSeconds > 0 ? waitSeconds / stepSeconds : 0 }
 
     public func run(stopAfter: Int?, onEvent: (TrainEvent) -> Void) throws -> TrainResult {
-        let t = config.train
-        let started = Date()
-        let firstStep = step
-        var lastVal: (loss: Float, bpb: Double)?
-        let last = min(t.steps, stopAfter ?? t.steps)
-        while step < last {
-            let stepStart = Date()
-            let (loss, norm) = try trainStep()
-            stepSeconds += Date().timeIntervalSince(stepStart)
-            if !loss.isFinite || !norm.isFinite || Double(norm) > t.maxGradNorm {
-                let reason = !loss.isFinite ? "loss is \(loss)" : "gradient norm \(norm) exceeds train.max_grad_norm (\(t.maxGradNorm))"
-                try gatherModel()
-                return result(.diverged, reason: reason, started: started, firstStep: firstStep, val: lastVal)
-            }
-            step += 1
-            recentLosses.append(loss)
-            if recentLosses.count > 10 { recentLosses.removeFirst() }
-            let lr = t.lrSchedule.lr(step: step - 1, totalSteps: t.steps, peak: t.lr)
-            onEvent(.step(step: step, tokens: step * config.tokensPerStep, loss: loss, lr: lr, gradNorm: norm,
-                          tokensPerSecond: Double(config.tokensPerStep) / max(Date().timeIntervalSince(stepStart), 1e-9)))
-            if (t.evalInterval > 0 && step % t.evalInterval == 0) || step == t.steps {
-                let val = try evaluate()
-                let bpb = Double(val) / log(2) / data.bytesPerToken
-                lastVal = (val, bpb)
-                onEvent(.eval(step: step, tokens: step * config.tokensPerStep, valLoss: val, bitsPerByte: bpb))
-            }
-        }
-        try gatherModel()
-        return result(.done, reason: nil, started: started, firstStep: firstStep, val: lastVal)
-    }
-
-    private func result(_ outcome: TrainOutcome, reason: String?, started: Date, firstStep: Int,
-                        val: (loss: Float, bpb: Double)?) -> TrainResult {
-        TrainResult.assembled(outcome: outcome, reason: reason, steps: step, tokens: step * config.tokensPerStep,
-                              finalTrainLoss: recentLosses.isEmpty ? nil : recentLosses.reduce(0, +) / Float(recentLosses.count),
-                              finalValLoss: val?.loss, finalBitsPerByte: val?.bpb,
-                              wallSeconds: Date().timeIntervalSince(started), stepsRun: step - firstStep)
+        try loop.run(stopAfter: stopAfter, onEvent: onEvent, trainStep: trainStep, evaluate: evaluate, finish: gatherModel)
     }
 
     private func receive(_ buffer: UnsafeMutablePointer<Float>, from source: Int, tag: Int) throws {

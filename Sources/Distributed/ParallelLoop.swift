@@ -1,0 +1,61 @@
+import Foundation
+import Training
+
+/// The step loop every parallel trainer runs (the single-rank `Trainer`'s, without checkpoints):
+/// optimizer steps up to train.steps (or `stopAfter`), a stop with `.diverged` on a non-finite
+/// loss or gradient norm or a norm above train.max_grad_norm, step and eval events (the same on
+/// every rank: losses are group means), and the mean of the last ten losses as the final train loss.
+final class ParallelLoop {
+    let config: TrainConfig
+    let data: TokenDataset
+    /// Optimizer steps taken.
+    private(set) var step = 0
+    /// Seconds inside `trainStep` calls.
+    private(set) var stepSeconds: Double = 0
+    private var recentLosses: [Float] = []
+
+    init(config: TrainConfig, data: TokenDataset) {
+        self.config = config
+        self.data = data
+    }
+
+    /// `trainStep` runs step `step` (0-based) and returns the group's loss and gradient norm;
+    /// `finish` runs once before returning (parameters gathered for the caller).
+    func run(stopAfter: Int?, onEvent: (TrainEvent) -> Void, trainStep: () throws -> (loss: Float, norm: Float),
+             evaluate: () throws -> Float, finish: () throws -> Void) throws -> TrainResult {
+        let t = config.train
+        let started = Date()
+        let firstStep = step
+        let tokensPerStep = config.tokensPerStep
+        var lastVal: (loss: Float, bpb: Double)?
+        var outcome = TrainOutcome.done, reason: String?
+        let last = min(t.steps, stopAfter ?? t.steps)
+        while step < last {
+            let stepStart = Date()
+            let (loss, norm) = try trainStep()
+            stepSeconds += Date().timeIntervalSince(stepStart)
+            if !loss.isFinite || !norm.isFinite || Double(norm) > t.maxGradNorm {
+                outcome = .diverged
+                reason = !loss.isFinite ? "loss is \(loss)" : "gradient norm \(norm) exceeds train.max_grad_norm (\(t.maxGradNorm))"
+                break
+            }
+            step += 1
+            recentLosses.append(loss)
+            if recentLosses.count > 10 { recentLosses.removeFirst() }
+            let lr = t.lrSchedule.lr(step: step - 1, totalSteps: t.steps, peak: t.lr)
+            onEvent(.step(step: step, tokens: step * tokensPerStep, loss: loss, lr: lr, gradNorm: norm,
+                          tokensPerSecond: Double(tokensPerStep) / max(Date().timeIntervalSince(stepStart), 1e-9)))
+            if (t.evalInterval > 0 && step % t.evalInterval == 0) || step == t.steps {
+                let val = try evaluate()
+                let bpb = Double(val) / log(2) / data.bytesPerToken
+                lastVal = (val, bpb)
+                onEvent(.eval(step: step, tokens: step * tokensPerStep, valLoss: val, bitsPerByte: bpb))
+            }
+        }
+        try finish()
+        return TrainResult.assembled(outcome: outcome, reason: reason, steps: step, tokens: step * tokensPerStep,
+                                     finalTrainLoss: recentLosses.isEmpty ? nil : recentLosses.reduce(0, +) / Float(recentLosses.count),
+                                     finalValLoss: lastVal?.loss, finalBitsPerByte: lastVal?.bpb,
+                                     wallSeconds: Date().timeIntervalSince(started), stepsRun: step - firstStep)
+    }
+}
