@@ -1,71 +1,102 @@
+import Compute
 import Foundation
 import ScalingLaws
 import Training
 
-/// Training of a model sharded over a tensor-parallel group and/or a context-parallel group
-/// (`ShardedGPT`), optionally replicated over a data-parallel group.
+/// Training of a model split over a pipeline (pp), tensor (tp) and context (cp) grid, optionally
+/// replicated over data-parallel ranks (dp): each rank runs a `ShardedGPT`, its stage's blocks
+/// sharded over its tensor and context groups.
 ///
-/// Tensor parallelism (Megatron-LM): every rank of the tp group sees the same tokens and holds
-/// 1/tp of each block's heads and MLP units, with two all-reduces of activations per block forward
-/// and two of input gradients per block backward. Context parallelism: the ranks of the cp group
-/// see the same sequences and hold 2 of their 2 cp chunks each (ring attention); the parameter
-/// gradients are summed over the cp group once per step. The optimizer updates each rank's shards
-/// and its copy of the replicated tensors (whose gradients are then equal on every rank); the
-/// clipping norm sums the shards' squares over the tp group once.
+/// Pipeline (GPipe's split of layers into stages, PipeDream-flush / Megatron's 1F1B order):
+/// stage s of S owns a contiguous slice of the blocks (`ThreadPool.partition`), the first also
+/// the embeddings, the last also ln_f, the head and the loss. The step's `train.micro_batches`
+/// micro-batches flow through the stages; stage s runs S - s - 1 warm-up forwards, then
+/// alternates one forward and one backward, then drains the remaining backwards, so at most
+/// S - s micro-batches' activations are alive. Activations go forward and their gradients back
+/// with send/receive between ranks of the same tensor and context coordinates. With a tied head
+/// the first and last stages sum the token embedding's gradient. Bubble: the ideal idle fraction
+/// of 1F1B is (S - 1) / (M + S - 1); `waitSeconds` measures the time each stage actually spent
+/// blocked in receives. With S = 1 this is plain gradient accumulation.
 ///
-/// With a data-parallel group as well, each (tp x cp) replica trains on its 1/dp slice of the
-/// batch and the local gradient buffer is all-reduced (mean) over the dp group, which links the
-/// ranks holding the same shards.
+/// Tensor parallelism (Megatron-LM): two all-reduces of activations per block forward and two of
+/// input gradients per block backward within the tp group. Context parallelism: ring attention
+/// within the cp group, parameter gradients summed over it once per step. Data parallelism: each
+/// replica takes its 1/dp of every micro-batch's sequences; gradients are averaged over the dp
+/// group before the update. Every rank updates its own tensors with AdamW; the clipping norm sums
+/// the shards' squares over the tp group and the stages' over the pp group.
 public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer {
     public let config: TrainConfig
     public let data: TokenDataset
-    /// The tensor-parallel group of this rank (size 1 without tensor parallelism).
+    /// The pipeline group of this rank (size 1 without pipeline parallelism).
     public let comm: Communicator
-    /// The context-parallel group of this rank (nil or size 1 without context parallelism).
-    public let context: Communicator?
-    /// The data-parallel group of this rank (nil or size 1 without data parallelism).
-    public let dataParallel: Communicator?
-    let localBatch: Int
+    /// The tensor-parallel group (size 1 without tensor parallelism).
+    public let tensor: Communicator
     let kernels: Kernels
-    let sharded: ShardedGPT
+    let stage: ShardedGPT
     let m: FloatBuffer, v: FloatBuffer
+    /// The first and last stage (tied-embedding gradient sum); nil when untied or one stage.
+    let embeddingGroup: Communicator?
     let loop: ParallelLoop
     /// Optimizer steps taken.
     public var step: Int { loop.step }
     var rng: SplitMix64
     let inputs: UnsafeMutablePointer<Int32>
     let targets: UnsafeMutablePointer<Int32>
-    var optimizerCommunicationSeconds: Double = 0
-    /// Seconds in collectives: the blocks' all-reduces and the gradient reductions.
-    public var communicationSeconds: Double { optimizerCommunicationSeconds + sharded.communicationSeconds }
-    /// A single-rank model holding the gathered parameters after `run`.
+    /// Seconds in collectives: the stage's (tensor all-reduces, ring passes, context gradient sums)
+    /// and the pipeline's and the optimizer step's.
+    public var communicationSeconds: Double { stepCommunicationSeconds + stage.communicationSeconds }
+    private var stepCommunicationSeconds: Double = 0
+    /// Seconds this stage spent blocked receiving activations or gradients.
+    public private(set) var waitSeconds: Double = 0
+    /// Seconds of optimizer steps (forward, backward, communication and update).
+    public var stepSeconds: Double { loop.stepSeconds }
+    /// A single-rank model holding the gathered parameters (`gatherModel()`).
     public let model: GPT
 
-    /// `tensor` is the tensor-parallel group (model.n_head and the MLP width must divide by its
-    /// size), `context` the context-parallel group (model.seq_len must divide by twice its size).
-    public init(config: TrainConfig, data: TokenDataset, kernels: Kernels, tensor comm: Communicator,
-                context: Communicator? = nil, dataParallel: Communicator? = nil) throws {
+    /// The data-parallel group (nil: one pipeline replica).
+    public let dataParallel: Communicator?
+
+    /// Each group is this rank's along its axis; nil means the axis is not split. `pipeline`'s size
+    /// is the number of stages (at most n_layer); model.n_head and the MLP width must divide by
+    /// `tensor`'s size, model.seq_len by twice `context`'s, train.batch by `dataParallel`'s.
+    public init(config: TrainConfig, data: TokenDataset, kernels: Kernels, pipeline: Communicator? = nil,
+                tensor: Communicator? = nil, context: Communicator? = nil, dataParallel: Communicator? = nil) throws {
+        let comm = pipeline ?? SingleRankCommunicator()
         try config.validate()
         try data.check(seqLen: config.model.seqLen, modelVocab: config.model.vocab)
+        let S = comm.size, L = config.model.nLayer
+        guard S <= L else {
+            throw DistributedError.invalidLayout("pp (\(S)) must be at most model.n_layer (\(L)): each stage needs a block")
+        }
         let dp = dataParallel?.size ?? 1
         guard config.train.batch % dp == 0 else {
-            throw DistributedError.invalidLayout("train.batch (\(config.train.batch)) must divide by dp (\(dp)): each data-parallel rank takes batch / dp sequences")
+            throw DistributedError.invalidLayout("train.batch (\(config.train.batch)) must divide by dp (\(dp)): each data-parallel pipeline takes batch / dp sequences of every micro-batch")
         }
-        localBatch = config.train.batch / dp
-        self.dataParallel = dataParallel
+        self.dataParallel = dp > 1 ? dataParallel : nil
         self.config = config
         loop = ParallelLoop(config: config, data: data)
         self.data = data
         self.kernels = kernels
         self.comm = comm
+        // the single-rank initialization, from which each stage copies its part
         model = try GPT(config: config.model, batch: 1, seqLen: config.model.seqLen, seed: config.train.seed)
-        self.context = context
-        sharded = try ShardedGPT(config: config.model, comm: comm, context: context, B: localBatch,
-                                 seqLen: config.model.seqLen, initial: model.params.pointer)
-        m = FloatBuffer(count: sharded.params.count)
-        v = FloatBuffer(count: sharded.params.count)
+        let s = comm.rank
+        self.tensor = tensor ?? SingleRankCommunicator()
+        stage = try ShardedGPT(config: config.model, comm: self.tensor, context: context,
+                               layers: ThreadPool.partition(L, parts: S, part: s), isFirst: s == 0, isLast: s == S - 1,
+                               inFlight: min(config.train.microBatches, S - s), B: config.train.batch / dp,
+                               seqLen: config.model.seqLen, initial: model.params.pointer)
+        m = FloatBuffer(count: stage.params.count)
+        v = FloatBuffer(count: stage.params.count)
+        if config.model.tiedHead && S > 1 {
+            let ends = s == 0 || s == S - 1
+            let group = try comm.split(color: ends ? 0 : 1, key: s)
+            embeddingGroup = ends ? group : nil
+        } else {
+            embeddingGroup = nil
+        }
         rng = SplitMix64(seed: config.train.seed &+ 0x5EED)
-        let n = config.train.batch * config.model.seqLen
+        let n = config.train.microBatches * config.train.batch * config.model.seqLen
         inputs = .allocate(capacity: n)
         targets = .allocate(capacity: n)
     }
@@ -75,61 +106,131 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
         targets.deallocate()
     }
 
-    public var memory: RankMemory {
-        RankMemory(parameters: sharded.params.bytes, gradients: sharded.grads.bytes, optimizerState: m.bytes + v.bytes,
-                   activations: sharded.activationBytes)
+    /// Pipelines: the ideal 1F1B bubble fraction and the measured one; nil without a pipeline.
+    public var bubbleFraction: (ideal: Double, measured: Double)? {
+        comm.size > 1 ? (idealBubbleFraction, measuredBubbleFraction) : nil
     }
-    public var bubbleFraction: (ideal: Double, measured: Double)? { nil }
+
+    public var memory: RankMemory {
+        RankMemory(parameters: stage.params.bytes, gradients: stage.grads.bytes, optimizerState: m.bytes + v.bytes,
+                   activations: stage.activationBytes)
+    }
+
+    /// The ideal 1F1B bubble fraction (S - 1) / (M + S - 1).
+    public var idealBubbleFraction: Double {
+        let S = Double(comm.size), M = Double(config.train.microBatches)
+        return (S - 1) / (M + S - 1)
+    }
+
+    /// Fraction of this stage's step time spent blocked in receives.
+    public var measuredBubbleFraction: Double { stepSeconds > 0 ? waitSeconds / stepSeconds : 0 }
 
     public func run(stopAfter: Int?, onEvent: (TrainEvent) -> Void) throws -> TrainResult {
-        try loop.run(stopAfter: stopAfter, onEvent: onEvent, trainStep: trainStep, evaluate: evaluate, finish: {
-            try self.sharded.gather(into: self.model.params.pointer)
-        })
+        try loop.run(stopAfter: stopAfter, onEvent: onEvent, trainStep: trainStep, evaluate: evaluate, finish: gatherModel)
+    }
+
+    private func receive(_ buffer: UnsafeMutablePointer<Float>, from source: Int, tag: Int) throws {
+        let t0 = Date()
+        try comm.receive(buffer, count: stage.R * config.model.dModel, from: source, tag: tag)
+        let dt = Date().timeIntervalSince(t0)
+        waitSeconds += dt
+        stepCommunicationSeconds += dt
+    }
+
+    private func send(_ buffer: UnsafePointer<Float>, to destination: Int, tag: Int) throws {
+        let t0 = Date()
+        try comm.send(buffer, count: stage.R * config.model.dModel, to: destination, tag: tag)
+        stepCommunicationSeconds += Date().timeIntervalSince(t0)
+    }
+
+    /// Tokens of one micro-batch: train.batch full sequences.
+    private var microBatchTokens: Int { config.train.batch * config.model.seqLen }
+    /// Offset of this data-parallel replica's sequences in a micro-batch.
+    private var replicaOffset: Int { (dataParallel?.rank ?? 0) * stage.B * config.model.seqLen }
+
+    /// Forward of micro-batch `i` (tokens at `inputs` + i B T); returns its loss on the last stage.
+    private func forward(_ i: Int, slots: Int) throws -> Float? {
+        let s = comm.rank, n = i * microBatchTokens + replicaOffset, slot = i % slots
+        if !stage.isFirst { try receive(stage.input(slot), from: s - 1, tag: 2 * i) }
+        let loss = try stage.forward(slot: slot, tokens: inputs + n, targets: targets + n, kernels: kernels)
+        if !stage.isLast { try send(stage.output(slot), to: s + 1, tag: 2 * i) }
+        return loss
+    }
+
+    private func backward(_ i: Int, slots: Int) throws {
+        let s = comm.rank
+        if !stage.isLast { try receive(stage.residualGradient, from: s + 1, tag: 2 * i + 1) }
+        try stage.backward(slot: i % slots, lossScale: 1 / Float(config.train.microBatches), kernels: kernels)
+        if !stage.isFirst { try send(stage.residualGradient, to: s - 1, tag: 2 * i + 1) }
     }
 
     func trainStep() throws -> (Float, Float) {
-        let t = config.train, T = config.model.seqLen
-        let slice = (dataParallel?.rank ?? 0) * localBatch * T
-        sharded.grads.zero()
+        let t = config.train, T = config.model.seqLen, M = t.microBatches, S = comm.size, s = comm.rank
+        let n = microBatchTokens
+        for i in 0..<M {
+            data.sampleTrain(B: t.batch, T: T, rng: &rng, inputs: inputs + i * n, targets: targets + i * n)
+        }
+        stage.grads.zero()
+        let slots = stage.slots.count
+        let warmup = min(S - s - 1, M)
         var loss: Float = 0
-        for _ in 0..<t.microBatches {
-            data.sampleTrain(B: t.batch, T: T, rng: &rng, inputs: inputs, targets: targets)
-            loss += try sharded.loss(tokens: inputs + slice, targets: targets + slice, kernels: kernels)
-            try sharded.backward(lossScale: 1 / Float(t.microBatches), kernels: kernels)
+        for i in 0..<warmup { loss += try forward(i, slots: slots) ?? 0 }
+        for i in 0..<(M - warmup) {
+            loss += try forward(warmup + i, slots: slots) ?? 0
+            try backward(i, slots: slots)
         }
-        loss /= Float(t.microBatches)
-        try sharded.reduceContextGradients()
+        for i in (M - warmup)..<M { try backward(i, slots: slots) }
+        loss /= Float(M)
+        try stage.reduceContextGradients()
         let commStart = Date()
-        if let dp = dataParallel, dp.size > 1 {
-            try dp.allReduce(sharded.grads.pointer, count: sharded.grads.count)
-            scale(sharded.grads.pointer, count: sharded.grads.count, by: 1 / Float(dp.size))
-            loss = try dp.sum(loss) / Float(dp.size)
+        if let group = embeddingGroup {
+            try group.allReduce(stage.g(stage.layout.wte), count: config.model.vocab * config.model.dModel)
         }
-        let squares = sharded.gradientSquares()
-        let norm = (try comm.sum(Float(squares.sharded)) + Float(squares.replicated)).squareRoot()
-        optimizerCommunicationSeconds += Date().timeIntervalSince(commStart)
+        if let dp = dataParallel {
+            try dp.allReduce(stage.grads.pointer, count: stage.grads.count)
+            scale(stage.grads.pointer, count: stage.grads.count, by: 1 / Float(dp.size))
+        }
+        // the norm counts every parameter once: the tied copy's gradient is the first stage's
+        let squares = stage.gradientSquares()
+        let stageSquares = try stage.comm.sum(Float(squares.sharded)) + Float(squares.replicated)
+        let norm = try comm.sum(stageSquares).squareRoot()
+        loss = try comm.sum(stage.isLast ? loss : 0)
+        if let dp = dataParallel { loss = try dp.sum(loss) / Float(dp.size) }
+        stepCommunicationSeconds += Date().timeIntervalSince(commStart)
         guard loss.isFinite, norm.isFinite else { return (loss, norm) }
         let clip: Float = t.gradClip > 0 && Double(norm) > t.gradClip ? Float(t.gradClip) / norm : 1
         let lr = Float(t.lrSchedule.lr(step: step, totalSteps: t.steps, peak: t.lr))
-        for l in sharded.locals {
-            AdamW.update(params: sharded.params.pointer + l.offset, grads: sharded.grads.pointer + l.offset,
+        for l in stage.locals {
+            AdamW.update(params: stage.params.pointer + l.offset, grads: stage.grads.pointer + l.offset,
                          m: m.pointer + l.offset, v: v.pointer + l.offset, range: 0..<l.count, step: step + 1, lr: lr,
                          decays: l.tensor.decays, gradScale: clip, config: t.adamW)
         }
         return (loss, norm)
     }
 
-    /// Mean validation loss over `eval_batches` fixed batches.
+    /// Mean validation loss over `eval_batches` fixed batches, pushed through the stages.
     public func evaluate() throws -> Float {
-        let t = config.train, T = config.model.seqLen
-        let slice = (dataParallel?.rank ?? 0) * localBatch * T
+        let t = config.train, T = config.model.seqLen, s = comm.rank
+        let waitedBefore = waitSeconds
+        defer { waitSeconds = waitedBefore } // the bubble is a training-step measure
         var total: Double = 0
         for i in 0..<t.evalBatches {
             data.validationBatch(i, of: t.evalBatches, B: t.batch, T: T, inputs: inputs, targets: targets)
-            total += Double(try sharded.loss(tokens: inputs + slice, targets: targets + slice, kernels: kernels))
+            if !stage.isFirst { try receive(stage.input(0), from: s - 1, tag: 1_000_000 + i) }
+            let loss = try stage.forward(slot: 0, tokens: inputs + replicaOffset, targets: targets + replicaOffset,
+                                         kernels: kernels)
+            if !stage.isLast { try send(stage.output(0), to: s + 1, tag: 1_000_000 + i) }
+            total += Double(loss ?? 0)
         }
-        let local = Float(total / Double(t.evalBatches))
-        guard let dp = dataParallel, dp.size > 1 else { return local }
-        return try dp.sum(local) / Float(dp.size)
+        let mean = try comm.sum(Float(total / Double(t.evalBatches)))
+        guard let dp = dataParallel else { return mean }
+        return try dp.sum(mean) / Float(dp.size)
+    }
+
+    /// Copies every stage's parameters into `model.params` on every rank (the single-rank layout):
+    /// each stage's tensors, zero elsewhere, summed over the stages.
+    public func gatherModel() throws {
+        try stage.gather(into: model.params.pointer)
+        try comm.allReduce(model.params.pointer, count: model.params.count)
     }
 }

@@ -40,9 +40,6 @@ extension DataParallelTrainer: ParallelTrainer {
     public var bubbleFraction: (ideal: Double, measured: Double)? { nil }
 }
 
-extension PipelineParallelTrainer {
-    public var bubbleFraction: (ideal: Double, measured: Double)? { (idealBubbleFraction, measuredBubbleFraction) }
-}
 
 public enum ParallelTraining {
     /// The trainer for `config.parallel` on this rank of `world`; refuses layouts the world size
@@ -56,14 +53,9 @@ public enum ParallelTraining {
                 throw DistributedError.invalidLayout("parallel.zero = 1 (ZeRO-1) is implemented for pure data parallelism; with tp, pp or cp set parallel.zero = 0")
             }
             let context = try ParallelContext(grid: grid, world: world)
-            let tensor = context.communicator(.tp), sequence = context.communicator(.cp)
-            let replicas = context.communicator(.dp)
-            if grid.pp > 1 {
-                return try PipelineParallelTrainer(config: config, data: data, kernels: kernels, comm: context.communicator(.pp),
-                                                   tensor: tensor, context: sequence, dataParallel: replicas)
-            }
-            return try ModelParallelTrainer(config: config, data: data, kernels: kernels, tensor: tensor, context: sequence,
-                                            dataParallel: replicas)
+            return try ModelParallelTrainer(config: config, data: data, kernels: kernels, pipeline: context.communicator(.pp),
+                                            tensor: context.communicator(.tp), context: context.communicator(.cp),
+                                            dataParallel: context.communicator(.dp))
         }
         guard let zero = ZeroStage(rawValue: p.zero) else {
             throw DistributedError.invalidLayout("parallel.zero must be 0 or 1, got \(p.zero)")

@@ -21,7 +21,7 @@ import Training
 /// (local sums all-reduced over the cp group). Parameters are replicated over cp: their gradients
 /// are partial sums until `reduceContextGradients`.
 ///
-/// Pipeline stages (`PipelineParallelTrainer`): `inFlight` activation slots hold the micro-batches
+/// Pipeline stages (`ModelParallelTrainer`): `inFlight` activation slots hold the micro-batches
 /// whose backward is pending; a later stage receives its input into `input(slot)`, an earlier one
 /// sends `output(slot)`, and the residual gradient travels back through `residualGradient`. A tied
 /// head makes the last stage hold a copy of the token embedding (a `Local` with `tiedCopy`), whose

@@ -48,7 +48,7 @@ final class MPIDataParallelTests: XCTestCase {
         let world = try world()
         let config = Fixture.config(batch: 2, steps: 5, nLayer: max(2, world.size), microBatches: 4)
         let data = Fixture.dataset()
-        let trainer = try PipelineParallelTrainer(config: config, data: data, kernels: Fixture.kernels(), comm: world)
+        let trainer = try ModelParallelTrainer(config: config, data: data, kernels: Fixture.kernels(), pipeline: world)
         var losses: [Float] = []
         let result = try trainer.run(stopAfter: nil, onEvent: { if case let .step(_, _, loss, _, _, _) = $0 { losses.append(loss) } })
         XCTAssertEqual(result.outcome, .done)

@@ -7,7 +7,7 @@ import XCTest
 final class PipelineParallelTests: XCTestCase {
     func run(_ config: TrainConfig, data: TokenDataset, stages: Int) throws -> (Fixture.Run, [(ideal: Double, measured: Double)]) {
         let runs = try InProcessWorld.run(size: stages, timeout: 60) { comm -> (Fixture.Run, (ideal: Double, measured: Double)) in
-            let trainer = try PipelineParallelTrainer(config: config, data: data, kernels: Fixture.kernels(), comm: comm)
+            let trainer = try ModelParallelTrainer(config: config, data: data, kernels: Fixture.kernels(), pipeline: comm)
             var losses: [Float] = []
             let result = try trainer.run(stopAfter: nil, onEvent: { if case let .step(_, _, loss, _, _, _) = $0 { losses.append(loss) } })
             XCTAssertEqual(result.outcome, .done)
@@ -58,7 +58,7 @@ final class PipelineParallelTests: XCTestCase {
             config.parallel = layout
             let runs = try ParallelLauncher.run(backend: .threads, worldSize: 4) { world -> Fixture.Run in
                 let trainer = try ParallelTraining.trainer(config: config, data: data, kernels: Fixture.kernels(), world: world)
-                XCTAssertTrue(trainer is PipelineParallelTrainer<FastKernels>)
+                XCTAssertTrue(trainer is ModelParallelTrainer<FastKernels>)
                 var losses: [Float] = []
                 let result = try trainer.run(stopAfter: nil, onEvent: { if case let .step(_, _, loss, _, _, _) = $0 { losses.append(loss) } })
                 XCTAssertEqual(result.outcome, .done)
@@ -73,7 +73,7 @@ final class PipelineParallelTests: XCTestCase {
     func testMoreStagesThanLayersIsRefused() throws {
         let config = Fixture.config(nLayer: 2)
         XCTAssertThrowsError(try InProcessWorld.run(size: 3, timeout: 20) { comm in
-            _ = try PipelineParallelTrainer(config: config, data: Fixture.dataset(), kernels: Fixture.kernels(), comm: comm)
+            _ = try ModelParallelTrainer(config: config, data: Fixture.dataset(), kernels: Fixture.kernels(), pipeline: comm)
         }) { XCTAssertTrue("\($0)".contains("pp (3) must be at most model.n_layer (2)"), "\($0)") }
     }
 }
