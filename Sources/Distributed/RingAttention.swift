@@ -87,24 +87,12 @@ public final class RingAttention {
         var started = [false, false]
         for step in 0..<cp {
             if step > 0 { try pass(&held, &incoming, tag: 1) }
-            let src = (rank - step + cp) % cp
-            for j in 0..<2 {
-                let gk = Self.chunk(j, rank: src, cp: cp)
-                var extracted = false
-                for i in 0..<2 {
-                    let gq = Self.chunk(i, rank: rank, cp: cp)
-                    guard gk <= gq else { continue }
-                    if !extracted {
-                        copyChunk(held.pointer, j, width: d, into: kc.pointer)
-                        copyChunk(held.pointer + n, j, width: d, into: vc.pointer)
-                        extracted = true
-                    }
-                    let first = !started[i]
-                    kernels.attentionForward(out: first ? acc[i].pointer : partO.pointer, lse: first ? lc[i].pointer : partL.pointer,
-                                             q: qc[i].pointer, k: kc.pointer, v: vc.pointer, B: B, NH: NH, T: c, d: d,
-                                             causal: gk == gq)
-                    if first { started[i] = true } else { merge(into: i) }
-                }
+            forEachVisiblePair(step: step) { i, _, causal in
+                let first = !started[i]
+                kernels.attentionForward(out: first ? acc[i].pointer : partO.pointer, lse: first ? lc[i].pointer : partL.pointer,
+                                         q: qc[i].pointer, k: kc.pointer, v: vc.pointer, B: B, NH: NH, T: c, d: d,
+                                         causal: causal)
+                if first { started[i] = true } else { merge(into: i) }
             }
         }
         for i in 0..<2 {
@@ -132,25 +120,13 @@ public final class RingAttention {
                 try pass(&held, &incoming, tag: 2)
                 try pass(&heldGrad, &incoming, tag: 3)
             }
-            let src = (rank - step + cp) % cp
-            for j in 0..<2 {
-                let gk = Self.chunk(j, rank: src, cp: cp)
-                var extracted = false
-                for i in 0..<2 {
-                    let gq = Self.chunk(i, rank: rank, cp: cp)
-                    guard gk <= gq else { continue }
-                    if !extracted {
-                        copyChunk(held.pointer, j, width: d, into: kc.pointer)
-                        copyChunk(held.pointer + n, j, width: d, into: vc.pointer)
-                        extracted = true
-                    }
-                    kernels.attentionBackward(dq: tdq.pointer, dk: tdk.pointer, dv: tdv.pointer, dout: doc[i].pointer,
-                                              q: qc[i].pointer, k: kc.pointer, v: vc.pointer, out: oc[i].pointer,
-                                              lse: lc[i].pointer, B: B, NH: NH, T: c, d: d, causal: gk == gq)
-                    add(tdq.pointer, into: acc[i].pointer, count: nc)
-                    placeChunk(tdk.pointer, j, width: d, into: heldGrad.pointer, add: true)
-                    placeChunk(tdv.pointer, j, width: d, into: heldGrad.pointer + n, add: true)
-                }
+            forEachVisiblePair(step: step) { i, j, causal in
+                kernels.attentionBackward(dq: tdq.pointer, dk: tdk.pointer, dv: tdv.pointer, dout: doc[i].pointer,
+                                          q: qc[i].pointer, k: kc.pointer, v: vc.pointer, out: oc[i].pointer,
+                                          lse: lc[i].pointer, B: B, NH: NH, T: c, d: d, causal: causal)
+                add(tdq.pointer, into: acc[i].pointer, count: nc)
+                placeChunk(tdk.pointer, j, width: d, into: heldGrad.pointer, add: true)
+                placeChunk(tdv.pointer, j, width: d, into: heldGrad.pointer + n, add: true)
             }
         }
         // the gradients held belong to rank + 1: one more pass brings every rank its own
@@ -158,6 +134,21 @@ public final class RingAttention {
         dk.update(from: heldGrad.pointer, count: n)
         dv.update(from: heldGrad.pointer + n, count: n)
         for i in 0..<2 { placeChunk(acc[i].pointer, i, width: d, into: dq, add: false) }
+    }
+
+    /// At ring step `step` (holding the block of rank - step): for each held key chunk j, copies
+    /// its K and V into `kc`, `vc` and calls `body(i, j, causal)` for each local query chunk i that
+    /// sees it (key chunk before the query chunk: full; the same chunk: causal).
+    private func forEachVisiblePair(step: Int, _ body: (Int, Int, Bool) -> Void) {
+        let src = (rank - step + cp) % cp
+        for j in 0..<2 {
+            let gk = Self.chunk(j, rank: src, cp: cp)
+            let queries = (0..<2).filter { gk <= Self.chunk($0, rank: rank, cp: cp) }
+            guard !queries.isEmpty else { continue }
+            copyChunk(held.pointer, j, width: d, into: kc.pointer)
+            copyChunk(held.pointer + n, j, width: d, into: vc.pointer)
+            for i in queries { body(i, j, gk == Self.chunk(i, rank: rank, cp: cp)) }
+        }
     }
 
     /// Sends `held` to rank + 1 and receives rank - 1's block into `incoming`, then swaps them.
