@@ -55,6 +55,16 @@ extension Communicator {
         return v
     }
 
+    /// `text` as `root` has it, on every rank (its UTF-8 bytes carried as floats).
+    public func broadcast(text: String, root: Int = 0) throws -> String {
+        var count: [Float] = [Float(text.utf8.count)]
+        try count.withUnsafeMutableBufferPointer { try broadcast($0.baseAddress!, count: 1, root: root) }
+        let n = Int(count[0])
+        var bytes = rank == root ? text.utf8.map(Float.init) : [Float](repeating: 0, count: n)
+        if n > 0 { try bytes.withUnsafeMutableBufferPointer { try broadcast($0.baseAddress!, count: n, root: root) } }
+        return String(decoding: bytes.map { UInt8($0) }, as: UTF8.self)
+    }
+
     /// Offsets of the segments described by `counts`.
     public static func offsets(_ counts: [Int]) -> [Int] {
         var o = [Int](), acc = 0

@@ -82,9 +82,40 @@ public final class DataParallelTrainer<Kernels: ModelKernels> {
     public var parameterAndGradientBytes: Int { model.params.bytes + model.grads.bytes }
 
     /// Runs to `train.steps` (or `stopAfter`); every rank must call it. `onEvent` sees the same
-    /// events on every rank (losses are means over the group).
-    public func run(stopAfter: Int? = nil, onEvent: (TrainEvent) -> Void = { _ in }) throws -> TrainResult {
-        try loop.run(stopAfter: stopAfter, onEvent: onEvent, trainStep: trainStep, evaluate: evaluate, finish: {})
+    /// events on every rank (losses are means over the group). See `ParallelTrainer.run`.
+    public func run(stopAfter: Int? = nil, checkpoint: URL? = nil, shouldStop: (() -> Bool)? = nil,
+                    onEvent: (TrainEvent) -> Void = { _ in }) throws -> TrainResult {
+        try loop.run(stopAfter: stopAfter, checkpoint: checkpoint, onEvent: onEvent, trainStep: trainStep,
+                     evaluate: evaluate, save: save(to:),
+                     stopAgreed: { try shouldStop.map { try anyRank($0(), over: [self.comm]) } ?? false }, finish: {})
+    }
+
+    /// Collective: rank 0 writes parameters and the AdamW moments (gathered from the shards under
+    /// ZeRO-1) as a `TrainingCheckpoint`.
+    public func save(to url: URL) throws {
+        let n = model.parameterCount
+        let (mFull, vFull) = (FloatBuffer(count: n), FloatBuffer(count: n))
+        for (full, local) in [(mFull, m), (vFull, v)] {
+            (full.pointer + shard.lowerBound).update(from: local.pointer, count: shard.count)
+            if zero == .one { try comm.allGather(full.pointer, counts: shardCounts) }
+        }
+        guard comm.rank == 0 else { return }
+        let (step, recent) = loop.checkpointState
+        try TrainingCheckpoint.write(to: url, layout: model.layout, params: model.params.pointer, m: mFull.pointer,
+                                     v: vFull.pointer, state: .init(step: step, rngState: rng.state, recentLosses: recent),
+                                     config: config)
+    }
+
+    /// Every rank reads the checkpoint; under ZeRO-1 each keeps its shard of the moments.
+    public func resume(from url: URL) throws {
+        let n = model.parameterCount
+        let (mFull, vFull) = (FloatBuffer(count: n), FloatBuffer(count: n))
+        let state = try TrainingCheckpoint.read(TrainingCheckpoint.open(url, for: config), from: url, layout: model.layout,
+                                                params: model.params.pointer, m: mFull.pointer, v: vFull.pointer)
+        m.pointer.update(from: mFull.pointer + shard.lowerBound, count: shard.count)
+        v.pointer.update(from: vFull.pointer + shard.lowerBound, count: shard.count)
+        loop.restore(step: state.step, recentLosses: state.recentLosses)
+        rng = SplitMix64(seed: state.rngState)
     }
 
     /// One optimizer step; returns the group's mean loss and the global gradient norm before clipping.

@@ -125,8 +125,44 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
     /// Fraction of this stage's step time spent blocked in receives.
     public var measuredBubbleFraction: Double { stepSeconds > 0 ? waitSeconds / stepSeconds : 0 }
 
-    public func run(stopAfter: Int?, onEvent: (TrainEvent) -> Void) throws -> TrainResult {
-        try loop.run(stopAfter: stopAfter, onEvent: onEvent, trainStep: trainStep, evaluate: evaluate, finish: gatherModel)
+    public func run(stopAfter: Int?, checkpoint: URL?, shouldStop: (() -> Bool)?,
+                    onEvent: (TrainEvent) -> Void) throws -> TrainResult {
+        let groups = [comm, tensor, stage.context, dataParallel].compactMap { $0 }
+        return try loop.run(stopAfter: stopAfter, checkpoint: checkpoint, onEvent: onEvent, trainStep: trainStep,
+                            evaluate: evaluate, save: save(to:),
+                            stopAgreed: { try shouldStop.map { try anyRank($0(), over: groups) } ?? false },
+                            finish: gatherModel)
+    }
+
+    /// The first rank of the grid (every coordinate 0) writes checkpoints.
+    private var writesCheckpoints: Bool {
+        [comm, tensor, stage.context, dataParallel].allSatisfy { ($0?.rank ?? 0) == 0 }
+    }
+
+    public func save(to url: URL) throws {
+        let n = stage.layout.count
+        let full = FloatBuffer(count: 3 * n)
+        for (k, local) in [stage.params.pointer, m.pointer, v.pointer].enumerated() {
+            try stage.gather(local, into: full.pointer + k * n)
+            if comm.size > 1 { try comm.allReduce(full.pointer + k * n, count: n) }
+        }
+        guard writesCheckpoints else { return }
+        let (step, recent) = loop.checkpointState
+        try TrainingCheckpoint.write(to: url, layout: stage.layout, params: full.pointer, m: full.pointer + n,
+                                     v: full.pointer + 2 * n,
+                                     state: .init(step: step, rngState: rng.state, recentLosses: recent), config: config)
+    }
+
+    public func resume(from url: URL) throws {
+        let n = stage.layout.count
+        let full = FloatBuffer(count: 3 * n)
+        let state = try TrainingCheckpoint.read(TrainingCheckpoint.open(url, for: config), from: url, layout: stage.layout,
+                                                params: full.pointer, m: full.pointer + n, v: full.pointer + 2 * n)
+        for (k, local) in [stage.params.pointer, m.pointer, v.pointer].enumerated() {
+            stage.scatter(full.pointer + k * n, into: local)
+        }
+        loop.restore(step: state.step, recentLosses: state.recentLosses)
+        rng = SplitMix64(seed: state.rngState)
     }
 
     private func receive(_ buffer: UnsafeMutablePointer<Float>, from source: Int, tag: Int) throws {

@@ -1,10 +1,12 @@
 import Foundation
 import Training
 
-/// The step loop every parallel trainer runs (the single-rank `Trainer`'s, without checkpoints):
-/// optimizer steps up to train.steps (or `stopAfter`), a stop with `.diverged` on a non-finite
-/// loss or gradient norm or a norm above train.max_grad_norm, step and eval events (the same on
-/// every rank: losses are group means), and the mean of the last ten losses as the final train loss.
+/// The step loop every parallel trainer runs (the single-rank `Trainer`'s): optimizer steps up to
+/// train.steps (or `stopAfter`), a stop with `.diverged` on a non-finite loss or gradient norm or
+/// a norm above train.max_grad_norm, step and eval events (the same on every rank: losses are
+/// group means), checkpoints every train.checkpoint_interval steps and at the end, a stop with a
+/// checkpoint and `.interrupted` when any rank asks, and the mean of the last ten losses as the
+/// final train loss.
 final class ParallelLoop {
     let config: TrainConfig
     let data: TokenDataset
@@ -19,10 +21,21 @@ final class ParallelLoop {
         self.data = data
     }
 
+    /// Sets the step and the recent losses (resuming from a checkpoint).
+    func restore(step: Int, recentLosses: [Float]) {
+        self.step = step
+        self.recentLosses = recentLosses
+    }
+
+    var checkpointState: (step: Int, recentLosses: [Float]) { (step, recentLosses) }
+
     /// `trainStep` runs step `step` (0-based) and returns the group's loss and gradient norm;
+    /// `save` writes a checkpoint (collective; with `checkpoint` nil on every rank there are none);
+    /// `stopAgreed` turns this rank's stop request into the world's (collective, every step);
     /// `finish` runs once before returning (parameters gathered for the caller).
-    func run(stopAfter: Int?, onEvent: (TrainEvent) -> Void, trainStep: () throws -> (loss: Float, norm: Float),
-             evaluate: () throws -> Float, finish: () throws -> Void) throws -> TrainResult {
+    func run(stopAfter: Int?, checkpoint: URL?, onEvent: (TrainEvent) -> Void,
+             trainStep: () throws -> (loss: Float, norm: Float), evaluate: () throws -> Float,
+             save: (URL) throws -> Void, stopAgreed: () throws -> Bool, finish: () throws -> Void) throws -> TrainResult {
         let t = config.train
         let started = Date()
         let firstStep = step
@@ -50,6 +63,19 @@ final class ParallelLoop {
                 let bpb = Double(val) / log(2) / data.bytesPerToken
                 lastVal = (val, bpb)
                 onEvent(.eval(step: step, tokens: step * tokensPerStep, valLoss: val, bitsPerByte: bpb))
+            }
+            if let checkpoint, (t.checkpointInterval > 0 && step % t.checkpointInterval == 0) || step == t.steps {
+                try save(checkpoint)
+                onEvent(.checkpoint(step: step, path: checkpoint.path))
+            }
+            if step < t.steps, try stopAgreed() {
+                if let checkpoint {
+                    try save(checkpoint)
+                    onEvent(.checkpoint(step: step, path: checkpoint.path))
+                }
+                outcome = .interrupted
+                reason = "stopped at step \(step) of \(t.steps)"
+                break
             }
         }
         try finish()

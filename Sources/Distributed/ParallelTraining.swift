@@ -1,3 +1,4 @@
+import Foundation
 import Training
 
 /// What one rank of a parallel run holds, in bytes.
@@ -21,7 +22,19 @@ public struct RankMemory: Sendable, Equatable {
 /// A training loop run by every rank of a parallel run.
 public protocol ParallelTrainer: AnyObject {
     /// Trains to `train.steps` (or `stopAfter`); every rank calls it, all see the same events.
-    func run(stopAfter: Int?, onEvent: (TrainEvent) -> Void) throws -> TrainResult
+    /// `checkpoint`: every rank passes the same URL (the grid's first rank writes it, see `save`)
+    /// or every rank nil. `shouldStop`, when given, is polled after each step on every rank; when
+    /// it is true on any rank, all checkpoint and return `.interrupted` at the same step.
+    func run(stopAfter: Int?, checkpoint: URL?, shouldStop: (() -> Bool)?, onEvent: (TrainEvent) -> Void) throws -> TrainResult
+    /// Collective: gathers parameters and AdamW moments into the single-rank layout and writes
+    /// them with the step and data position as a `TrainingCheckpoint` (the grid's first rank
+    /// writes). The file resumes a single-rank `Trainer` or any parallel layout of the same run.
+    func save(to url: URL) throws
+    /// Every rank reads a `TrainingCheckpoint` of the same model, data and optimization (written
+    /// under any layout) and takes its part.
+    func resume(from url: URL) throws
+    /// Optimizer steps taken.
+    var step: Int { get }
     /// The model as this rank holds it (parameters as the single-rank layout, replicated).
     var model: GPT { get }
     var memory: RankMemory { get }
@@ -30,6 +43,21 @@ public protocol ParallelTrainer: AnyObject {
     /// Pipeline runs: the ideal 1F1B bubble fraction and the measured fraction of step time this
     /// rank waited for its neighbours; nil for layouts without a pipeline.
     var bubbleFraction: (ideal: Double, measured: Double)? { get }
+}
+
+extension ParallelTrainer {
+    /// Trains without checkpoints or stop requests.
+    public func run(stopAfter: Int?, onEvent: (TrainEvent) -> Void) throws -> TrainResult {
+        try run(stopAfter: stopAfter, checkpoint: nil, shouldStop: nil, onEvent: onEvent)
+    }
+}
+
+/// Whether `flag` is true on any rank of the grid spanned by `groups` (one group per axis of this
+/// rank): the flag summed along each axis in turn.
+func anyRank(_ flag: Bool, over groups: [Communicator]) throws -> Bool {
+    var x: Float = flag ? 1 : 0
+    for g in groups where g.size > 1 { x = try g.sum(x) }
+    return x > 0
 }
 
 extension DataParallelTrainer: ParallelTrainer {

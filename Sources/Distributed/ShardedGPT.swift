@@ -132,15 +132,16 @@ final class ShardedGPT {
         // activations: full-width rows where replicated, local widths inside attention and MLP
         slots = (0..<inFlight).map { _ in StageActivations(c, layers: layers.count, B: B, T: T, isLast: isLast, tp: tp) }
         s = StageScratch(c, R: B * T, tp: tp)
-        for l in locals { copy(l, global: UnsafeMutablePointer(mutating: initial), toLocal: true) }
+        for l in locals { copy(l, global: UnsafeMutablePointer(mutating: initial), local: params.pointer, toLocal: true) }
     }
 
     func p(_ o: Int) -> UnsafeMutablePointer<Float> { params.pointer + localOffset[o]! }
     func g(_ o: Int) -> UnsafeMutablePointer<Float> { grads.pointer + localOffset[o]! }
 
-    /// Copies one tensor between the single-rank layout `global` and this rank's storage (its shard).
-    func copy(_ l: Local, global: UnsafeMutablePointer<Float>, toLocal: Bool) {
-        let src = global + l.tensor.offset, dst = params.pointer + l.offset
+    /// Copies one tensor between the single-rank layout `global` and this rank's storage (its
+    /// shard) in `local` (the parameters, or a buffer laid out like them: gradients, moments).
+    func copy(_ l: Local, global: UnsafeMutablePointer<Float>, local: UnsafeMutablePointer<Float>, toLocal: Bool) {
+        let src = global + l.tensor.offset, dst = local + l.offset
         func move(_ g: UnsafeMutablePointer<Float>, _ loc: UnsafeMutablePointer<Float>, _ n: Int) {
             if toLocal { loc.update(from: g, count: n) } else { g.update(from: loc, count: n) }
         }
@@ -166,9 +167,20 @@ final class ShardedGPT {
     /// over the tensor-parallel group (shards from every rank, replicated tensors from rank 0): the
     /// parameters of this stage, the same on every rank of the group.
     func gather(into full: UnsafeMutablePointer<Float>) throws {
+        try gather(params.pointer, into: full)
+    }
+
+    /// `gather` of any buffer laid out like the parameters (AdamW moments).
+    func gather(_ local: UnsafeMutablePointer<Float>, into full: UnsafeMutablePointer<Float>) throws {
         full.update(repeating: 0, count: layout.count)
-        for l in locals where !l.tiedCopy && (l.sharded || rank == 0) { copy(l, global: full, toLocal: false) }
+        for l in locals where !l.tiedCopy && (l.sharded || rank == 0) { copy(l, global: full, local: local, toLocal: false) }
         if comm.size > 1 { try comm.allReduce(full, count: layout.count) }
+    }
+
+    /// The inverse of `gather`: this rank's tensors (and shards) of the single-rank layout `full`
+    /// into `local`.
+    func scatter(_ full: UnsafePointer<Float>, into local: UnsafeMutablePointer<Float>) {
+        for l in locals { copy(l, global: UnsafeMutablePointer(mutating: full), local: local, toLocal: true) }
     }
 
     /// Σ g² over sharded tensors and over replicated ones (the latter are equal on every rank of the

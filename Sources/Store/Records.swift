@@ -114,6 +114,17 @@ public struct MetricRecord: Codable, Equatable, Sendable, FetchableRecord, Mutab
         self.tokensPerSecond = tokensPerSecond
     }
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    /// Takes `other`'s values where this point has none (a step's training values and its
+    /// evaluation may be recorded separately).
+    public mutating func fill(from other: MetricRecord) {
+        trainLoss = trainLoss ?? other.trainLoss
+        valLoss = valLoss ?? other.valLoss
+        learningRate = learningRate ?? other.learningRate
+        tokensPerSecond = tokensPerSecond ?? other.tokensPerSecond
+        lossScale = lossScale ?? other.lossScale
+        skippedSteps = skippedSteps ?? other.skippedSteps
+    }
 }
 
 /// Kinds of fit the store keeps.

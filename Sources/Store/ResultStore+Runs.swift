@@ -92,10 +92,16 @@ extension ResultStore {
 
 extension ResultStore {
     /// Appends metric points, all in one transaction. A point for a (run, step) already stored
-    /// replaces it, so a resumed run that logs a step again does not fail.
+    /// replaces its values and keeps those the new point lacks, so a resumed run that logs a step
+    /// again does not fail, and a step's evaluation recorded apart from its training values does
+    /// not erase them.
     public func appendMetrics(_ metrics: [MetricRecord]) throws {
         try write { db in
-            for var metric in metrics { try metric.upsert(db) }
+            for var metric in metrics {
+                let stored = try MetricRecord.filter(Column("run_id") == metric.runId && Column("step") == metric.step).fetchOne(db)
+                if let stored { metric.fill(from: stored) }
+                try metric.upsert(db)
+            }
         }
     }
 

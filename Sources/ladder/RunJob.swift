@@ -3,11 +3,12 @@ import Foundation
 import Store
 import Sweeps
 import Training
+import Distributed
 
 struct RunJob: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run-job",
-        abstract: "Train a stored run (the sweep executors' entry point); resumes from its checkpoint.",
+        abstract: "Train a stored run (the sweep executors' entry point); resumes from its checkpoint (parallel runs too).",
         discussion: """
             With --run, the run is read from and recorded in the database. With --run-dir (cluster \
             tasks), the run is read from DIR/run.json and everything is written into DIR (run.json, \
@@ -30,6 +31,9 @@ struct RunJob: ParsableCommand {
 
     @Option(help: "Override the run's thread count (results do not depend on it).")
     var threads: Int?
+
+    @Option(help: "Where the ranks of a [parallel] run live: threads (of this process) or mpi (this process is one rank under mpirun).")
+    var backend: CommunicationBackend = .threads
 
     @Flag(name: .customLong("exit-with-parent"), help: "Checkpoint and stop (interrupted) when the parent process dies (set by the sweep scheduler).")
     var exitWithParent = false
@@ -68,8 +72,15 @@ struct RunJob: ParsableCommand {
             throw ValidationError("\(label) has no training config the built-in trainer can use: \(error)")
         }
         if let threads { config.train.threads = threads }
-        if config.parallel.worldSize > 1 {
-            throw ValidationError("\(label) asks for \(config.parallel.worldSize) ranks ([parallel]); run-job trains single-rank runs: use `ladder train` with --backend")
+        if config.parallel.worldSize > 1 || backend == .mpi {
+            guard runDir == nil else {
+                throw ValidationError("\(label) asks for \(config.parallel.worldSize) ranks ([parallel]); --run-dir trains single-rank runs: use --run ID (with --backend)")
+            }
+            let job = ParallelTrainingJob(config: config, backend: backend, store: store, run: .stored(record), printJSON: json)
+            installStopHandlers()
+            let result = try job.execute()
+            if result.outcome != .done { throw ExitCode(result.outcome == .interrupted ? 130 : 2) }
+            return
         }
         var job = TrainingJob(sink: sink, run: record, config: config,
                               checkpoint: folder.appendingPathComponent("checkpoint.safetensors"),

@@ -36,6 +36,13 @@ struct TrainingJob {
         runFolderURL(store: store, sweep: sweep, runId: runId).appendingPathComponent("checkpoint.safetensors")
     }
 
+    /// Whether the trainer writes its checkpoint after `step` (every train.checkpoint_interval
+    /// steps and at the end; kept WSD checkpoints included).
+    static func checkpoints(after step: Int, _ config: TrainConfig) -> Bool {
+        let t = config.train
+        return (t.checkpointInterval > 0 && step % t.checkpointInterval == 0) || step == t.steps || t.saveAt.contains(step)
+    }
+
     /// A run's folder: `<folder of the database>/<sweep>/runs/<id>/`.
     static func runFolderURL(store: ResultStore, sweep: String, runId: Int64) -> URL {
         RunFolder.location(resultsFolder: RunFolder.resultsFolder(of: store), sweep: sweep, runId: runId)
@@ -97,7 +104,8 @@ struct TrainingJob {
                         point.skippedSteps = scaler.skippedSteps
                     }
                     pending.append(point)
-                    if step % 10 == 0 { flush() }
+                    // metrics reach the store before a checkpoint of their step is written
+                    if step % 10 == 0 || Self.checkpoints(after: step, config) { flush() }
                     let elapsed = Date().timeIntervalSince(started)
                     let eta = elapsed / Double(step - firstStep) * Double(total - step)
                     let gflops = tps * flopsPerToken / 1e9

@@ -55,9 +55,15 @@ final class StoreTests: XCTestCase {
         ])
         // Logging a step again (a resumed run) replaces the point.
         try store.appendMetrics([MetricRecord(runId: a.id!, step: 10, tokensSeen: 1e5, trainLoss: 6.0)])
-        let metrics = try store.metrics(runId: a.id!)
+        var metrics = try store.metrics(runId: a.id!)
         XCTAssertEqual(metrics.map(\.step), [0, 10])
         XCTAssertEqual(metrics[1].trainLoss, 6.0)
+        XCTAssertEqual(metrics[1].valLoss, 6.2, "values the new point lacks are kept")
+        // A step's evaluation recorded apart from its training values keeps them.
+        try store.appendMetrics([MetricRecord(runId: a.id!, step: 0, tokensSeen: 0, valLoss: 8.4)])
+        metrics = try store.metrics(runId: a.id!)
+        XCTAssertEqual(metrics[0].trainLoss, 8.3)
+        XCTAssertEqual(metrics[0].valLoss, 8.4)
 
         let fit = try store.insertFit(FitRecord(kind: .parametric, sweepId: stored[0].sweepId,
                                                 parameters: #"{"E":1.7}"#, runIds: "[1,2]"))

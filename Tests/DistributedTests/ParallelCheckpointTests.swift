@@ -1,0 +1,121 @@
+import Compute
+import Distributed
+import Foundation
+import Training
+import XCTest
+
+/// Checkpoints of parallel runs are single-rank checkpoints: a run stopped under one layout
+/// resumes under another (or none) and ends where the uninterrupted single-rank run ends.
+final class ParallelCheckpointTests: XCTestCase {
+    var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("ladder-pckpt-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    static func config() -> TrainConfig {
+        var config = Fixture.config(batch: 4, steps: 6, microBatches: 2)
+        config.train.checkpointInterval = 3
+        return config
+    }
+
+    /// Runs `layout` on its world from `resume` (when given) with checkpoints to `checkpoint`;
+    /// returns rank 0's losses and final parameters.
+    func train(_ layout: ParallelConfig, stopAfter: Int?, checkpoint: URL, resume: URL?) throws -> (Fixture.Run, TrainResult) {
+        var config = Self.config()
+        config.parallel = layout
+        let data = Fixture.dataset()
+        let runs = try ParallelLauncher.run(backend: .threads, worldSize: layout.worldSize) { world -> (Fixture.Run, TrainResult) in
+            let trainer = try ParallelTraining.trainer(config: config, data: data, kernels: Fixture.kernels(), world: world)
+            if let resume { try trainer.resume(from: resume) }
+            var losses: [Float] = []
+            let result = try trainer.run(stopAfter: stopAfter, checkpoint: checkpoint, shouldStop: nil, onEvent: {
+                if case let .step(_, _, loss, _, _, _) = $0 { losses.append(loss) }
+            })
+            return (Fixture.Run(losses: losses, params: trainer.model.params.toArray(), valLoss: result.finalValLoss), result)
+        }
+        return runs[0]
+    }
+
+    func testStoppedUnderOneLayoutResumesUnderAnotherAndMatchesSingleRank() throws {
+        let data = Fixture.dataset()
+        let reference = try Fixture.reference(Self.config(), data: data)
+        let initial = try Fixture.initialParams(Self.config())
+        let pairs: [(ParallelConfig, ParallelConfig)] = [
+            (ParallelConfig(dp: 2, zero: 1), ParallelConfig(tp: 2, pp: 2)),
+            (ParallelConfig(pp: 2, cp: 2), ParallelConfig(dp: 2)),
+        ]
+        for (first, second) in pairs {
+            let url = folder.appendingPathComponent("\(first.worldSize)-\(second.worldSize)-\(first.dp).safetensors")
+            let (part1, r1) = try train(first, stopAfter: 3, checkpoint: url, resume: nil)
+            XCTAssertEqual(r1.steps, 3)
+            let (part2, r2) = try train(second, stopAfter: nil, checkpoint: url, resume: url)
+            XCTAssertEqual(r2.outcome, .done)
+            XCTAssertEqual(r2.steps, 6)
+            let joined = Fixture.Run(losses: part1.losses + part2.losses, params: part2.params, valLoss: part2.valLoss)
+            Fixture.assertParity(joined, reference, initial: initial, "\(first) then \(second)")
+        }
+    }
+
+    func testSingleRankTrainerResumesAParallelCheckpointAndViceVersa() throws {
+        let config = Self.config(), data = Fixture.dataset()
+        let reference = try Fixture.reference(config, data: data)
+        let initial = try Fixture.initialParams(config)
+        // parallel (tp=2) writes at step 3, the single-rank trainer finishes
+        let url = folder.appendingPathComponent("tp.safetensors")
+        let (part1, _) = try train(ParallelConfig(tp: 2), stopAfter: 3, checkpoint: url, resume: nil)
+        let single = try Trainer(config: config, data: data, kernels: Fixture.kernels())
+        try single.resume(from: url)
+        XCTAssertEqual(single.step, 3)
+        var losses: [Float] = []
+        _ = try single.run(onEvent: { if case let .step(_, _, loss, _, _, _) = $0 { losses.append(loss) } })
+        Fixture.assertParity(Fixture.Run(losses: part1.losses + losses, params: single.model.params.toArray(), valLoss: nil),
+                             reference, initial: initial, "tp=2 then single rank")
+        // the single-rank trainer writes at step 3, cp=2 finishes
+        let url2 = folder.appendingPathComponent("single.safetensors")
+        let first = try Trainer(config: config, data: data, kernels: Fixture.kernels())
+        var firstLosses: [Float] = []
+        _ = try first.run(checkpoint: url2, stopAfter: 3, onEvent: { if case let .step(_, _, loss, _, _, _) = $0 { firstLosses.append(loss) } })
+        let (part2, _) = try train(ParallelConfig(cp: 2), stopAfter: nil, checkpoint: url2, resume: url2)
+        Fixture.assertParity(Fixture.Run(losses: firstLosses + part2.losses, params: part2.params, valLoss: part2.valLoss),
+                             reference, initial: initial, "single rank then cp=2")
+    }
+
+    /// A stop request on one rank only stops every rank at the same step, with a checkpoint.
+    func testStopRequestedOnOneRankStopsAllWithACheckpoint() throws {
+        let url = folder.appendingPathComponent("stop.safetensors")
+        var config = Self.config()
+        config.parallel = ParallelConfig(tp: 2, pp: 2)
+        let data = Fixture.dataset()
+        let results = try ParallelLauncher.run(backend: .threads, worldSize: 4) { world -> (Int, TrainOutcome) in
+            let trainer = try ParallelTraining.trainer(config: config, data: data, kernels: Fixture.kernels(), world: world)
+            let result = try trainer.run(stopAfter: nil, checkpoint: url, shouldStop: { world.rank == 3 && trainer.step >= 2 },
+                                         onEvent: { _ in })
+            return (result.steps, result.outcome)
+        }
+        for (steps, outcome) in results {
+            XCTAssertEqual(steps, 2)
+            XCTAssertEqual(outcome, .interrupted)
+        }
+        let file = try Safetensors.read(url)
+        XCTAssertEqual(file.metadata["step"], "2")
+        XCTAssertEqual(file.metadata["format"], TrainingCheckpoint.format)
+    }
+
+    func testCheckpointOfAnotherRunIsRefused() throws {
+        let url = folder.appendingPathComponent("other.safetensors")
+        _ = try train(ParallelConfig(dp: 2), stopAfter: 3, checkpoint: url, resume: nil)
+        var other = Self.config()
+        other.train.lr *= 2
+        other.parallel = ParallelConfig(dp: 2)
+        XCTAssertThrowsError(try ParallelLauncher.run(backend: .threads, worldSize: 2) { world in
+            try ParallelTraining.trainer(config: other, data: Fixture.dataset(), kernels: Fixture.kernels(), world: world)
+                .resume(from: url)
+        }) { XCTAssertTrue("\($0)".contains("was written for a different training config"), "\($0)") }
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import Store
+import XCTest
+
+/// `ladder train` with [parallel] checkpoints like a single-rank run; a killed run resumes with
+/// `ladder run-job --run ID`, under the same or another layout.
+final class ParallelTrainCommandTests: XCTestCase {
+    var cli: CLIHarness!
+    override func setUpWithError() throws { cli = try CLIHarness() }
+    override func tearDown() { cli.cleanUp() }
+
+    func testKilledParallelRunResumesFromItsCheckpoint() throws {
+        try cli.write("p.toml", """
+            [model]
+            seq_len = 32
+            d_model = 32
+            n_layer = 2
+            n_head = 2
+            [data]
+            path = "\(TrainCommandTests.corpus)"
+            [train]
+            batch = 4
+            steps = 400
+            checkpoint_interval = 5
+            threads = 2
+            [parallel]
+            dp = 2
+            """)
+        let process = Process()
+        process.executableURL = CLIHarness.executable
+        process.arguments = ["train", "p.toml", "--name", "par", "--json"]
+        process.currentDirectoryURL = URL(fileURLWithPath: cli.path("."))
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let checkpoint = cli.path("Results/train/runs/1/checkpoint.safetensors")
+        let deadline = Date().addingTimeInterval(120)
+        while !FileManager.default.fileExists(atPath: checkpoint) && process.isRunning && Date() < deadline {
+            usleep(20_000)
+        }
+        XCTAssertTrue(process.isRunning, "the run ended before it could be killed; make it longer")
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        XCTAssertTrue(FileManager.default.fileExists(atPath: checkpoint))
+
+        let out = try cli.ok(["run-job", "--run", "1", "--json"])
+        let events = out.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let resume = try XCTUnwrap(events.first { $0["event"] as? String == "resume" }, out)
+        let from = try XCTUnwrap(resume["step"] as? Int)
+        XCTAssertGreaterThan(from, 0)
+        XCTAssertEqual(from % 5, 0, "resumes at a checkpoint step")
+        XCTAssertEqual(events.filter { $0["event"] as? String == "step" }.count, 400 - from)
+        let store = try ResultStore.open(path: cli.path("Results/ladder.sqlite"))
+        let run = try XCTUnwrap(try store.run(id: 1))
+        XCTAssertEqual(run.status, .done)
+        let recorded = try store.metrics(runId: 1).filter { $0.trainLoss != nil }.map(\.step)
+        XCTAssertEqual(recorded, Array(1...400), "every step recorded once (missing: \(Set(1...400).subtracting(recorded).sorted()))")
+    }
+}
