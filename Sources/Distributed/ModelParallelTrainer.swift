@@ -22,8 +22,10 @@ import Training
 /// input gradients per block backward within the tp group. Context parallelism: ring attention
 /// within the cp group, parameter gradients summed over it once per step. Data parallelism: each
 /// replica takes its 1/dp of every micro-batch's sequences; gradients are averaged over the dp
-/// group before the update. Every rank updates its own tensors with AdamW; the clipping norm sums
-/// the shards' squares over the tp group and the stages' over the pp group.
+/// group before the update (with ZeRO-1, reduce-scattered: each replica updates its 1/dp of the
+/// rank's tensors with its 1/dp of the AdamW moments, then the parameters are all-gathered).
+/// Every rank updates its own tensors with AdamW; the clipping norm sums the squares over the dp
+/// shards, the tp shards and the pp stages.
 public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer {
     public let config: TrainConfig
     public let data: TokenDataset
@@ -33,7 +35,12 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
     public let tensor: Communicator
     let kernels: Kernels
     let stage: ShardedGPT
+    /// AdamW moments of `shard` of the stage's local buffer (all of it without ZeRO-1).
     let m: FloatBuffer, v: FloatBuffer
+    public let zero: ZeroStage
+    /// The part of the stage's local parameter buffer this rank updates.
+    public let shard: Range<Int>
+    let shardCounts: [Int]
     /// The first and last stage (tied-embedding gradient sum); nil when untied or one stage.
     let embeddingGroup: Communicator?
     let loop: ParallelLoop
@@ -60,7 +67,8 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
     /// is the number of stages (at most n_layer); model.n_head and the MLP width must divide by
     /// `tensor`'s size, model.seq_len by twice `context`'s, train.batch by `dataParallel`'s.
     public init(config: TrainConfig, data: TokenDataset, kernels: Kernels, pipeline: Communicator? = nil,
-                tensor: Communicator? = nil, context: Communicator? = nil, dataParallel: Communicator? = nil) throws {
+                tensor: Communicator? = nil, context: Communicator? = nil, dataParallel: Communicator? = nil,
+                zero: ZeroStage = .none) throws {
         let comm = pipeline ?? SingleRankCommunicator()
         try config.validate()
         try data.check(seqLen: config.model.seqLen, modelVocab: config.model.vocab)
@@ -86,8 +94,14 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
                                layers: ThreadPool.partition(L, parts: S, part: s), isFirst: s == 0, isLast: s == S - 1,
                                inFlight: min(config.train.microBatches, S - s), B: config.train.batch / dp,
                                seqLen: config.model.seqLen, initial: model.params.pointer)
-        m = FloatBuffer(count: stage.params.count)
-        v = FloatBuffer(count: stage.params.count)
+        self.zero = dp > 1 ? zero : .none
+        let local = stage.params.count
+        shardCounts = self.zero == .one ? evenCounts(local, parts: dp) : [local]
+        let offsets = InProcessCommunicator.offsets(shardCounts)
+        let part = self.zero == .one ? dataParallel!.rank : 0
+        shard = offsets[part]..<(offsets[part] + shardCounts[part])
+        m = FloatBuffer(count: shard.count)
+        v = FloatBuffer(count: shard.count)
         if config.model.tiedHead && S > 1 {
             let ends = s == 0 || s == S - 1
             let group = try comm.split(color: ends ? 0 : 1, key: s)
@@ -142,7 +156,8 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
     public func save(to url: URL) throws {
         let n = stage.layout.count
         let full = FloatBuffer(count: 3 * n)
-        for (k, local) in [stage.params.pointer, m.pointer, v.pointer].enumerated() {
+        let (mLocal, vLocal) = try (unshard(m), unshard(v))
+        for (k, local) in [stage.params.pointer, mLocal.pointer, vLocal.pointer].enumerated() {
             try stage.gather(local, into: full.pointer + k * n)
             if comm.size > 1 { try comm.allReduce(full.pointer + k * n, count: n) }
         }
@@ -153,14 +168,25 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
                                      state: .init(step: step, rngState: rng.state, recentLosses: recent), config: config)
     }
 
+    /// A moment buffer laid out like the stage's parameters: the ZeRO-1 shards all-gathered over dp.
+    private func unshard(_ moments: FloatBuffer) throws -> FloatBuffer {
+        let local = FloatBuffer(count: stage.params.count)
+        (local.pointer + shard.lowerBound).update(from: moments.pointer, count: shard.count)
+        if zero == .one, let dp = dataParallel { try dp.allGather(local.pointer, counts: shardCounts) }
+        return local
+    }
+
     public func resume(from url: URL) throws {
         let n = stage.layout.count
         let full = FloatBuffer(count: 3 * n)
         let state = try TrainingCheckpoint.read(TrainingCheckpoint.open(url, for: config), from: url, layout: stage.layout,
                                                 params: full.pointer, m: full.pointer + n, v: full.pointer + 2 * n)
-        for (k, local) in [stage.params.pointer, m.pointer, v.pointer].enumerated() {
+        let (mLocal, vLocal) = (FloatBuffer(count: stage.params.count), FloatBuffer(count: stage.params.count))
+        for (k, local) in [stage.params.pointer, mLocal.pointer, vLocal.pointer].enumerated() {
             stage.scatter(full.pointer + k * n, into: local)
         }
+        m.pointer.update(from: mLocal.pointer + shard.lowerBound, count: shard.count)
+        v.pointer.update(from: vLocal.pointer + shard.lowerBound, count: shard.count)
         loop.restore(step: state.step, recentLosses: state.recentLosses)
         rng = SplitMix64(seed: state.rngState)
     }
@@ -222,12 +248,20 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
         if let group = embeddingGroup {
             try group.allReduce(stage.g(stage.layout.wte), count: config.model.vocab * config.model.dModel)
         }
+        let g = stage.grads.pointer
         if let dp = dataParallel {
-            try dp.allReduce(stage.grads.pointer, count: stage.grads.count)
-            scale(stage.grads.pointer, count: stage.grads.count, by: 1 / Float(dp.size))
+            if zero == .one {
+                try dp.reduceScatter(g, counts: shardCounts)
+            } else {
+                try dp.allReduce(g, count: stage.grads.count)
+            }
+            scale(g + shard.lowerBound, count: shard.count, by: 1 / Float(dp.size))
         }
         // the norm counts every parameter once: the tied copy's gradient is the first stage's
-        let squares = stage.gradientSquares()
+        var squares = stage.gradientSquares(in: shard)
+        if zero == .one, let dp = dataParallel {
+            squares = (Double(try dp.sum(Float(squares.sharded))), Double(try dp.sum(Float(squares.replicated))))
+        }
         let stageSquares = try stage.comm.sum(Float(squares.sharded)) + Float(squares.replicated)
         let norm = try comm.sum(stageSquares).squareRoot()
         loss = try comm.sum(stage.isLast ? loss : 0)
@@ -236,10 +270,18 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
         guard loss.isFinite, norm.isFinite else { return (loss, norm) }
         let clip: Float = t.gradClip > 0 && Double(norm) > t.gradClip ? Float(t.gradClip) / norm : 1
         let lr = Float(t.lrSchedule.lr(step: step, totalSteps: t.steps, peak: t.lr))
+        let p = stage.params.pointer
         for l in stage.locals {
-            AdamW.update(params: stage.params.pointer + l.offset, grads: stage.grads.pointer + l.offset,
-                         m: m.pointer + l.offset, v: v.pointer + l.offset, range: 0..<l.count, step: step + 1, lr: lr,
-                         decays: l.tensor.decays, gradScale: clip, config: t.adamW)
+            let lo = max(l.offset, shard.lowerBound), hi = min(l.offset + l.count, shard.upperBound)
+            guard lo < hi else { continue }
+            let o = lo - shard.lowerBound
+            AdamW.update(params: p + lo, grads: g + lo, m: m.pointer + o, v: v.pointer + o, range: 0..<(hi - lo),
+                         step: step + 1, lr: lr, decays: l.tensor.decays, gradScale: clip, config: t.adamW)
+        }
+        if zero == .one, let dp = dataParallel {
+            let gatherStart = Date()
+            try dp.allGather(p, counts: shardCounts)
+            stepCommunicationSeconds += Date().timeIntervalSince(gatherStart)
         }
         return (loss, norm)
     }

@@ -76,17 +76,14 @@ public enum ParallelTraining {
                                                       world: Communicator) throws -> ParallelTrainer {
         let p = config.parallel
         let grid = try ParallelGrid(dp: p.dp, tp: p.tp, pp: p.pp, cp: p.cp, worldSize: world.size)
+        guard let zero = ZeroStage(rawValue: p.zero) else {
+            throw DistributedError.invalidLayout("parallel.zero must be 0 or 1, got \(p.zero)")
+        }
         if grid.tp > 1 || grid.cp > 1 || grid.pp > 1 {
-            guard p.zero == 0 || grid.dp == 1 else {
-                throw DistributedError.invalidLayout("parallel.zero = 1 (ZeRO-1) is implemented for pure data parallelism; with tp, pp or cp set parallel.zero = 0")
-            }
             let context = try ParallelContext(grid: grid, world: world)
             return try ModelParallelTrainer(config: config, data: data, kernels: kernels, pipeline: context.communicator(.pp),
                                             tensor: context.communicator(.tp), context: context.communicator(.cp),
-                                            dataParallel: context.communicator(.dp))
-        }
-        guard let zero = ZeroStage(rawValue: p.zero) else {
-            throw DistributedError.invalidLayout("parallel.zero must be 0 or 1, got \(p.zero)")
+                                            dataParallel: context.communicator(.dp), zero: zero)
         }
         return try DataParallelTrainer(config: config, data: data, kernels: kernels, comm: world, zero: zero)
     }

@@ -185,10 +185,14 @@ final class ShardedGPT {
 
     /// Σ g² over sharded tensors and over replicated ones (the latter are equal on every rank of the
     /// tensor group); a tied copy is not counted (its gradient is the first stage's).
-    func gradientSquares() -> (sharded: Double, replicated: Double) {
+    /// Only the part of each tensor inside `range` of the local buffer counts (a ZeRO-1 shard).
+    func gradientSquares(in range: Range<Int>? = nil) -> (sharded: Double, replicated: Double) {
+        let range = range ?? 0..<grads.count
         var sh = 0.0, rep = 0.0
         for l in locals where !l.tiedCopy {
-            let v = sumOfSquares(grads.pointer + l.offset, count: l.count)
+            let lo = max(l.offset, range.lowerBound), hi = min(l.offset + l.count, range.upperBound)
+            guard lo < hi else { continue }
+            let v = sumOfSquares(grads.pointer + lo, count: hi - lo)
             if l.sharded { sh += v } else { rep += v }
         }
         return (sh, rep)

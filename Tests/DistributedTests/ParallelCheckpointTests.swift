@@ -49,9 +49,10 @@ final class ParallelCheckpointTests: XCTestCase {
         let pairs: [(ParallelConfig, ParallelConfig)] = [
             (ParallelConfig(dp: 2, zero: 1), ParallelConfig(tp: 2, pp: 2)),
             (ParallelConfig(pp: 2, cp: 2), ParallelConfig(dp: 2)),
+            (ParallelConfig(dp: 2, tp: 2, zero: 1), ParallelConfig(pp: 2, cp: 2)),
         ]
         for (first, second) in pairs {
-            let url = folder.appendingPathComponent("\(first.worldSize)-\(second.worldSize)-\(first.dp).safetensors")
+            let url = folder.appendingPathComponent("\(first.label)-\(second.label).safetensors")
             let (part1, r1) = try train(first, stopAfter: 3, checkpoint: url, resume: nil)
             XCTAssertEqual(r1.steps, 3)
             let (part2, r2) = try train(second, stopAfter: nil, checkpoint: url, resume: url)
@@ -118,4 +119,8 @@ final class ParallelCheckpointTests: XCTestCase {
                 .resume(from: url)
         }) { XCTAssertTrue("\($0)".contains("was written for a different training config"), "\($0)") }
     }
+}
+
+extension ParallelConfig {
+    var label: String { "dp\(dp)tp\(tp)pp\(pp)cp\(cp)z\(zero)" }
 }

@@ -22,12 +22,12 @@ final class ParallelConfigTests: XCTestCase {
         XCTAssertThrowsError(try bad.validate()) { XCTAssertTrue("\($0)".contains("parallel.zero must be 0 or 1"), "\($0)") }
     }
 
-    func testTrainerForLayoutRefusesZeroWithModelParallelismAndWrongWorld() throws {
+    func testTrainerForLayoutRefusesBadZeroStageAndWrongWorld() throws {
         var config = Fixture.config(batch: 4)
-        config.parallel = ParallelConfig(dp: 2, tp: 2, zero: 1)
+        config.parallel = ParallelConfig(dp: 2, tp: 2, zero: 2)
         XCTAssertThrowsError(try InProcessWorld.run(size: 4, timeout: 20) { comm in
             _ = try ParallelTraining.trainer(config: config, data: Fixture.dataset(), kernels: Fixture.kernels(), world: comm)
-        }) { XCTAssertTrue("\($0)".contains("ZeRO-1) is implemented for pure data parallelism"), "\($0)") }
+        }) { XCTAssertTrue("\($0)".contains("parallel.zero must be 0 or 1, got 2"), "\($0)") }
         config.parallel = ParallelConfig(dp: 2)
         XCTAssertThrowsError(try InProcessWorld.run(size: 3, timeout: 20) { comm in
             _ = try ParallelTraining.trainer(config: config, data: Fixture.dataset(), kernels: Fixture.kernels(), world: comm)

@@ -69,4 +69,34 @@ final class CombinedParallelTests: XCTestCase {
         for r in 1..<4 { XCTAssertEqual(runs[r].params, runs[0].params, "rank \(r) holds rank 0's parameters") }
         Fixture.assertParity(runs[0], reference, initial: try Fixture.initialParams(config), "dp=2 x tp=2")
     }
+
+    /// ZeRO-1 over the dp groups of model-parallel layouts: same training, moments divided by dp.
+    func testZeroOneWithTensorAndPipelineParallelMatchesSingleRank() throws {
+        var config = Fixture.config(batch: 4, steps: 5, microBatches: 2)
+        let data = Fixture.dataset()
+        let reference = try Fixture.reference(config, data: data)
+        let initial = try Fixture.initialParams(config)
+        for layout in [ParallelConfig(dp: 2, tp: 2, zero: 1), ParallelConfig(dp: 2, pp: 2, zero: 1)] {
+            var plain = layout
+            plain.zero = 0
+            var memories: [[RankMemory]] = []
+            for l in [layout, plain] {
+                config.parallel = l
+                let runs = try ParallelLauncher.run(backend: .threads, worldSize: 4) { world -> (Fixture.Run, RankMemory) in
+                    let trainer = try ParallelTraining.trainer(config: config, data: data, kernels: Fixture.kernels(), world: world)
+                    var losses: [Float] = []
+                    let result = try trainer.run(stopAfter: nil, onEvent: { if case let .step(_, _, loss, _, _, _) = $0 { losses.append(loss) } })
+                    XCTAssertEqual(result.outcome, .done)
+                    return (Fixture.Run(losses: losses, params: trainer.model.params.toArray(), valLoss: result.finalValLoss),
+                            trainer.memory)
+                }
+                Fixture.assertParity(runs[0].0, reference, initial: initial, "\(l)")
+                for r in 1..<4 { XCTAssertEqual(runs[r].0.params, runs[0].0.params, "\(l): rank \(r)") }
+                memories.append(runs.map(\.1))
+            }
+            for (sharded, full) in zip(memories[0], memories[1]) {
+                XCTAssertEqual(Double(sharded.optimizerState), Double(full.optimizerState) / 2, accuracy: 8, "\(layout)")
+            }
+        }
+    }
 }
