@@ -32,60 +32,26 @@ extension ShardedGPT {
     }
 
     /// (B, T, 3Cl) -> q, k, v (B, NHl, T, d).
+    var heads: HeadLayout { HeadLayout(B: B, T: T, NH: NHl, d: config.headDim) }
+
+    /// (B, T, 3Cl) -> q, k, v (B, NHl, T, d).
     func splitHeads(_ qkv: UnsafePointer<Float>, q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>,
                     v: UnsafeMutablePointer<Float>) {
-        let d = config.headDim
-        for b in 0..<B {
-            for t in 0..<T {
-                let row = qkv + (b * T + t) * 3 * Cl
-                for h in 0..<NHl {
-                    let dst = ((b * NHl + h) * T + t) * d
-                    (q + dst).update(from: row + h * d, count: d)
-                    (k + dst).update(from: row + Cl + h * d, count: d)
-                    (v + dst).update(from: row + 2 * Cl + h * d, count: d)
-                }
-            }
-        }
+        heads.split(qkv, q: q, k: k, v: v)
     }
 
     /// (B, NHl, T, d) -> (B, T, Cl).
-    func mergeHeads(_ heads: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
-        let d = config.headDim
-        for b in 0..<B {
-            for t in 0..<T {
-                for h in 0..<NHl {
-                    (out + (b * T + t) * Cl + h * d).update(from: heads + ((b * NHl + h) * T + t) * d, count: d)
-                }
-            }
-        }
-    }
+    /// (B, NHl, T, d) -> (B, T, Cl).
+    func mergeHeads(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) { heads.merge(x, into: out) }
 
     /// (B, T, Cl) -> (B, NHl, T, d).
-    func splitOne(_ x: UnsafePointer<Float>, into heads: UnsafeMutablePointer<Float>) {
-        let d = config.headDim
-        for b in 0..<B {
-            for t in 0..<T {
-                for h in 0..<NHl {
-                    (heads + ((b * NHl + h) * T + t) * d).update(from: x + (b * T + t) * Cl + h * d, count: d)
-                }
-            }
-        }
-    }
+    /// (B, T, Cl) -> (B, NHl, T, d).
+    func splitOne(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) { heads.split(x, into: out) }
 
+    /// dq, dk, dv (B, NHl, T, d) -> dqkv (B, T, 3Cl).
     /// dq, dk, dv (B, NHl, T, d) -> dqkv (B, T, 3Cl).
     func mergeQKV(dq: UnsafePointer<Float>, dk: UnsafePointer<Float>, dv: UnsafePointer<Float>,
                   into out: UnsafeMutablePointer<Float>) {
-        let d = config.headDim
-        for b in 0..<B {
-            for t in 0..<T {
-                let row = out + (b * T + t) * 3 * Cl
-                for h in 0..<NHl {
-                    let src = ((b * NHl + h) * T + t) * d
-                    (row + h * d).update(from: dq + src, count: d)
-                    (row + Cl + h * d).update(from: dk + src, count: d)
-                    (row + 2 * Cl + h * d).update(from: dv + src, count: d)
-                }
-            }
-        }
+        heads.merge(dq: dq, dk: dk, dv: dv, into: out)
     }
 }

@@ -89,19 +89,9 @@ extension GPT {
     }
 
     /// dq, dk, dv (B, NH, T, d) -> dqkv (B, T, 3C).
+    /// dq, dk, dv (B, NH, T, d) -> dqkv (B, T, 3C).
     func mergeQKV(dq: UnsafePointer<Float>, dk: UnsafePointer<Float>, dv: UnsafePointer<Float>,
                   into out: UnsafeMutablePointer<Float>) {
-        let C = config.dModel, NH = config.nHead, d = config.headDim
-        for b in 0..<B {
-            for t in 0..<T {
-                let row = out + (b * T + t) * 3 * C
-                for h in 0..<NH {
-                    let src = ((b * NH + h) * T + t) * d
-                    (row + h * d).update(from: dq + src, count: d)
-                    (row + C + h * d).update(from: dk + src, count: d)
-                    (row + 2 * C + h * d).update(from: dv + src, count: d)
-                }
-            }
-        }
+        heads.merge(dq: dq, dk: dk, dv: dv, into: out)
     }
 }

@@ -85,43 +85,19 @@ extension GPT {
     }
 
     /// (B, T, 3C) -> q, k, v (B, NH, T, d).
+    var heads: HeadLayout { HeadLayout(B: B, T: T, NH: config.nHead, d: config.headDim) }
+
+    /// (B, T, 3C) -> q, k, v (B, NH, T, d).
     func splitHeads(_ qkv: UnsafePointer<Float>, q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>,
                     v: UnsafeMutablePointer<Float>) {
-        let C = config.dModel, NH = config.nHead, d = config.headDim
-        for b in 0..<B {
-            for t in 0..<T {
-                let row = qkv + (b * T + t) * 3 * C
-                for h in 0..<NH {
-                    let dst = ((b * NH + h) * T + t) * d
-                    (q + dst).update(from: row + h * d, count: d)
-                    (k + dst).update(from: row + C + h * d, count: d)
-                    (v + dst).update(from: row + 2 * C + h * d, count: d)
-                }
-            }
-        }
+        heads.split(qkv, q: q, k: k, v: v)
     }
 
     /// (B, NH, T, d) -> (B, T, C).
-    func mergeHeads(_ heads: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
-        let C = config.dModel, NH = config.nHead, d = config.headDim
-        for b in 0..<B {
-            for t in 0..<T {
-                for h in 0..<NH {
-                    (out + (b * T + t) * C + h * d).update(from: heads + ((b * NH + h) * T + t) * d, count: d)
-                }
-            }
-        }
-    }
+    /// (B, NH, T, d) -> (B, T, C).
+    func mergeHeads(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) { heads.merge(x, into: out) }
 
     /// (B, T, C) -> (B, NH, T, d).
-    func splitOne(_ x: UnsafePointer<Float>, into heads: UnsafeMutablePointer<Float>) {
-        let C = config.dModel, NH = config.nHead, d = config.headDim
-        for b in 0..<B {
-            for t in 0..<T {
-                for h in 0..<NH {
-                    (heads + ((b * NH + h) * T + t) * d).update(from: x + (b * T + t) * C + h * d, count: d)
-                }
-            }
-        }
-    }
+    /// (B, T, C) -> (B, NH, T, d).
+    func splitOne(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) { heads.split(x, into: out) }
 }
