@@ -48,8 +48,11 @@ func _blockedFP32<E: GEMMInput>(
                     }
                     // Only for A stored m × k (NN, NT): its next block is `mc` runs of `kc`. For
                     // TN (kc runs of `mc`, one 4 KB page each) it measured slower than without.
+                    // And only for narrow C blocks (n = 256: packing A was ~10% of the time, 5%
+                    // faster with it); from 1024 columns on, packing A is a few % and 2048³ measured
+                    // slightly slower with it (L2 then serves 4 MB of streaming B panels).
                     var prefetch = _NextBlockPrefetch()
-                    if rowMajorA && ic + mcur < rows.upperBound {
+                    if rowMajorA && ncur < 1024 && ic + mcur < rows.upperBound {
                         let next = ic + mcur, nextRows = min(MC, rows.upperBound - next)
                         let calls = (ncur + NR - 1) / NR * ((mcur + MR - 1) / MR)
                         prefetch = _NextBlockPrefetch(
