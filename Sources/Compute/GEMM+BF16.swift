@@ -48,7 +48,7 @@ extension GEMM {
         var resolved = kernel == .automatic ? automaticBF16Kernel : kernel
         if resolved == .dotProduct && !hasBF16DotProduct { resolved = .portable }
         if resolved == .widening {
-            let plan = _Partition(m: m, n: n, threads: pool.threadCount, mr: mr, nr: nr)
+            let plan = _Partition(m: m, n: n, k: k, threads: pool.threadCount, mr: mr, nr: nr)
             pool.parallelFor(plan.parts) { part in
                 let (rows, cols) = plan.ranges(part)
                 if rows.isEmpty || cols.isEmpty { return }
@@ -61,7 +61,7 @@ extension GEMM {
             return
         }
         let useAVX = resolved == .dotProduct
-        let plan = _Partition(m: m, n: n, threads: pool.threadCount,
+        let plan = _Partition(m: m, n: n, k: k, threads: pool.threadCount,
                               mr: _BF16GEMM.mr, nr: _BF16GEMM.nr)
         pool.parallelFor(plan.parts) { part in
             let (rows, cols) = plan.ranges(part)

@@ -23,7 +23,7 @@ extension GEMM {
         if m == 0 || n == 0 { return }
         if k == 0 { _scaleOnly(m: m, n: n, c: c, ldc: ldc, accumulate: accumulate); return }
         let source = _Operands(a: a, lda: lda, transposeA: transposeA, b: b, ldb: ldb, transposeB: transposeB)
-        let plan = _Partition(m: m, n: n, threads: pool.threadCount, mr: mr, nr: nr)
+        let plan = _Partition(m: m, n: n, k: k, threads: pool.threadCount, mr: mr, nr: nr)
         pool.parallelFor(plan.parts) { part in
             let (rows, cols) = plan.ranges(part)
             if rows.isEmpty || cols.isEmpty { return }

@@ -4,11 +4,14 @@ extension GEMM {
     /// - `a`: packed A micro-panel, `kc` steps of 14 floats (k-major: `a[p*14 + i] = A[i, p]`).
     /// - `b`: packed B micro-panel, `kc` steps of 32 floats (`b[p*32 + j] = B[p, j]`), 64-byte aligned.
     /// - `c`: row-major tile with row stride `ldc`; `accumulate` adds into it, otherwise overwrites.
+    /// - `prefetch`: `ceil(kc / prefetchEvery)` addresses; one is prefetched into L2 before every
+    ///   `prefetchEvery` k steps (the next A block's source, see `_NextBlockPrefetch`).
     /// 28 zmm accumulators + 2 B vectors + 1 broadcast keep every FMA port busy without spills.
     @inline(__always)
     static func microKernel14x32(
         kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-        c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, accumulate: Bool
+        c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, accumulate: Bool,
+        prefetch: UnsafePointer<UnsafeRawPointer>, prefetchEvery: Int
     ) {
         var c0_0 = SIMD16<Float>(), c0_1 = SIMD16<Float>()
         var c1_0 = SIMD16<Float>(), c1_1 = SIMD16<Float>()
@@ -41,53 +44,60 @@ extension GEMM {
         _prefetchForWrite(c + 13 * ldc); _prefetchForWrite(c + 13 * ldc + 16)
         var pa = a
         var pb = UnsafeRawPointer(b)
-        for _ in 0..<kc {
-            let b0 = pb.load(as: SIMD16<Float>.self)
-            let b1 = pb.load(fromByteOffset: 64, as: SIMD16<Float>.self)
-            let a0 = SIMD16<Float>(repeating: pa[0])
-            c0_0 = c0_0.addingProduct(a0, b0)
-            c0_1 = c0_1.addingProduct(a0, b1)
-            let a1 = SIMD16<Float>(repeating: pa[1])
-            c1_0 = c1_0.addingProduct(a1, b0)
-            c1_1 = c1_1.addingProduct(a1, b1)
-            let a2 = SIMD16<Float>(repeating: pa[2])
-            c2_0 = c2_0.addingProduct(a2, b0)
-            c2_1 = c2_1.addingProduct(a2, b1)
-            let a3 = SIMD16<Float>(repeating: pa[3])
-            c3_0 = c3_0.addingProduct(a3, b0)
-            c3_1 = c3_1.addingProduct(a3, b1)
-            let a4 = SIMD16<Float>(repeating: pa[4])
-            c4_0 = c4_0.addingProduct(a4, b0)
-            c4_1 = c4_1.addingProduct(a4, b1)
-            let a5 = SIMD16<Float>(repeating: pa[5])
-            c5_0 = c5_0.addingProduct(a5, b0)
-            c5_1 = c5_1.addingProduct(a5, b1)
-            let a6 = SIMD16<Float>(repeating: pa[6])
-            c6_0 = c6_0.addingProduct(a6, b0)
-            c6_1 = c6_1.addingProduct(a6, b1)
-            let a7 = SIMD16<Float>(repeating: pa[7])
-            c7_0 = c7_0.addingProduct(a7, b0)
-            c7_1 = c7_1.addingProduct(a7, b1)
-            let a8 = SIMD16<Float>(repeating: pa[8])
-            c8_0 = c8_0.addingProduct(a8, b0)
-            c8_1 = c8_1.addingProduct(a8, b1)
-            let a9 = SIMD16<Float>(repeating: pa[9])
-            c9_0 = c9_0.addingProduct(a9, b0)
-            c9_1 = c9_1.addingProduct(a9, b1)
-            let a10 = SIMD16<Float>(repeating: pa[10])
-            c10_0 = c10_0.addingProduct(a10, b0)
-            c10_1 = c10_1.addingProduct(a10, b1)
-            let a11 = SIMD16<Float>(repeating: pa[11])
-            c11_0 = c11_0.addingProduct(a11, b0)
-            c11_1 = c11_1.addingProduct(a11, b1)
-            let a12 = SIMD16<Float>(repeating: pa[12])
-            c12_0 = c12_0.addingProduct(a12, b0)
-            c12_1 = c12_1.addingProduct(a12, b1)
-            let a13 = SIMD16<Float>(repeating: pa[13])
-            c13_0 = c13_0.addingProduct(a13, b0)
-            c13_1 = c13_1.addingProduct(a13, b1)
-            pa += 14
-            pb += 128
+        var done = 0, slot = 0
+        while done < kc {
+            _llvmPrefetch(prefetch[slot], 0, 2, 1)
+            let chunk = min(prefetchEvery, kc - done)
+            slot += 1
+            done += chunk
+            for _ in 0..<chunk {
+                let b0 = pb.load(as: SIMD16<Float>.self)
+                let b1 = pb.load(fromByteOffset: 64, as: SIMD16<Float>.self)
+                let a0 = SIMD16<Float>(repeating: pa[0])
+                c0_0 = c0_0.addingProduct(a0, b0)
+                c0_1 = c0_1.addingProduct(a0, b1)
+                let a1 = SIMD16<Float>(repeating: pa[1])
+                c1_0 = c1_0.addingProduct(a1, b0)
+                c1_1 = c1_1.addingProduct(a1, b1)
+                let a2 = SIMD16<Float>(repeating: pa[2])
+                c2_0 = c2_0.addingProduct(a2, b0)
+                c2_1 = c2_1.addingProduct(a2, b1)
+                let a3 = SIMD16<Float>(repeating: pa[3])
+                c3_0 = c3_0.addingProduct(a3, b0)
+                c3_1 = c3_1.addingProduct(a3, b1)
+                let a4 = SIMD16<Float>(repeating: pa[4])
+                c4_0 = c4_0.addingProduct(a4, b0)
+                c4_1 = c4_1.addingProduct(a4, b1)
+                let a5 = SIMD16<Float>(repeating: pa[5])
+                c5_0 = c5_0.addingProduct(a5, b0)
+                c5_1 = c5_1.addingProduct(a5, b1)
+                let a6 = SIMD16<Float>(repeating: pa[6])
+                c6_0 = c6_0.addingProduct(a6, b0)
+                c6_1 = c6_1.addingProduct(a6, b1)
+                let a7 = SIMD16<Float>(repeating: pa[7])
+                c7_0 = c7_0.addingProduct(a7, b0)
+                c7_1 = c7_1.addingProduct(a7, b1)
+                let a8 = SIMD16<Float>(repeating: pa[8])
+                c8_0 = c8_0.addingProduct(a8, b0)
+                c8_1 = c8_1.addingProduct(a8, b1)
+                let a9 = SIMD16<Float>(repeating: pa[9])
+                c9_0 = c9_0.addingProduct(a9, b0)
+                c9_1 = c9_1.addingProduct(a9, b1)
+                let a10 = SIMD16<Float>(repeating: pa[10])
+                c10_0 = c10_0.addingProduct(a10, b0)
+                c10_1 = c10_1.addingProduct(a10, b1)
+                let a11 = SIMD16<Float>(repeating: pa[11])
+                c11_0 = c11_0.addingProduct(a11, b0)
+                c11_1 = c11_1.addingProduct(a11, b1)
+                let a12 = SIMD16<Float>(repeating: pa[12])
+                c12_0 = c12_0.addingProduct(a12, b0)
+                c12_1 = c12_1.addingProduct(a12, b1)
+                let a13 = SIMD16<Float>(repeating: pa[13])
+                c13_0 = c13_0.addingProduct(a13, b0)
+                c13_1 = c13_1.addingProduct(a13, b1)
+                pa += 14
+                pb += 128
+            }
         }
         let va = SIMD16<Float>(repeating: alpha)
         if accumulate {
@@ -128,11 +138,14 @@ extension GEMM {
     /// - `a`: packed A micro-panel, row-major: `a[i*aRowStride + p] = A[i, p]` (14 rows of `kc`).
     /// - `b`: packed B micro-panel, `kc` steps of 32 floats (`b[p*32 + j] = B[p, j]`), 64-byte aligned.
     /// - `c`: row-major tile with row stride `ldc`; `accumulate` adds into it, otherwise overwrites.
+    /// - `prefetch`: `ceil(kc / prefetchEvery)` addresses; one is prefetched into L2 before every
+    ///   `prefetchEvery` k steps (the next A block's source, see `_NextBlockPrefetch`).
     /// 28 zmm accumulators + 2 B vectors + 1 broadcast keep every FMA port busy without spills.
     @inline(__always)
     static func microKernel14x32RowA(
         kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-        c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, accumulate: Bool
+        c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, accumulate: Bool,
+        prefetch: UnsafePointer<UnsafeRawPointer>, prefetchEvery: Int
     ) {
         var c0_0 = SIMD16<Float>(), c0_1 = SIMD16<Float>()
         var c1_0 = SIMD16<Float>(), c1_1 = SIMD16<Float>()
@@ -165,53 +178,60 @@ extension GEMM {
         _prefetchForWrite(c + 13 * ldc); _prefetchForWrite(c + 13 * ldc + 16)
         var pa = a
         var pb = UnsafeRawPointer(b)
-        for _ in 0..<kc {
-            let b0 = pb.load(as: SIMD16<Float>.self)
-            let b1 = pb.load(fromByteOffset: 64, as: SIMD16<Float>.self)
-            let a0 = SIMD16<Float>(repeating: pa[0 * aRowStride])
-            c0_0 = c0_0.addingProduct(a0, b0)
-            c0_1 = c0_1.addingProduct(a0, b1)
-            let a1 = SIMD16<Float>(repeating: pa[1 * aRowStride])
-            c1_0 = c1_0.addingProduct(a1, b0)
-            c1_1 = c1_1.addingProduct(a1, b1)
-            let a2 = SIMD16<Float>(repeating: pa[2 * aRowStride])
-            c2_0 = c2_0.addingProduct(a2, b0)
-            c2_1 = c2_1.addingProduct(a2, b1)
-            let a3 = SIMD16<Float>(repeating: pa[3 * aRowStride])
-            c3_0 = c3_0.addingProduct(a3, b0)
-            c3_1 = c3_1.addingProduct(a3, b1)
-            let a4 = SIMD16<Float>(repeating: pa[4 * aRowStride])
-            c4_0 = c4_0.addingProduct(a4, b0)
-            c4_1 = c4_1.addingProduct(a4, b1)
-            let a5 = SIMD16<Float>(repeating: pa[5 * aRowStride])
-            c5_0 = c5_0.addingProduct(a5, b0)
-            c5_1 = c5_1.addingProduct(a5, b1)
-            let a6 = SIMD16<Float>(repeating: pa[6 * aRowStride])
-            c6_0 = c6_0.addingProduct(a6, b0)
-            c6_1 = c6_1.addingProduct(a6, b1)
-            let a7 = SIMD16<Float>(repeating: pa[7 * aRowStride])
-            c7_0 = c7_0.addingProduct(a7, b0)
-            c7_1 = c7_1.addingProduct(a7, b1)
-            let a8 = SIMD16<Float>(repeating: pa[8 * aRowStride])
-            c8_0 = c8_0.addingProduct(a8, b0)
-            c8_1 = c8_1.addingProduct(a8, b1)
-            let a9 = SIMD16<Float>(repeating: pa[9 * aRowStride])
-            c9_0 = c9_0.addingProduct(a9, b0)
-            c9_1 = c9_1.addingProduct(a9, b1)
-            let a10 = SIMD16<Float>(repeating: pa[10 * aRowStride])
-            c10_0 = c10_0.addingProduct(a10, b0)
-            c10_1 = c10_1.addingProduct(a10, b1)
-            let a11 = SIMD16<Float>(repeating: pa[11 * aRowStride])
-            c11_0 = c11_0.addingProduct(a11, b0)
-            c11_1 = c11_1.addingProduct(a11, b1)
-            let a12 = SIMD16<Float>(repeating: pa[12 * aRowStride])
-            c12_0 = c12_0.addingProduct(a12, b0)
-            c12_1 = c12_1.addingProduct(a12, b1)
-            let a13 = SIMD16<Float>(repeating: pa[13 * aRowStride])
-            c13_0 = c13_0.addingProduct(a13, b0)
-            c13_1 = c13_1.addingProduct(a13, b1)
-            pa += 1
-            pb += 128
+        var done = 0, slot = 0
+        while done < kc {
+            _llvmPrefetch(prefetch[slot], 0, 2, 1)
+            let chunk = min(prefetchEvery, kc - done)
+            slot += 1
+            done += chunk
+            for _ in 0..<chunk {
+                let b0 = pb.load(as: SIMD16<Float>.self)
+                let b1 = pb.load(fromByteOffset: 64, as: SIMD16<Float>.self)
+                let a0 = SIMD16<Float>(repeating: pa[0 * aRowStride])
+                c0_0 = c0_0.addingProduct(a0, b0)
+                c0_1 = c0_1.addingProduct(a0, b1)
+                let a1 = SIMD16<Float>(repeating: pa[1 * aRowStride])
+                c1_0 = c1_0.addingProduct(a1, b0)
+                c1_1 = c1_1.addingProduct(a1, b1)
+                let a2 = SIMD16<Float>(repeating: pa[2 * aRowStride])
+                c2_0 = c2_0.addingProduct(a2, b0)
+                c2_1 = c2_1.addingProduct(a2, b1)
+                let a3 = SIMD16<Float>(repeating: pa[3 * aRowStride])
+                c3_0 = c3_0.addingProduct(a3, b0)
+                c3_1 = c3_1.addingProduct(a3, b1)
+                let a4 = SIMD16<Float>(repeating: pa[4 * aRowStride])
+                c4_0 = c4_0.addingProduct(a4, b0)
+                c4_1 = c4_1.addingProduct(a4, b1)
+                let a5 = SIMD16<Float>(repeating: pa[5 * aRowStride])
+                c5_0 = c5_0.addingProduct(a5, b0)
+                c5_1 = c5_1.addingProduct(a5, b1)
+                let a6 = SIMD16<Float>(repeating: pa[6 * aRowStride])
+                c6_0 = c6_0.addingProduct(a6, b0)
+                c6_1 = c6_1.addingProduct(a6, b1)
+                let a7 = SIMD16<Float>(repeating: pa[7 * aRowStride])
+                c7_0 = c7_0.addingProduct(a7, b0)
+                c7_1 = c7_1.addingProduct(a7, b1)
+                let a8 = SIMD16<Float>(repeating: pa[8 * aRowStride])
+                c8_0 = c8_0.addingProduct(a8, b0)
+                c8_1 = c8_1.addingProduct(a8, b1)
+                let a9 = SIMD16<Float>(repeating: pa[9 * aRowStride])
+                c9_0 = c9_0.addingProduct(a9, b0)
+                c9_1 = c9_1.addingProduct(a9, b1)
+                let a10 = SIMD16<Float>(repeating: pa[10 * aRowStride])
+                c10_0 = c10_0.addingProduct(a10, b0)
+                c10_1 = c10_1.addingProduct(a10, b1)
+                let a11 = SIMD16<Float>(repeating: pa[11 * aRowStride])
+                c11_0 = c11_0.addingProduct(a11, b0)
+                c11_1 = c11_1.addingProduct(a11, b1)
+                let a12 = SIMD16<Float>(repeating: pa[12 * aRowStride])
+                c12_0 = c12_0.addingProduct(a12, b0)
+                c12_1 = c12_1.addingProduct(a12, b1)
+                let a13 = SIMD16<Float>(repeating: pa[13 * aRowStride])
+                c13_0 = c13_0.addingProduct(a13, b0)
+                c13_1 = c13_1.addingProduct(a13, b1)
+                pa += 1
+                pb += 128
+            }
         }
         let va = SIMD16<Float>(repeating: alpha)
         if accumulate {

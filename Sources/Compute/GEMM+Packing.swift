@@ -58,6 +58,13 @@ struct _Operands<E: GEMMInput> {
                 if vectorOK && lo + 16 <= rows {
                     UnsafeMutableRawPointer(out).storeBytes(of: E._load16(src + lo),
                                                             as: SIMD16<Float>.self)
+                } else if vectorOK && mr == 14 && lo >= 2 && lo + 14 <= rows {
+                    // The block's last full panel: load the 16 elements ending at its end and
+                    // shift them down two lanes (one valignd), instead of 14 scalar copies.
+                    let w = E._load16(src + lo - 2)
+                    let v = SIMD16<Float>(w[2], w[3], w[4], w[5], w[6], w[7], w[8], w[9],
+                                          w[10], w[11], w[12], w[13], w[14], w[15], 0, 0)
+                    UnsafeMutableRawPointer(out).storeBytes(of: v, as: SIMD16<Float>.self)
                 } else {
                     for r in 0..<n { out[r] = src[lo + r]._widened }
                     for r in n..<mr { out[r] = 0 }

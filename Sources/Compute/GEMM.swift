@@ -53,7 +53,7 @@ public enum GEMM {
         _checkShapes(transposeA, transposeB, m, n, k, lda, ldb, ldc)
         if m == 0 || n == 0 { return }
         if k == 0 { _scaleOnly(m: m, n: n, c: c, ldc: ldc, accumulate: accumulate); return }
-        let plan = _Partition(m: m, n: n, threads: pool.threadCount, mr: mr, nr: nr)
+        let plan = _Partition(m: m, n: n, k: k, threads: pool.threadCount, mr: mr, nr: nr)
         let source = _Operands(a: a, lda: lda, transposeA: transposeA,
                                   b: b, ldb: ldb, transposeB: transposeB)
         pool.parallelFor(plan.parts) { part in
@@ -85,18 +85,31 @@ func _scaleOnly(m: Int, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumu
 }
 
 /// Static split of C between threads, along rows (in `mr` units) or columns (in `nr` units),
-/// whichever gives the busiest thread fewer micro-tiles (rows on a tie). Boundaries are tile
-/// multiples; results do not depend on the split anyway, since every C element is the same fma
-/// chain whichever tile computes it.
+/// whichever makes the busiest thread cheaper. Its cost, in multiply-adds: its micro-tiles ×
+/// `mr·nr·k`, plus `packCost` per element it packs. Splitting rows, every thread packs its own
+/// rows of op(A) (`rows·k`) and all of op(B) (`k·n`); splitting columns, all of op(A) (`m·k`)
+/// and its own columns of op(B). A tall, narrow C (4096 × 256) thus splits rows: splitting its
+/// columns would save a fraction of a tile row but make every thread pack the whole of A (rows on
+/// a tie). Boundaries are tile multiples; results do not depend on the split anyway, since every
+/// C element is the same fma chain whichever tile computes it.
 struct _Partition {
     let m: Int, n: Int, parts: Int, splitRows: Bool, unit: Int, units: Int
 
-    init(m: Int, n: Int, threads: Int, mr: Int, nr: Int) {
+    /// Multiply-adds that packing one element costs: packing streams op(A) from L3 or memory at
+    /// about one element per cycle, while the micro-kernel retires 32 multiply-adds per cycle.
+    static let packCost = 32
+
+    init(m: Int, n: Int, k: Int, threads: Int, mr: Int, nr: Int) {
         self.m = m; self.n = n
         let rowUnits = (m + mr - 1) / mr, colUnits = (n + nr - 1) / nr
         let rowParts = max(1, min(threads, rowUnits)), colParts = max(1, min(threads, colUnits))
-        let rowCost = (rowUnits + rowParts - 1) / rowParts * colUnits
-        let colCost = (colUnits + colParts - 1) / colParts * rowUnits
+        let rowsEach = (rowUnits + rowParts - 1) / rowParts
+        let colsEach = (colUnits + colParts - 1) / colParts
+        let tile = mr * nr * k
+        let rowCost = rowsEach * colUnits * tile
+            + Self.packCost * (min(m, rowsEach * mr) * k + k * n)
+        let colCost = colsEach * rowUnits * tile
+            + Self.packCost * (m * k + k * min(n, colsEach * nr))
         splitRows = rowCost <= colCost
         unit = splitRows ? mr : nr
         units = splitRows ? rowUnits : colUnits

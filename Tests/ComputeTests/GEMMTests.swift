@@ -71,6 +71,9 @@ final class GEMMTests: XCTestCase {
         check(p, accumulate: true, pool: Self.pool2)
         let q = GEMMProblem(.transposed, .none, m: 100, n: 333, k: 280, rng: &rng)
         check(q, accumulate: false, pool: Self.pool3)
+        // Tall and narrow, partial tiles at both ends: threads split the rows.
+        let t = GEMMProblem(.transposed, .transposed, m: 575, n: 250, k: 70, pad: 5, rng: &rng)
+        check(t, alpha: -1.25, accumulate: true, pool: Self.pool2)
         // Wide and short: threads split the columns.
         let w = GEMMProblem(.none, .transposed, m: 30, n: 300, k: 530, pad: 2, rng: &rng)
         check(w, alpha: 1.5, accumulate: true, pool: Self.pool2)
@@ -118,8 +121,10 @@ final class GEMMTests: XCTestCase {
     func testResultsIndependentOfThreadCount() {
         var rng = SplitMix64(seed: 9)
         for (ta, tb) in transposes {
-            // The first shape is split by rows, the last two by columns (see _Partition).
-            for (m, n, k) in [(157, 61, 300), (30, 300, 40), (14, 100, 600)] {
+            // The first and last shapes are split by rows (the last one because splitting its
+            // columns would make both threads pack all of A), the middle two by columns
+            // (see _Partition).
+            for (m, n, k) in [(157, 61, 300), (30, 300, 40), (14, 100, 600), (574, 256, 40)] {
                 let p = GEMMProblem(ta, tb, m: m, n: n, k: k, pad: 3, rng: &rng)
                 var results: [[Float]] = []
                 for pool in [ThreadPool(threadCount: 1), Self.pool2, Self.pool3] {
