@@ -71,7 +71,9 @@ extension DataParallelTrainer: ParallelTrainer {
 
 public enum ParallelTraining {
     /// The trainer for `config.parallel` on this rank of `world`; refuses layouts the world size
-    /// does not factor into, and axes this build does not implement.
+    /// does not factor into and zero stages other than 0 and 1. Pure data parallelism runs on
+    /// `DataParallelTrainer` (the single-rank model per replica), every other layout on
+    /// `ModelParallelTrainer`.
     public static func trainer<Kernels: ModelKernels>(config: TrainConfig, data: TokenDataset, kernels: Kernels,
                                                       world: Communicator) throws -> ParallelTrainer {
         let p = config.parallel
