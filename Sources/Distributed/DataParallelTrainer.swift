@@ -26,11 +26,11 @@ public final class DataParallelTrainer<Kernels: ModelKernels> {
     public let model: GPT
     public let data: TokenDataset
     public let comm: Communicator
-    public let zero: ZeroStage
+    public var zero: ZeroStage { shards.zero }
     let kernels: Kernels
+    let shards: ZeroShards
     /// The parameter range this rank updates (all of it without ZeRO).
-    public let shard: Range<Int>
-    let shardCounts: [Int]
+    public var shard: Range<Int> { shards.range }
     let m: FloatBuffer
     let v: FloatBuffer
     let loop: ParallelLoop
@@ -56,15 +56,11 @@ public final class DataParallelTrainer<Kernels: ModelKernels> {
         self.data = data
         self.kernels = kernels
         self.comm = comm
-        self.zero = zero
         localBatch = config.train.batch / dp
         model = try GPT(config: config.model, batch: localBatch, seqLen: config.model.seqLen, seed: config.train.seed)
-        let n = model.parameterCount
-        shardCounts = zero == .one ? evenCounts(n, parts: dp) : [n]
-        let offsets = InProcessCommunicator.offsets(shardCounts)
-        shard = zero == .one ? offsets[comm.rank]..<(offsets[comm.rank] + shardCounts[comm.rank]) : 0..<n
-        m = FloatBuffer(count: shard.count)
-        v = FloatBuffer(count: shard.count)
+        shards = ZeroShards(count: model.parameterCount, group: comm, zero: zero)
+        m = FloatBuffer(count: shards.range.count)
+        v = FloatBuffer(count: shards.range.count)
         rng = SplitMix64(seed: config.train.seed &+ 0x5EED)
         let global = config.train.batch * config.model.seqLen
         inputs = .allocate(capacity: global)
@@ -93,12 +89,7 @@ public final class DataParallelTrainer<Kernels: ModelKernels> {
     /// Collective: rank 0 writes parameters and the AdamW moments (gathered from the shards under
     /// ZeRO-1) as a `TrainingCheckpoint`.
     public func save(to url: URL) throws {
-        let n = model.parameterCount
-        let (mFull, vFull) = (FloatBuffer(count: n), FloatBuffer(count: n))
-        for (full, local) in [(mFull, m), (vFull, v)] {
-            (full.pointer + shard.lowerBound).update(from: local.pointer, count: shard.count)
-            if zero == .one { try comm.allGather(full.pointer, counts: shardCounts) }
-        }
+        let (mFull, vFull) = try (shards.unshard(m), shards.unshard(v))
         guard comm.rank == 0 else { return }
         let (step, recent) = loop.checkpointState
         try TrainingCheckpoint.write(to: url, layout: model.layout, params: model.params.pointer, m: mFull.pointer,
@@ -112,8 +103,8 @@ public final class DataParallelTrainer<Kernels: ModelKernels> {
         let (mFull, vFull) = (FloatBuffer(count: n), FloatBuffer(count: n))
         let state = try TrainingCheckpoint.read(TrainingCheckpoint.open(url, for: config), from: url, layout: model.layout,
                                                 params: model.params.pointer, m: mFull.pointer, v: vFull.pointer)
-        m.pointer.update(from: mFull.pointer + shard.lowerBound, count: shard.count)
-        v.pointer.update(from: vFull.pointer + shard.lowerBound, count: shard.count)
+        shards.take(mFull.pointer, into: m)
+        shards.take(vFull.pointer, into: v)
         loop.restore(step: state.step, recentLosses: state.recentLosses)
         rng = SplitMix64(seed: state.rngState)
     }
@@ -121,7 +112,7 @@ public final class DataParallelTrainer<Kernels: ModelKernels> {
     /// One optimizer step; returns the group's mean loss and the global gradient norm before clipping.
     func trainStep() throws -> (Float, Float) {
         let t = config.train, T = config.model.seqLen
-        let n = model.parameterCount, dp = comm.size
+        let dp = comm.size
         let slice = comm.rank * localBatch * T
         model.grads.zero()
         var loss: Float = 0
@@ -133,34 +124,18 @@ public final class DataParallelTrainer<Kernels: ModelKernels> {
         loss /= Float(t.microBatches)
         let g = model.grads.pointer, p = model.params.pointer
         let commStart = Date()
-        let norm: Float
-        switch zero {
-        case .none:
-            try comm.allReduce(g, count: n)
-            scale(g, count: n, by: 1 / Float(dp))
-            norm = Float(sumOfSquares(g, count: n).squareRoot())
-        case .one:
-            try comm.reduceScatter(g, counts: shardCounts)
-            scale(g + shard.lowerBound, count: shard.count, by: 1 / Float(dp))
-            norm = try comm.sum(Float(sumOfSquares(g + shard.lowerBound, count: shard.count))).squareRoot()
-        }
+        try shards.averageGradients(g)
+        let norm = Float(try shards.sumOverShards(sumOfSquares(g + shard.lowerBound, count: shard.count)).squareRoot())
         loss = try comm.sum(loss) / Float(dp)
         communicationSeconds += Date().timeIntervalSince(commStart)
         guard loss.isFinite, norm.isFinite else { return (loss, norm) }
         let clip: Float = t.gradClip > 0 && Double(norm) > t.gradClip ? Float(t.gradClip) / norm : 1
         let lr = Float(t.lrSchedule.lr(step: step, totalSteps: t.steps, peak: t.lr))
-        for tensor in model.layout.tensors {
-            let lo = max(tensor.range.lowerBound, shard.lowerBound), hi = min(tensor.range.upperBound, shard.upperBound)
-            guard lo < hi else { continue }
-            let local = lo - shard.lowerBound
-            AdamW.update(params: p + lo, grads: g + lo, m: m.pointer + local, v: v.pointer + local, range: 0..<(hi - lo),
-                         step: step + 1, lr: lr, decays: tensor.decays, gradScale: clip, config: t.adamW)
-        }
-        if zero == .one {
-            let gatherStart = Date()
-            try comm.allGather(p, counts: shardCounts)
-            communicationSeconds += Date().timeIntervalSince(gatherStart)
-        }
+        shards.adamW(params: p, grads: g, m: m, v: v, tensors: model.layout.tensors.map { ($0.range, $0.decays) },
+                     step: step + 1, lr: lr, gradScale: clip, config: t.adamW)
+        let gatherStart = Date()
+        try shards.gatherParameters(p)
+        communicationSeconds += Date().timeIntervalSince(gatherStart)
         return (loss, norm)
     }
 

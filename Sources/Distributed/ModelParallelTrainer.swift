@@ -35,12 +35,10 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
     public let tensor: Communicator
     let kernels: Kernels
     let stage: ShardedGPT
-    /// AdamW moments of `shard` of the stage's local buffer (all of it without ZeRO-1).
+    /// AdamW moments of this rank's shard of the stage's local buffer (all of it without ZeRO-1).
     let m: FloatBuffer, v: FloatBuffer
-    public let zero: ZeroStage
-    /// The part of the stage's local parameter buffer this rank updates.
-    public let shard: Range<Int>
-    let shardCounts: [Int]
+    let shards: ZeroShards
+    public var zero: ZeroStage { shards.zero }
     /// The first and last stage (tied-embedding gradient sum); nil when untied or one stage.
     let embeddingGroup: Communicator?
     let loop: ParallelLoop
@@ -94,14 +92,9 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
                                layers: ThreadPool.partition(L, parts: S, part: s), isFirst: s == 0, isLast: s == S - 1,
                                inFlight: min(config.train.microBatches, S - s), B: config.train.batch / dp,
                                seqLen: config.model.seqLen, initial: model.params.pointer)
-        self.zero = dp > 1 ? zero : .none
-        let local = stage.params.count
-        shardCounts = self.zero == .one ? evenCounts(local, parts: dp) : [local]
-        let offsets = InProcessCommunicator.offsets(shardCounts)
-        let part = self.zero == .one ? dataParallel!.rank : 0
-        shard = offsets[part]..<(offsets[part] + shardCounts[part])
-        m = FloatBuffer(count: shard.count)
-        v = FloatBuffer(count: shard.count)
+        shards = ZeroShards(count: stage.params.count, group: dataParallel, zero: zero)
+        m = FloatBuffer(count: shards.range.count)
+        v = FloatBuffer(count: shards.range.count)
         if config.model.tiedHead && S > 1 {
             let ends = s == 0 || s == S - 1
             let group = try comm.split(color: ends ? 0 : 1, key: s)
@@ -156,7 +149,7 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
     public func save(to url: URL) throws {
         let n = stage.layout.count
         let full = FloatBuffer(count: 3 * n)
-        let (mLocal, vLocal) = try (unshard(m), unshard(v))
+        let (mLocal, vLocal) = try (shards.unshard(m), shards.unshard(v))
         for (k, local) in [stage.params.pointer, mLocal.pointer, vLocal.pointer].enumerated() {
             try stage.gather(local, into: full.pointer + k * n)
             if comm.size > 1 { try comm.allReduce(full.pointer + k * n, count: n) }
@@ -168,14 +161,6 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
                                      state: .init(step: step, rngState: rng.state, recentLosses: recent), config: config)
     }
 
-    /// A moment buffer laid out like the stage's parameters: the ZeRO-1 shards all-gathered over dp.
-    private func unshard(_ moments: FloatBuffer) throws -> FloatBuffer {
-        let local = FloatBuffer(count: stage.params.count)
-        (local.pointer + shard.lowerBound).update(from: moments.pointer, count: shard.count)
-        if zero == .one, let dp = dataParallel { try dp.allGather(local.pointer, counts: shardCounts) }
-        return local
-    }
-
     public func resume(from url: URL) throws {
         let n = stage.layout.count
         let full = FloatBuffer(count: 3 * n)
@@ -185,8 +170,8 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
         for (k, local) in [stage.params.pointer, mLocal.pointer, vLocal.pointer].enumerated() {
             stage.scatter(full.pointer + k * n, into: local)
         }
-        m.pointer.update(from: mLocal.pointer + shard.lowerBound, count: shard.count)
-        v.pointer.update(from: vLocal.pointer + shard.lowerBound, count: shard.count)
+        shards.take(mLocal.pointer, into: m)
+        shards.take(vLocal.pointer, into: v)
         loop.restore(step: state.step, recentLosses: state.recentLosses)
         rng = SplitMix64(seed: state.rngState)
     }
@@ -249,19 +234,10 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
             try group.allReduce(stage.g(stage.layout.wte), count: config.model.vocab * config.model.dModel)
         }
         let g = stage.grads.pointer
-        if let dp = dataParallel {
-            if zero == .one {
-                try dp.reduceScatter(g, counts: shardCounts)
-            } else {
-                try dp.allReduce(g, count: stage.grads.count)
-            }
-            scale(g + shard.lowerBound, count: shard.count, by: 1 / Float(dp.size))
-        }
+        try shards.averageGradients(g)
         // the norm counts every parameter once: the tied copy's gradient is the first stage's
-        var squares = stage.gradientSquares(in: shard)
-        if zero == .one, let dp = dataParallel {
-            squares = (Double(try dp.sum(Float(squares.sharded))), Double(try dp.sum(Float(squares.replicated))))
-        }
+        var squares = stage.gradientSquares(in: shards.range)
+        squares = try (shards.sumOverShards(squares.sharded), shards.sumOverShards(squares.replicated))
         let stageSquares = try stage.comm.sum(Float(squares.sharded)) + Float(squares.replicated)
         let norm = try comm.sum(stageSquares).squareRoot()
         loss = try comm.sum(stage.isLast ? loss : 0)
@@ -271,18 +247,11 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
         let clip: Float = t.gradClip > 0 && Double(norm) > t.gradClip ? Float(t.gradClip) / norm : 1
         let lr = Float(t.lrSchedule.lr(step: step, totalSteps: t.steps, peak: t.lr))
         let p = stage.params.pointer
-        for l in stage.locals {
-            let lo = max(l.offset, shard.lowerBound), hi = min(l.offset + l.count, shard.upperBound)
-            guard lo < hi else { continue }
-            let o = lo - shard.lowerBound
-            AdamW.update(params: p + lo, grads: g + lo, m: m.pointer + o, v: v.pointer + o, range: 0..<(hi - lo),
-                         step: step + 1, lr: lr, decays: l.tensor.decays, gradScale: clip, config: t.adamW)
-        }
-        if zero == .one, let dp = dataParallel {
-            let gatherStart = Date()
-            try dp.allGather(p, counts: shardCounts)
-            stepCommunicationSeconds += Date().timeIntervalSince(gatherStart)
-        }
+        shards.adamW(params: p, grads: g, m: m, v: v, tensors: stage.locals.map { ($0.offset..<($0.offset + $0.count), $0.tensor.decays) },
+                     step: step + 1, lr: lr, gradScale: clip, config: t.adamW)
+        let gatherStart = Date()
+        try shards.gatherParameters(p)
+        stepCommunicationSeconds += Date().timeIntervalSince(gatherStart)
         return (loss, norm)
     }
 

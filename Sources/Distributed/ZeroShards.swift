@@ -1,0 +1,78 @@
+import Training
+
+/// How a rank's parameter buffer (`count` floats) is split over its data-parallel group for the
+/// optimizer: ZeRO-1 (Rajbhandari et al. 2020) gives each of the dp ranks a contiguous 1/dp
+/// (`evenCounts`), whose AdamW moments only it keeps; without ZeRO (or without a group) the one
+/// shard is the whole buffer. Shared by `DataParallelTrainer` and `ModelParallelTrainer`.
+struct ZeroShards {
+    /// The data-parallel group, nil for one replica.
+    let group: Communicator?
+    let zero: ZeroStage
+    /// Elements per rank (one entry without ZeRO).
+    let counts: [Int]
+    /// The part of the buffer this rank updates.
+    let range: Range<Int>
+    let count: Int
+
+    init(count: Int, group: Communicator?, zero: ZeroStage) {
+        let dp = group?.size ?? 1
+        self.group = dp > 1 ? group : nil
+        self.zero = dp > 1 ? zero : .none
+        self.count = count
+        counts = self.zero == .one ? evenCounts(count, parts: dp) : [count]
+        let part = self.zero == .one ? group!.rank : 0
+        let offset = counts[..<part].reduce(0, +)
+        range = offset..<(offset + counts[part])
+    }
+
+    /// Gradients averaged over the group: all-reduced, or reduce-scattered under ZeRO-1 (then only
+    /// `range` holds the mean).
+    func averageGradients(_ g: UnsafeMutablePointer<Float>) throws {
+        guard let group else { return }
+        if zero == .one {
+            try group.reduceScatter(g, counts: counts)
+        } else {
+            try group.allReduce(g, count: count)
+        }
+        scale(g + range.lowerBound, count: range.count, by: 1 / Float(group.size))
+    }
+
+    /// Σ over the group of a per-shard value (the shards' squared gradient norms); the value itself
+    /// when every rank holds every gradient.
+    func sumOverShards(_ x: Double) throws -> Double {
+        guard zero == .one, let group else { return x }
+        return Double(try group.sum(Float(x)))
+    }
+
+    /// AdamW on this rank's shard: each tensor (`range` in the buffer, weight decay or not) where it
+    /// meets the shard; `m` and `v` hold the shard's moments.
+    func adamW(params p: UnsafeMutablePointer<Float>, grads g: UnsafePointer<Float>, m: FloatBuffer, v: FloatBuffer,
+               tensors: [(range: Range<Int>, decays: Bool)], step: Int, lr: Float, gradScale: Float, config: AdamWConfig) {
+        for t in tensors {
+            let lo = max(t.range.lowerBound, range.lowerBound), hi = min(t.range.upperBound, range.upperBound)
+            guard lo < hi else { continue }
+            let o = lo - range.lowerBound
+            AdamW.update(params: p + lo, grads: g + lo, m: m.pointer + o, v: v.pointer + o, range: 0..<(hi - lo),
+                         step: step, lr: lr, decays: t.decays, gradScale: gradScale, config: config)
+        }
+    }
+
+    /// Under ZeRO-1, every rank's updated shard of the parameters to every rank.
+    func gatherParameters(_ p: UnsafeMutablePointer<Float>) throws {
+        if zero == .one, let group { try group.allGather(p, counts: counts) }
+    }
+
+    /// A whole buffer from this rank's shard of it (moments for a checkpoint): all-gathered under
+    /// ZeRO-1.
+    func unshard(_ shard: FloatBuffer) throws -> FloatBuffer {
+        let whole = FloatBuffer(count: count)
+        (whole.pointer + range.lowerBound).update(from: shard.pointer, count: range.count)
+        try gatherParameters(whole.pointer)
+        return whole
+    }
+
+    /// This rank's shard of a whole buffer (moments read from a checkpoint).
+    func take(_ whole: UnsafePointer<Float>, into shard: FloatBuffer) {
+        shard.pointer.update(from: whole + range.lowerBound, count: range.count)
+    }
+}
