@@ -129,13 +129,9 @@ public final class DataParallelTrainer<Kernels: ModelKernels> {
         loss = try comm.sum(loss) / Float(dp)
         communicationSeconds += Date().timeIntervalSince(commStart)
         guard loss.isFinite, norm.isFinite else { return (loss, norm) }
-        let clip: Float = t.gradClip > 0 && Double(norm) > t.gradClip ? Float(t.gradClip) / norm : 1
-        let lr = Float(t.lrSchedule.lr(step: step, totalSteps: t.steps, peak: t.lr))
-        shards.adamW(params: p, grads: g, m: m, v: v, tensors: model.layout.tensors.map { ($0.range, $0.decays) },
-                     step: step + 1, lr: lr, gradScale: clip, config: t.adamW)
-        let gatherStart = Date()
-        try shards.gatherParameters(p)
-        communicationSeconds += Date().timeIntervalSince(gatherStart)
+        communicationSeconds += try shards.update(params: p, grads: g, m: m, v: v,
+                                                  tensors: model.layout.tensors.map { ($0.range, $0.decays) },
+                                                  norm: norm, step: step, train: t)
         return (loss, norm)
     }
 

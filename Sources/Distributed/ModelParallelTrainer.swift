@@ -244,14 +244,9 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
         if let dp = dataParallel { loss = try dp.sum(loss) / Float(dp.size) }
         stepCommunicationSeconds += Date().timeIntervalSince(commStart)
         guard loss.isFinite, norm.isFinite else { return (loss, norm) }
-        let clip: Float = t.gradClip > 0 && Double(norm) > t.gradClip ? Float(t.gradClip) / norm : 1
-        let lr = Float(t.lrSchedule.lr(step: step, totalSteps: t.steps, peak: t.lr))
-        let p = stage.params.pointer
-        shards.adamW(params: p, grads: g, m: m, v: v, tensors: stage.locals.map { ($0.offset..<($0.offset + $0.count), $0.tensor.decays) },
-                     step: step + 1, lr: lr, gradScale: clip, config: t.adamW)
-        let gatherStart = Date()
-        try shards.gatherParameters(p)
-        stepCommunicationSeconds += Date().timeIntervalSince(gatherStart)
+        stepCommunicationSeconds += try shards.update(params: stage.params.pointer, grads: g, m: m, v: v,
+                                                      tensors: stage.locals.map { ($0.offset..<($0.offset + $0.count), $0.tensor.decays) },
+                                                      norm: norm, step: step, train: t)
         return (loss, norm)
     }
 

@@ -1,3 +1,4 @@
+import Dispatch
 import Training
 
 /// How a rank's parameter buffer (`count` floats) is split over its data-parallel group for the
@@ -44,17 +45,25 @@ struct ZeroShards {
         return Double(try group.sum(Float(x)))
     }
 
-    /// AdamW on this rank's shard: each tensor (`range` in the buffer, weight decay or not) where it
-    /// meets the shard; `m` and `v` hold the shard's moments.
-    func adamW(params p: UnsafeMutablePointer<Float>, grads g: UnsafePointer<Float>, m: FloatBuffer, v: FloatBuffer,
-               tensors: [(range: Range<Int>, decays: Bool)], step: Int, lr: Float, gradScale: Float, config: AdamWConfig) {
+    /// Optimizer step `step` (0-based) on this rank's shard, then the shards gathered: gradients
+    /// clipped to train.grad_clip by the global `norm`, the schedule's rate, AdamW on each tensor
+    /// (`range` in the buffer, weight decay or not) where it meets the shard, `m` and `v` holding
+    /// the shard's moments. Returns the seconds spent gathering.
+    func update(params p: UnsafeMutablePointer<Float>, grads g: UnsafePointer<Float>, m: FloatBuffer, v: FloatBuffer,
+                tensors: [(range: Range<Int>, decays: Bool)], norm: Float, step: Int,
+                train: TrainConfig.Optimization) throws -> Double {
+        let clip: Float = train.gradClip > 0 && Double(norm) > train.gradClip ? Float(train.gradClip) / norm : 1
+        let lr = Float(train.lrSchedule.lr(step: step, totalSteps: train.steps, peak: train.lr))
         for t in tensors {
             let lo = max(t.range.lowerBound, range.lowerBound), hi = min(t.range.upperBound, range.upperBound)
             guard lo < hi else { continue }
             let o = lo - range.lowerBound
             AdamW.update(params: p + lo, grads: g + lo, m: m.pointer + o, v: v.pointer + o, range: 0..<(hi - lo),
-                         step: step, lr: lr, decays: t.decays, gradScale: gradScale, config: config)
+                         step: step + 1, lr: lr, decays: t.decays, gradScale: clip, config: train.adamW)
         }
+        let start = DispatchTime.now().uptimeNanoseconds
+        try gatherParameters(p)
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
 
     /// Under ZeRO-1, every rank's updated shard of the parameters to every rank.

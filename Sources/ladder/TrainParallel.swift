@@ -129,15 +129,7 @@ struct ParallelTrainingJob {
             throw error
         }
         try db.appendMetrics(pending)
-        switch result.outcome {
-        case .done: record.status = .done
-        case .diverged: record.status = .diverged
-        case .interrupted: record.status = .interrupted
-        }
-        record.error = result.reason
-        record.finalTrainLoss = result.finalTrainLoss.map(Double.init)
-        record.finalValLoss = result.finalValLoss.map(Double.init)
-        record.wallSeconds = (stored.wallSeconds ?? 0) + result.wallSeconds
+        record.finish(with: result)
         try db.updateRun(record)
         emit(["event": "end", "status": record.status.rawValue, "steps": result.steps, "tokens": result.tokens,
               "final_train_loss": result.finalTrainLoss.map { Double($0) } ?? NSNull(),

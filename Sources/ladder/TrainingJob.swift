@@ -140,15 +140,7 @@ struct TrainingJob {
         }
         flush()
         if let flushError { throw flushError }
-        switch result.outcome {
-        case .done: run.status = .done
-        case .diverged: run.status = .diverged
-        case .interrupted: run.status = .interrupted
-        }
-        run.error = result.reason
-        run.finalTrainLoss = result.finalTrainLoss.map(Double.init)
-        run.finalValLoss = result.finalValLoss.map(Double.init)
-        run.wallSeconds = (run.wallSeconds ?? 0) + result.wallSeconds
+        run.finish(with: result)
         if trainer.lossScaler != nil { run.skippedSteps = result.skippedSteps }
         try sink.updateRun(run)
         emitEvent(["event": "end", "status": run.status.rawValue, "steps": result.steps, "tokens": result.tokens,
@@ -181,4 +173,19 @@ func duration(_ seconds: Double) -> String {
     guard seconds.isFinite else { return "-" }
     let s = Int(seconds.rounded())
     return s >= 3600 ? String(format: "%dh%02dm", s / 3600, (s % 3600) / 60) : String(format: "%dm%02ds", s / 60, s % 60)
+}
+
+extension RunRecord {
+    /// Records a training outcome: status, reason, final losses; wall time adds to earlier attempts'.
+    mutating func finish(with result: TrainResult) {
+        switch result.outcome {
+        case .done: status = .done
+        case .diverged: status = .diverged
+        case .interrupted: status = .interrupted
+        }
+        error = result.reason
+        finalTrainLoss = result.finalTrainLoss.map(Double.init)
+        finalValLoss = result.finalValLoss.map(Double.init)
+        wallSeconds = (wallSeconds ?? 0) + result.wallSeconds
+    }
 }
