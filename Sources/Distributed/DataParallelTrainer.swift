@@ -116,8 +116,9 @@ public final class DataParallelTrainer<Kernels: ModelKernels> {
         let slice = comm.rank * localBatch * T
         model.grads.zero()
         var loss: Float = 0
-        for _ in 0..<t.microBatches {
-            data.sampleTrain(B: t.batch, T: T, rng: &rng, inputs: inputs, targets: targets)
+        for micro in 0..<t.microBatches {
+            data.sampleTrain(B: t.batch, T: T, firstSample: (step * t.microBatches + micro) * t.batch, seed: t.seed,
+                             rng: &rng, inputs: inputs, targets: targets)
             loss += model.forward(tokens: inputs + slice, targets: targets + slice, kernels: kernels)
             model.backward(kernels: kernels, lossScale: 1 / Float(t.microBatches))
         }

@@ -215,7 +215,8 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
         let t = config.train, T = config.model.seqLen, M = t.microBatches, S = comm.size, s = comm.rank
         let n = microBatchTokens
         for i in 0..<M {
-            data.sampleTrain(B: t.batch, T: T, rng: &rng, inputs: inputs + i * n, targets: targets + i * n)
+            data.sampleTrain(B: t.batch, T: T, firstSample: (step * M + i) * t.batch, seed: t.seed, rng: &rng,
+                             inputs: inputs + i * n, targets: targets + i * n)
         }
         stage.grads.zero()
         let slots = stage.slots.count

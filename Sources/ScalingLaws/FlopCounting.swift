@@ -11,6 +11,11 @@ public enum FlopCounting: Sendable, Hashable, Codable, CustomStringConvertible {
     case sixND
     /// `C = (6 N + 6 · nLayer · seqLen · dModel) D`: adds the attention term for a fixed shape.
     case sixNDPlusAttention(nLayer: Int, dModel: Int, seqLen: Int)
+    /// The exact training FLOPs per token (every matmul, the output head and attention; see
+    /// ``ModelShape/trainingFlopsPerToken``) of the shape a ``ShapeFamily`` gives `N` (counted as
+    /// `counting`), scaled by `N / N_shape` so the count is continuous in `N`. This is how a
+    /// sweep sizes `D` for a budget, so a law fitted on the sweep plans with the same `C`.
+    case family(ShapeFamily, vocab: Int, seqLen: Int, counting: ParameterCounting)
 
     /// Training FLOPs per token for a model of `params` parameters.
     public func flopsPerToken(params: Double) -> Double {
@@ -19,6 +24,11 @@ public enum FlopCounting: Sendable, Hashable, Codable, CustomStringConvertible {
             return 6 * params
         case let .sixNDPlusAttention(nLayer, dModel, seqLen):
             return 6 * params + 6 * Double(nLayer) * Double(seqLen) * Double(dModel)
+        case let .family(family, vocab, seqLen, counting):
+            guard let choice = try? family.shape(params: params, counting: counting, vocab: vocab, seqLen: seqLen) else {
+                return 6 * params
+            }
+            return choice.shape.trainingFlopsPerToken * params / Double(choice.parameters)
         }
     }
 
@@ -38,6 +48,8 @@ public enum FlopCounting: Sendable, Hashable, Codable, CustomStringConvertible {
             return "6ND (6 FLOPs per parameter per token)"
         case let .sixNDPlusAttention(nLayer, dModel, seqLen):
             return "6ND + attention (6N + 6·\(nLayer)·\(seqLen)·\(dModel) FLOPs per token)"
+        case let .family(_, vocab, seqLen, counting):
+            return "C = 3 x forward FLOPs of every matmul incl. the output head, plus attention, per token (Hoffmann et al. 2022, App. F), for the sweep's shape family (vocab \(vocab), context \(seqLen)); N = \(counting == .total ? "total" : "non-embedding") parameters"
         }
     }
 }

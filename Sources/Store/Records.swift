@@ -129,7 +129,8 @@ public struct MetricRecord: Codable, Equatable, Sendable, FetchableRecord, Mutab
 
 /// Kinds of fit the store keeps.
 public enum FitKind: String, Codable, CaseIterable, Sendable, DatabaseValueConvertible {
-    case parametric, isoflop
+    /// A law L(N, D), an IsoFLOP fit, or a learning-rate law lr_opt(N).
+    case parametric, isoflop, lr
 }
 
 /// A fitted law: its parameters and intervals as JSON objects, and the runs it used.

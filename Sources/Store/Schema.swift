@@ -87,6 +87,25 @@ enum Schema {
             try db.execute(sql: "ALTER TABLE metric ADD COLUMN skipped_steps INTEGER")
             try db.execute(sql: "ALTER TABLE run ADD COLUMN skipped_steps INTEGER")
         }
+        migrator.registerMigration("addLearningRateFits") { db in
+            // `ladder fit --method lr` stores learning-rate laws (kind 'lr'); SQLite cannot change a
+            // CHECK constraint in place, so the table is rebuilt with its rows and ids.
+            try db.execute(sql: """
+                CREATE TABLE fit_new (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    kind TEXT NOT NULL CHECK (kind IN ('parametric','isoflop','lr')),
+                    sweep_id INTEGER REFERENCES sweep(id) ON DELETE SET NULL,
+                    parameters TEXT NOT NULL CHECK (json_valid(parameters)),
+                    intervals TEXT CHECK (intervals IS NULL OR json_valid(intervals)),
+                    run_ids TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(run_ids)),
+                    created TEXT NOT NULL
+                );
+                INSERT INTO fit_new (id, kind, sweep_id, parameters, intervals, run_ids, created)
+                    SELECT id, kind, sweep_id, parameters, intervals, run_ids, created FROM fit;
+                DROP TABLE fit;
+                ALTER TABLE fit_new RENAME TO fit;
+                """)
+        }
         return migrator
     }
 }

@@ -10,12 +10,14 @@ public struct PlannedRun: Equatable, Sendable {
     /// IsoFLOP budget label (the budget's FLOPs as written), nil for explicit points.
     public var budget: String?
     public var shape: ModelShape
-    /// Non-embedding parameters N of the shape (what laws are fitted in).
+    /// Parameters N of the shape as the sweep counts them (`[model] params`: total by default).
     public var params: Double
+    /// Non-embedding and total parameters of the shape (the store's `params` and `params_total`).
+    public var paramsNonEmbedding: Double
     public var paramsTotal: Double
     /// Tokens D actually trained (whole optimizer steps).
     public var tokens: Double
-    /// C = 6 N D.
+    /// C: training FLOPs of every matmul, the output head and attention (``ModelShape/trainingFlopsPerToken``) x D.
     public var flops: Double
     public var config: TrainConfig
     /// WSD cooldown mode: trunk or branch (nil for ordinary runs).
@@ -26,8 +28,8 @@ public struct PlannedRun: Equatable, Sendable {
         if case let .branch(_, step) = wsd { return config.train.steps - step }
         return config.train.steps
     }
-    /// Compute this run spends itself (6 N x the tokens it trains), which for a branch is less
-    /// than the C = 6 N D of its point.
+    /// Compute this run spends itself (C x the fraction of steps it trains), which for a branch is
+    /// less than the C of its point.
     public var flopsSpent: Double { flops * Double(stepsTrained) / Double(config.train.steps) }
 
     /// The run's config as stored: the trainer config plus the sweep's labels (a branch's names
@@ -58,8 +60,9 @@ public enum SweepExpansion {
         try spec.validate()
         var runs: [PlannedRun] = []
         var names = Set<String>()
-        for seed in spec.grid.seeds {
-            for budget in spec.grid.budgets {
+        var seen = Set<UInt64>()
+        for seed in spec.grid.seeds + spec.grid.budgets.flatMap { $0.seeds ?? [] } where seen.insert(seed).inserted {
+            for budget in spec.grid.budgets where (budget.seeds ?? spec.grid.seeds).contains(seed) {
                 let label = Self.label(budget.flops)
                 for i in 0..<budget.sizes {
                     let t = budget.sizes == 1 ? 0.5 : Double(i) / Double(budget.sizes - 1)
@@ -68,15 +71,24 @@ public enum SweepExpansion {
                     if names.insert(run.name).inserted { runs.append(run) }
                 }
             }
-            for point in spec.grid.points {
+            for point in spec.grid.points where spec.grid.seeds.contains(seed) {
                 let run = try plan(spec, params: point.params, flops: nil, tokens: point.tokens, budget: nil, seed: seed, role: .fit)
                 if names.insert(run.name).inserted { runs.append(run) }
             }
-            if let wsd = spec.wsd {
+            if let wsd = spec.wsd, spec.grid.seeds.contains(seed) {
                 for run in try wsdRuns(spec, wsd, seed: seed) where names.insert(run.name).inserted { runs.append(run) }
             }
         }
-        return runs
+        guard let lrs = spec.grid.lrs, !lrs.isEmpty else { return runs }
+        // a learning-rate sweep: every run at every listed peak rate
+        return runs.flatMap { run in
+            lrs.map { lr in
+                var r = run
+                r.config.train.lr = lr
+                r.name += "-lr" + String(format: "%.3g", lr).replacingOccurrences(of: "e-0", with: "e-")
+                return r
+            }
+        }
     }
 
     /// Every size's trunk first (they are the long runs the branches wait for), then the branches:
@@ -138,7 +150,12 @@ public enum SweepExpansion {
         let m = spec.model
         let choice: ShapeChoice
         do {
-            choice = try ModelShape.search(params: target, vocab: m.vocab, seqLen: m.seqLen, minLayers: m.minLayers)
+            if let family = m.family {
+                choice = try family.shape(params: target, counting: m.counting, vocab: m.vocab, seqLen: m.seqLen)
+            } else {
+                choice = try ModelShape.search(params: target, counting: m.counting, vocab: m.vocab, seqLen: m.seqLen,
+                                               minLayers: m.minLayers)
+            }
         } catch {
             throw SweepError.invalid("no model shape for N = \(target): \(error)")
         }
@@ -147,13 +164,14 @@ public enum SweepExpansion {
                               nHead: shape.nHead, mlpRatio: shape.dFF / shape.dModel, position: m.position, norm: m.norm,
                               tiedHead: m.tiedHead)
         let layout = ParameterLayout(model)
-        let n = Double(layout.nonEmbeddingCount(model))
+        let n = Double(m.counting == .total ? layout.count : layout.nonEmbeddingCount(model))
+        let flopsPerToken = shape.trainingFlopsPerToken
         var train = spec.train
         if spec.grid.batchRule == .params {
             train.batch = max(1, Int((Double(train.batch) * pow(n / spec.grid.batchReferenceParams, spec.grid.batchParamsExponent)).rounded()))
         }
         let perStep = Double(train.batch * train.microBatches * m.seqLen)
-        let wanted = tokens ?? flops! / (6 * n)
+        let wanted = tokens ?? flops! / flopsPerToken
         let steps = Int((wanted / perStep).rounded())
         guard steps >= 1 else {
             let what = flops.map { "budget \(label($0))" } ?? "point (N = \(target), D = \(wanted))"
@@ -161,11 +179,24 @@ public enum SweepExpansion {
         }
         train.steps = steps
         train.seed = seed
-        train.warmup = min(train.warmup, steps / 5)
-        train.evalInterval = max(1, steps / spec.grid.evalsPerRun)
-        train.checkpointInterval = max(1, steps / spec.grid.checkpointsPerRun)
-        if spec.grid.lrRule == .width {
-            train.lr *= pow(Double(spec.grid.lrReferenceWidth) / Double(shape.dModel), spec.grid.lrWidthExponent)
+        let g = spec.grid
+        if let r = g.warmupTokensPerParam {
+            train.warmup = min(Int((r * n / perStep).rounded()), Int(Double(steps) * g.warmupMaxFraction))
+        } else {
+            train.warmup = min(train.warmup, steps / 5)
+        }
+        if let h = g.beta2HalfLifeTokens { train.beta2 = pow(0.5, perStep / h) }
+        if let e = g.evalTokens { train.evalTokens = e; train.finalEvalTokens = 0 }
+        train.evalInterval = max(1, steps / g.evalsPerRun)
+        train.checkpointInterval = max(1, steps / g.checkpointsPerRun)
+        switch g.lrRule {
+        case .fixed: break
+        case .width: train.lr *= pow(Double(g.lrReferenceWidth) / Double(shape.dModel), g.lrWidthExponent)
+        case .fitted:
+            guard let law = spec.lrLaw else {
+                throw SweepError.invalid("grid.lr_rule = \"fitted\" needs a learning-rate law (`ladder fit --method lr`)")
+            }
+            train.lr = law.lr(params: n)
         }
         let config = TrainConfig(model: model, data: spec.data, train: train)
         do { try config.validate() } catch { throw SweepError.invalid("run for N = \(Int(n)): \(error)") }
@@ -173,6 +204,6 @@ public enum SweepExpansion {
         let prefix = role == .validation ? "val-" : ""
         let name = "\(prefix)\(budget.map { $0.hasPrefix("val-") ? String($0.dropFirst(4)) : $0 }.map { "c\($0)-" } ?? "")n\(shape.nLayer)x\(shape.dModel)-d\(Int(d))-s\(seed)"
         return PlannedRun(name: name, role: role, budget: budget, shape: shape, params: n,
-                          paramsTotal: Double(layout.count), tokens: d, flops: 6 * n * d, config: config)
+                          paramsNonEmbedding: Double(layout.nonEmbeddingCount(model)), paramsTotal: Double(layout.count), tokens: d, flops: flopsPerToken * d, config: config)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ScalingLaws
 import Training
 
 /// A sweep file (`Sweeps/*.toml`) as a typed value: the data, the model family, the trainer
@@ -16,6 +17,9 @@ public struct SweepSpec: Codable, Equatable, Sendable {
     public var executor: ExecutorSettings
     /// WSD cooldown mode: per model size one constant-rate trunk with cooldown branches.
     public var wsd: WSDSettings?
+    /// The learning-rate law `grid.lr_rule = "fitted"` uses, found in the store by the driver
+    /// (not part of the file).
+    public var lrLaw: LearningRateLaw?
 
     /// What every run's model shares; its width and depth come from N by the planner's shape rule.
     public struct ModelFamily: Codable, Equatable, Sendable {
@@ -25,11 +29,33 @@ public struct SweepSpec: Codable, Equatable, Sendable {
         public var norm: GPTConfig.Norm = .layerNorm
         public var tiedHead: Bool = true
         /// Shapes shallower than this are not considered (one-layer models are weak at tiny scale).
+        /// Used by the planner's shape search when no `[model.family]` is given.
         public var minLayers: Int = 1
+        /// `[model.family]`: the shape family runs are drawn from (depth non-decreasing with N);
+        /// without it, the planner's shape search (``ModelShape/search(params:counting:vocab:seqLen:minLayers:)``).
+        public var family: ShapeFamily?
+        /// Which parameters N counts in fits and plans: "total" (Hoffmann et al. 2022; default)
+        /// or "non_embedding" (Kaplan et al. 2020).
+        public var counting: ParameterCounting = .total
         public init() {}
         enum CodingKeys: String, CodingKey {
-            case vocab, position, norm
-            case seqLen = "seq_len", tiedHead = "tied_head", minLayers = "min_layers"
+            case vocab, position, norm, family
+            case seqLen = "seq_len", tiedHead = "tied_head", minLayers = "min_layers", counting = "params"
+        }
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(vocab, forKey: .vocab)
+            try c.encode(seqLen, forKey: .seqLen)
+            try c.encode(position, forKey: .position)
+            try c.encode(norm, forKey: .norm)
+            try c.encode(tiedHead, forKey: .tiedHead)
+            try c.encode(minLayers, forKey: .minLayers)
+            try c.encodeIfPresent(family, forKey: .family)
+            try c.encode(counting == .total ? "total" : "non_embedding", forKey: .counting)
+        }
+        /// The FLOP counting runs are sized with (and laws fitted on this sweep plan with).
+        public var flopCounting: FlopCounting {
+            .family(family ?? ShapeFamily(minLayers: minLayers), vocab: vocab, seqLen: seqLen, counting: counting)
         }
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -40,6 +66,16 @@ public struct SweepSpec: Codable, Equatable, Sendable {
             m.norm = try c.decodeIfPresent(GPTConfig.Norm.self, forKey: .norm) ?? m.norm
             m.tiedHead = try c.decodeIfPresent(Bool.self, forKey: .tiedHead) ?? m.tiedHead
             m.minLayers = try c.decodeIfPresent(Int.self, forKey: .minLayers) ?? m.minLayers
+            m.family = try c.decodeIfPresent(ShapeFamily.self, forKey: .family)
+            if let text = try c.decodeIfPresent(String.self, forKey: .counting) {
+                switch text {
+                case "total": m.counting = .total
+                case "non_embedding": m.counting = .nonEmbedding
+                default:
+                    throw DecodingError.dataCorruptedError(forKey: .counting, in: c,
+                        debugDescription: "model.params must be \"total\" or \"non_embedding\", got \"\(text)\"")
+                }
+            }
             self = m
         }
     }
@@ -65,10 +101,24 @@ public struct SweepSpec: Codable, Equatable, Sendable {
         public var checkpointsPerRun: Int = 4
         /// Times a crashed run is retried (resuming from its checkpoint) within one `sweep run`.
         public var retries: Int = 1
+        /// AdamW's beta2 from a half-life in tokens: beta2 = 0.5^(tokens per step / half-life), so
+        /// the second-moment average spans the same data whatever the batch (nil: [train] beta2).
+        public var beta2HalfLifeTokens: Double?
+        /// Warmup proportional to model size: round(r N / tokens per step) steps, at most
+        /// `warmup_max_fraction` of the run (nil: [train] warmup, at most a fifth of the run).
+        public var warmupTokensPerParam: Double?
+        public var warmupMaxFraction: Double = 0.25
+        /// Validation tokens per evaluation during a run, independent of the batch (nil: [train]
+        /// eval settings); the final evaluation then reads the whole held-out split.
+        public var evalTokens: Int?
+        /// A learning-rate sweep: every run of the grid at each of these peak rates (overrides lr_rule).
+        public var lrs: [Double]?
 
         public init() {}
 
-        public enum LRRule: String, Codable, Sendable, CaseIterable { case fixed, width }
+        /// fixed: [train] lr; width: lr x (lr_reference_width / d_model)^lr_width_exponent;
+        /// fitted: the learning-rate law stored by `ladder fit --method lr` (a power law in N).
+        public enum LRRule: String, Codable, Sendable, CaseIterable { case fixed, width, fitted }
         public enum BatchRule: String, Codable, Sendable, CaseIterable { case fixed, params }
 
         enum CodingKeys: String, CodingKey {
@@ -76,6 +126,8 @@ public struct SweepSpec: Codable, Equatable, Sendable {
             case lrWidthExponent = "lr_width_exponent", evalsPerRun = "evals_per_run"
             case checkpointsPerRun = "checkpoints_per_run", retries
             case batchRule = "batch_rule", batchReferenceParams = "batch_reference_params", batchParamsExponent = "batch_params_exponent"
+            case beta2HalfLifeTokens = "beta2_half_life_tokens", warmupTokensPerParam = "warmup_tokens_per_param"
+            case warmupMaxFraction = "warmup_max_fraction", evalTokens = "eval_tokens", lrs
         }
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -92,6 +144,11 @@ public struct SweepSpec: Codable, Equatable, Sendable {
             g.batchRule = try c.decodeIfPresent(BatchRule.self, forKey: .batchRule) ?? g.batchRule
             g.batchReferenceParams = try c.decodeIfPresent(Double.self, forKey: .batchReferenceParams) ?? g.batchReferenceParams
             g.batchParamsExponent = try c.decodeIfPresent(Double.self, forKey: .batchParamsExponent) ?? g.batchParamsExponent
+            g.beta2HalfLifeTokens = try c.decodeIfPresent(Double.self, forKey: .beta2HalfLifeTokens)
+            g.warmupTokensPerParam = try c.decodeIfPresent(Double.self, forKey: .warmupTokensPerParam)
+            g.warmupMaxFraction = try c.decodeIfPresent(Double.self, forKey: .warmupMaxFraction) ?? g.warmupMaxFraction
+            g.evalTokens = try c.decodeIfPresent(Int.self, forKey: .evalTokens)
+            g.lrs = try c.decodeIfPresent([Double].self, forKey: .lrs)
             self = g
         }
     }
@@ -103,8 +160,10 @@ public struct SweepSpec: Codable, Equatable, Sendable {
         public var sizes: Int
         public var minParams: Double
         public var maxParams: Double
+        /// Seeds for this budget (default: grid.seeds); a second seed measures run-to-run noise.
+        public var seeds: [UInt64]?
         enum CodingKeys: String, CodingKey {
-            case flops, sizes, minParams = "min_params", maxParams = "max_params"
+            case flops, sizes, seeds, minParams = "min_params", maxParams = "max_params"
         }
         public init(flops: Double, sizes: Int, minParams: Double, maxParams: Double) {
             self.flops = flops; self.sizes = sizes; self.minParams = minParams; self.maxParams = maxParams
@@ -167,12 +226,14 @@ public struct SweepSpec: Codable, Equatable, Sendable {
     /// Keys a sweep file may use, by table path ("" is the top level; arrays of tables by name).
     public static let fileKeys: [String: [String]] = [
         "": ["name", "description", "data", "model", "train", "grid", "validation", "plan", "executor", "wsd"],
-        "data": ["path", "val_fraction"],
-        "model": ["vocab", "seq_len", "position", "norm", "tied_head", "min_layers"],
+        "data": TrainConfig.fileKeys["data"]!,
+        "model": ["vocab", "seq_len", "position", "norm", "tied_head", "min_layers", "family", "params"],
+        "model.family": ShapeFamily.fileKeys,
         "train": TrainConfig.fileKeys["train"]!,
         "grid": ["seeds", "budget", "point", "lr_rule", "lr_reference_width", "lr_width_exponent", "evals_per_run",
-                 "checkpoints_per_run", "retries", "batch_rule", "batch_reference_params", "batch_params_exponent"],
-        "grid.budget": ["flops", "sizes", "min_params", "max_params"],
+                 "checkpoints_per_run", "retries", "batch_rule", "batch_reference_params", "batch_params_exponent",
+                 "beta2_half_life_tokens", "warmup_tokens_per_param", "warmup_max_fraction", "eval_tokens", "lrs"],
+        "grid.budget": ["flops", "sizes", "min_params", "max_params", "seeds"],
         "grid.point": ["params", "tokens"],
         "validation": ["flops", "params"],
         "plan": ["flops", "bootstrap"],
@@ -222,6 +283,22 @@ extension SweepSpec {
         if grid.checkpointsPerRun < 1 { try fail("grid.checkpoints_per_run must be at least 1") }
         if grid.retries < 0 { try fail("grid.retries must be >= 0") }
         if grid.lrReferenceWidth < 1 { try fail("grid.lr_reference_width must be positive") }
+        if let h = grid.beta2HalfLifeTokens, !(h.isFinite && h > 0) { try fail("grid.beta2_half_life_tokens must be positive, got \(h)") }
+        if let r = grid.warmupTokensPerParam, !(r.isFinite && r >= 0) { try fail("grid.warmup_tokens_per_param must be >= 0, got \(r)") }
+        if !(grid.warmupMaxFraction >= 0 && grid.warmupMaxFraction < 1) {
+            try fail("grid.warmup_max_fraction must be in [0, 1), got \(grid.warmupMaxFraction)")
+        }
+        if let e = grid.evalTokens, e < 1 { try fail("grid.eval_tokens must be positive, got \(e)") }
+        if let lrs = grid.lrs {
+            if let bad = lrs.first(where: { !($0.isFinite && $0 > 0) }) { try fail("grid.lrs must list positive rates, got \(bad)") }
+            if wsd != nil { try fail("grid.lrs (a learning-rate sweep) cannot be combined with a [wsd] table") }
+        }
+        if grid.lrRule == .fitted && lrLaw == nil && grid.lrs == nil {
+            try fail("grid.lr_rule = \"fitted\" needs a learning-rate law: run `ladder fit --method lr` on a learning-rate sweep first (for example Sweeps/lr.toml)")
+        }
+        for (i, b) in grid.budgets.enumerated() where b.seeds?.isEmpty == true {
+            try fail("grid.budget[\(i + 1)].seeds must list at least one seed")
+        }
         if !(grid.batchReferenceParams > 0 && grid.batchReferenceParams.isFinite) {
             try fail("grid.batch_reference_params must be positive, got \(grid.batchReferenceParams)")
         }
@@ -231,6 +308,7 @@ extension SweepSpec {
         if model.vocab < 2 { try fail("model.vocab must be at least 2") }
         if model.seqLen < 1 { try fail("model.seq_len must be positive") }
         if !(1...512).contains(model.minLayers) { try fail("model.min_layers must be in 1...512, got \(model.minLayers)") }
+        do { try model.family?.validate() } catch { try fail("\(error)") }
         if plan.bootstrap < 0 { try fail("plan.bootstrap must be >= 0") }
         if let command = executor.command, command.isEmpty { try fail("executor.command must name a program") }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import ScalingLaws
 import Store
 
 /// Puts a sweep's planned runs into the store, idempotently: runs are matched by name, so running
@@ -16,8 +17,8 @@ public enum SweepStore {
         var missingBranches: [PlannedRun] = []
         for p in planned {
             if let r = existing[p.name] {
-                if abs(r.params - p.params) > 0.5 || abs(r.tokens - p.tokens) > 0.5 {
-                    throw SweepError.invalid("sweep '\(sweep)' already has run \(p.name) with N = \(r.params), D = \(r.tokens); the file now plans N = \(p.params), D = \(p.tokens). Use a new sweep name.")
+                if abs(r.params - p.paramsNonEmbedding) > 0.5 || abs(r.tokens - p.tokens) > 0.5 {
+                    throw SweepError.invalid("sweep '\(sweep)' already has run \(p.name) with N = \(r.params), D = \(r.tokens); the file now plans N = \(p.paramsNonEmbedding), D = \(p.tokens) (non-embedding N). Use a new sweep name.")
                 }
                 continue
             }
@@ -44,10 +45,15 @@ public enum SweepStore {
     static func record(_ p: PlannedRun, sweep: String, trunkRunId: Int64? = nil) throws -> RunRecord {
         var r = RunRecord(sweepId: 0, name: p.name, status: .pending, config: try p.configJSON(sweep: sweep, trunkRunId: trunkRunId),
                           nLayer: p.shape.nLayer, dModel: p.shape.dModel, nHead: p.shape.nHead, dFF: p.shape.dFF,
-                          params: p.params, paramsTotal: p.paramsTotal, tokens: p.tokens, flops: p.flops,
+                          params: p.paramsNonEmbedding, paramsTotal: p.paramsTotal, tokens: p.tokens, flops: p.flops,
                           seed: Int(truncatingIfNeeded: p.config.train.seed))
         r.role = p.role == .validation ? .validation : .fit
         return r
+    }
+
+    /// A run's N as `counting` counts it (the store keeps both counts).
+    public static func params(of run: RunRecord, counting: ParameterCounting) -> Double {
+        counting == .total ? (run.paramsTotal ?? run.params) : run.params
     }
 
     /// The run a WSD branch starts from (its trunk), nil for other runs.

@@ -10,15 +10,19 @@ public struct TokenDataset: Sendable {
     public var vocab: Int
     public var bytesPerToken: Double
     public var source: String
+    /// How training windows are drawn (see ``Sampling``).
+    public var sampling: Sampling = .random
 
-    public init(train: [Int32], validation: [Int32], vocab: Int, bytesPerToken: Double, source: String) {
+    public init(train: [Int32], validation: [Int32], vocab: Int, bytesPerToken: Double, source: String,
+                sampling: Sampling = .random) {
         self.train = train; self.validation = validation; self.vocab = vocab
-        self.bytesPerToken = bytesPerToken; self.source = source
+        self.bytesPerToken = bytesPerToken; self.source = source; self.sampling = sampling
     }
 
-    /// Byte-level tokens of a text file (vocab 256; `.gz` files are decompressed): the file's
-    /// tail of `valFraction` validates.
-    public static func bytes(of path: String, valFraction: Double) throws -> TokenDataset {
+    /// Byte-level tokens of a text file (vocab 256; `.gz` files are decompressed), split into
+    /// training and validation by `split` (the file's tail of `valFraction`, or interleaved blocks).
+    public static func bytes(of path: String, valFraction: Double, split: Split = .tail,
+                             splitBlock: Int = 8192) throws -> TokenDataset {
         guard FileManager.default.fileExists(atPath: path) else {
             throw TrainingError.data("\(path): no such file")
         }
@@ -26,10 +30,8 @@ public struct TokenDataset: Sendable {
         guard let data, !data.isEmpty else {
             throw TrainingError.data("cannot read \(path), or it is empty")
         }
-        let tokens = data.map { Int32($0) }
-        let split = Int(Double(tokens.count) * (1 - valFraction))
-        return TokenDataset(train: Array(tokens[..<split]), validation: Array(tokens[split...]), vocab: 256,
-                            bytesPerToken: 1, source: path)
+        let parts = Self.split(data.map { Int32($0) }, valFraction: valFraction, split: split, block: splitBlock)
+        return TokenDataset(train: parts.train, validation: parts.validation, vocab: 256, bytesPerToken: 1, source: path)
     }
 
     /// Tokens of a `ladder data prepare` output folder (or its manifest.json): the manifest's
@@ -55,10 +57,15 @@ public struct TokenDataset: Sendable {
     public static func load(_ config: TrainConfig.DataConfig) throws -> TokenDataset {
         var isDirectory: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: config.path, isDirectory: &isDirectory)
+        var dataset: TokenDataset
         if exists && isDirectory.boolValue || config.path.hasSuffix(".json") {
-            return try shards(at: config.path)
+            dataset = try shards(at: config.path)
+        } else {
+            dataset = try bytes(of: config.path, valFraction: config.valFraction, split: config.split,
+                                splitBlock: config.splitBlock)
         }
-        return try bytes(of: config.path, valFraction: config.valFraction)
+        dataset.sampling = config.sampling
+        return dataset
     }
 
     /// Checks that windows of T + 1 tokens fit in both splits and that ids fit the model.

@@ -27,13 +27,34 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         /// Fraction of the data held out for validation (the tail of a text file, or the
         /// manifest's validation shards when it has them).
         public var valFraction: Double = 0.05
+        /// Which part of a text file validates: its tail, or blocks spread through it.
+        public var split: TokenDataset.Split = .tail
+        /// Block size in tokens of the interleaved split.
+        public var splitBlock: Int = 8192
+        /// How training windows are drawn: uniformly at random, or shuffled disjoint windows (no repeats).
+        public var sampling: TokenDataset.Sampling = .random
 
         public init(path: String, valFraction: Double = 0.05) { self.path = path; self.valFraction = valFraction }
-        enum CodingKeys: String, CodingKey { case path; case valFraction = "val_fraction" }
+        enum CodingKeys: String, CodingKey {
+            case path, split, sampling
+            case valFraction = "val_fraction", splitBlock = "split_block"
+        }
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             path = try c.decode(String.self, forKey: .path)
             valFraction = try c.decodeIfPresent(Double.self, forKey: .valFraction) ?? 0.05
+            split = try c.decodeIfPresent(TokenDataset.Split.self, forKey: .split) ?? .tail
+            splitBlock = try c.decodeIfPresent(Int.self, forKey: .splitBlock) ?? 8192
+            sampling = try c.decodeIfPresent(TokenDataset.Sampling.self, forKey: .sampling) ?? .random
+        }
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(path, forKey: .path)
+            try c.encode(valFraction, forKey: .valFraction)
+            // written only when not the defaults, so stored configs of earlier runs read back unchanged
+            if split != .tail { try c.encode(split, forKey: .split) }
+            if split != .tail || splitBlock != 8192 { try c.encode(splitBlock, forKey: .splitBlock) }
+            if sampling != .random { try c.encode(sampling, forKey: .sampling) }
         }
     }
 
@@ -82,8 +103,13 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         public var gradClip: Double = 1.0
         /// Evaluate validation loss every this many steps (and at the end); 0: only at the end.
         public var evalInterval: Int = 50
-        /// Validation micro-batches per evaluation.
+        /// Validation micro-batches per evaluation (when `eval_tokens` is 0).
         public var evalBatches: Int = 4
+        /// Validation tokens per evaluation, in windows spread evenly over the held-out split and
+        /// independent of `batch` (0: `eval_batches` batches of `batch` sequences instead).
+        public var evalTokens: Int = 0
+        /// With `eval_tokens` > 0: tokens of the final evaluation (0: the whole held-out split).
+        public var finalEvalTokens: Int = 0
         /// Write a checkpoint every this many steps (and at the end); 0: only at the end.
         public var checkpointInterval: Int = 0
         public var seed: UInt64 = 1
@@ -101,7 +127,8 @@ public struct TrainConfig: Codable, Equatable, Sendable {
             case batch, steps, lr, schedule, warmup, beta1, beta2, eps, seed, threads, precision
             case microBatches = "micro_batches", minLRRatio = "min_lr_ratio", cooldownFraction = "cooldown_fraction"
             case cooldownShape = "cooldown_shape", weightDecay = "weight_decay", gradClip = "grad_clip"
-            case evalInterval = "eval_interval", evalBatches = "eval_batches"
+            case evalInterval = "eval_interval", evalBatches = "eval_batches", evalTokens = "eval_tokens"
+            case finalEvalTokens = "final_eval_tokens"
             case checkpointInterval = "checkpoint_interval", maxGradNorm = "max_grad_norm", saveAt = "save_at"
         }
 
@@ -124,6 +151,8 @@ public struct TrainConfig: Codable, Equatable, Sendable {
             o.gradClip = try c.decodeIfPresent(Double.self, forKey: .gradClip) ?? o.gradClip
             o.evalInterval = try c.decodeIfPresent(Int.self, forKey: .evalInterval) ?? o.evalInterval
             o.evalBatches = try c.decodeIfPresent(Int.self, forKey: .evalBatches) ?? o.evalBatches
+            o.evalTokens = try c.decodeIfPresent(Int.self, forKey: .evalTokens) ?? o.evalTokens
+            o.finalEvalTokens = try c.decodeIfPresent(Int.self, forKey: .finalEvalTokens) ?? o.finalEvalTokens
             o.checkpointInterval = try c.decodeIfPresent(Int.self, forKey: .checkpointInterval) ?? o.checkpointInterval
             o.seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? o.seed
             o.threads = try c.decodeIfPresent(Int.self, forKey: .threads) ?? o.threads
@@ -165,6 +194,12 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         if t.gradClip < 0 { try fail("train.grad_clip must be >= 0, got \(t.gradClip)") }
         if t.evalInterval < 0 { try fail("train.eval_interval must be >= 0, got \(t.evalInterval)") }
         if t.evalBatches < 1 { try fail("train.eval_batches must be at least 1, got \(t.evalBatches)") }
+        if t.evalTokens < 0 { try fail("train.eval_tokens must be >= 0, got \(t.evalTokens)") }
+        if t.finalEvalTokens < 0 { try fail("train.final_eval_tokens must be >= 0, got \(t.finalEvalTokens)") }
+        if t.evalTokens > 0 && parallel.worldSize > 1 {
+            try fail("train.eval_tokens with [parallel] (\(parallel.worldSize) ranks): token-based evaluation runs on a single rank only; use eval_batches")
+        }
+        if data.splitBlock < 1 { try fail("data.split_block must be at least 1, got \(data.splitBlock)") }
         if t.checkpointInterval < 0 { try fail("train.checkpoint_interval must be >= 0, got \(t.checkpointInterval)") }
         if t.threads < 1 { try fail("train.threads must be at least 1, got \(t.threads)") }
         if let bad = t.saveAt.first(where: { !(1...t.steps).contains($0) }) {
@@ -203,10 +238,10 @@ extension TrainConfig {
     /// The keys a training config file may use, by section (for unknown-key errors).
     public static let fileKeys: [String: [String]] = [
         "model": ["vocab", "seq_len", "d_model", "n_layer", "n_head", "mlp_ratio", "position", "norm", "tied_head"],
-        "data": ["path", "val_fraction"],
+        "data": ["path", "val_fraction", "split", "split_block", "sampling"],
         "parallel": ParallelConfig.fileKeys,
         "train": ["batch", "micro_batches", "steps", "lr", "schedule", "warmup", "min_lr_ratio", "cooldown_fraction",
                   "cooldown_shape", "weight_decay", "beta1", "beta2", "eps", "grad_clip", "eval_interval",
-                  "eval_batches", "checkpoint_interval", "seed", "threads", "precision", "max_grad_norm", "save_at"],
+                  "eval_batches", "eval_tokens", "final_eval_tokens", "checkpoint_interval", "seed", "threads", "precision", "max_grad_norm", "save_at"],
     ]
 }

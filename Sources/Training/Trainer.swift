@@ -114,7 +114,7 @@ public final class Trainer<Kernels: ModelKernels> {
                 onEvent(.skippedStep(step: step, lossScale: scaler.scale, skippedSteps: scaler.skippedSteps))
             }
             if (t.evalInterval > 0 && step % t.evalInterval == 0) || step == t.steps {
-                let val = evaluate()
+                let val = evaluate(final: step == t.steps)
                 lastVal = (val, bitsPerByte(val))
                 onEvent(.eval(step: step, tokens: step * tokensPerStep, valLoss: val, bitsPerByte: bitsPerByte(val)))
             }
@@ -153,8 +153,9 @@ public final class Trainer<Kernels: ModelKernels> {
         model.dynamicLossScale = lossScale
         model.grads.zero()
         var loss: Float = 0
-        for _ in 0..<t.microBatches {
-            data.sampleTrain(B: t.batch, T: config.model.seqLen, rng: &rng, inputs: inputs, targets: targets)
+        for micro in 0..<t.microBatches {
+            data.sampleTrain(B: t.batch, T: config.model.seqLen, firstSample: (step * t.microBatches + micro) * t.batch,
+                             seed: t.seed, rng: &rng, inputs: inputs, targets: targets)
             loss += model.forward(tokens: inputs, targets: targets, kernels: kernels)
             model.backward(kernels: kernels, lossScale: 1 / Float(t.microBatches))
         }
@@ -190,15 +191,46 @@ public final class Trainer<Kernels: ModelKernels> {
         return Float(s.squareRoot())
     }
 
-    /// Mean validation loss over `eval_batches` fixed batches.
-    public func evaluate() -> Float {
+    /// Mean validation loss: over `eval_tokens` tokens of windows spread evenly over the held-out
+    /// split (the final evaluation over `final_eval_tokens`, or all of it), or, with `eval_tokens`
+    /// = 0, over `eval_batches` fixed batches.
+    public func evaluate(final: Bool = false) -> Float {
         let t = config.train
+        if t.evalTokens > 0 {
+            let T = config.model.seqLen
+            let tokens = final ? (t.finalEvalTokens > 0 ? t.finalEvalTokens : Int.max) : t.evalTokens
+            return evaluateWindows(max(1, min(data.validationWindows(T: T), tokens / T)))
+        }
         var total: Double = 0
         for i in 0..<t.evalBatches {
             data.validationBatch(i, of: t.evalBatches, B: t.batch, T: config.model.seqLen, inputs: inputs, targets: targets)
             total += Double(model.forward(tokens: inputs, targets: targets, kernels: kernels))
         }
         return Float(total / Double(t.evalBatches))
+    }
+
+    /// Mean loss over `count` validation windows spread evenly over the held-out split, `batch` at
+    /// a time; the last batch is padded and only its real rows counted, so the result does not
+    /// depend on `batch`.
+    func evaluateWindows(_ count: Int) -> Float {
+        let B = config.train.batch, T = config.model.seqLen
+        var total: Double = 0
+        var first = 0
+        data.validation.withUnsafeBufferPointer { v in
+            while first < count {
+                let rows = min(B, count - first)
+                for b in 0..<B {
+                    let start = data.validationWindowStart(first + min(b, rows - 1), of: count, T: T)
+                    (inputs + b * T).update(from: v.baseAddress! + start, count: T)
+                    (targets + b * T).update(from: v.baseAddress! + start + 1, count: T)
+                }
+                model.forward(tokens: inputs, targets: targets, kernels: kernels)
+                let losses = model.acts.losses.pointer
+                for r in 0..<(rows * T) { total += Double(losses[r]) }
+                first += rows
+            }
+        }
+        return Float(total / Double(count * T))
     }
 
     /// Nats per token to bits per byte of the underlying text.

@@ -15,7 +15,15 @@ struct Fit: ParsableCommand {
             non-embedding parameter count; C = 6 N D unless the run stored its own FLOPs.
             """)
 
-    enum Method: String, ExpressibleByArgument, CaseIterable { case parametric, isoflop }
+    enum Method: String, ExpressibleByArgument, CaseIterable { case parametric, isoflop, lr }
+
+    enum Counting: String, ExpressibleByArgument, CaseIterable {
+        case total, nonEmbedding = "non-embedding"
+        var value: ParameterCounting { self == .total ? .total : .nonEmbedding }
+    }
+
+    @Option(help: "Which parameters N counts: total (embeddings included; Hoffmann et al. 2022) or non-embedding (Kaplan et al. 2020).")
+    var params: Counting = .total
 
     @OptionGroup var store: StoreOptions
 
@@ -25,7 +33,7 @@ struct Fit: ParsableCommand {
     @Option(help: "Fit the runs of a CSV file (columns params, tokens, loss; optional flops, name) instead.")
     var from: String?
 
-    @Option(help: "parametric or isoflop.")
+    @Option(help: "parametric, isoflop, or lr (the optimal learning rate as a power law of N, from a learning-rate sweep).")
     var method: Method = .parametric
 
     @Option(help: "Bootstrap resamples for intervals (0 disables).")
@@ -55,9 +63,11 @@ struct Fit: ParsableCommand {
         if bootstrap < 0 { throw ValidationError("--bootstrap must be >= 0") }
         if !(ci > 0 && ci < 1) { throw ValidationError("--ci must be between 0 and 1, e.g. 0.8") }
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if method == .lr && (from != nil || sweep == nil) { throw ValidationError("--method lr fits the runs of one learning-rate sweep: give --sweep NAME") }
     }
 
     func run() throws {
+        if method == .lr { return try FitLearningRate(store: store, sweep: sweep, counting: params.value, json: json).run() }
         let (observations, runIds, sweepId, db) = try loadObservations()
         let outcome: FitOutcome
         switch method {
@@ -78,6 +88,8 @@ struct Fit: ParsableCommand {
             outcome = FitOutcome.parametric(result, boot)
         case .isoflop:
             outcome = FitOutcome.isoflop(try IsoFLOP.fit(observations, skippingUnusableBudgets: true))
+        case .lr:
+            preconditionFailure("--method lr returns before loading observations")
         }
         var storedId: Int64?
         if !noStore, let db {
@@ -109,7 +121,7 @@ struct Fit: ParsableCommand {
             guard let s = try db.sweep(named: sweep) else { throw ValidationError("no sweep named '\(sweep)' in \(db.path)") }
             sweepId = s.id
         }
-        let (obs, ids) = try fittedObservations(db, sweep: sweep)
+        let (obs, ids) = try fittedObservations(db, sweep: sweep, counting: params.value)
         if obs.isEmpty {
             throw ValidationError("no finished runs to fit\(sweep.map { " in sweep '\($0)'" } ?? "") in \(db.path)")
         }
@@ -119,11 +131,11 @@ struct Fit: ParsableCommand {
 
 /// The runs a fit uses (done, role fit, with a loss) as observations, with their ids; the IsoFLOP
 /// budget is the label a sweep stored in the run's config.
-func fittedObservations(_ db: ResultStore, sweep: String?) throws -> ([Observation], [Int64]) {
+func fittedObservations(_ db: ResultStore, sweep: String?, counting: ParameterCounting = .total) throws -> ([Observation], [Int64]) {
     let runs = try db.runs(sweep: sweep, status: .done).map(\.run)
         .filter { $0.role == .fit && $0.loss != nil && !SweepStore.isTrunk($0) }
     let obs = runs.map { r in
-        Observation(params: r.params, tokens: r.tokens, loss: r.loss!, flops: r.flops, name: r.name,
+        Observation(params: SweepStore.params(of: r, counting: counting), tokens: r.tokens, loss: r.loss!, flops: r.flops, name: r.name,
                     budget: SweepStore.label("budget", of: r) as? String)
     }
     return (obs, runs.compactMap(\.id))

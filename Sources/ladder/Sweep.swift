@@ -11,7 +11,8 @@ struct Sweep: ParsableCommand {
         subcommands: [SweepPlan.self, SweepRun.self])
 
     /// Reads, checks and expands a sweep file; data paths become absolute (relative to the file).
-    static func load(_ path: String) throws -> (SweepSpec, String) {
+    /// With `grid.lr_rule = "fitted"` the latest learning-rate law of `store` is attached.
+    static func load(_ path: String, store: (() throws -> ResultStore)? = nil) throws -> (SweepSpec, String) {
         let file = try ConfigFile(path: path)
         try file.checkKeys(schema: SweepSpec.fileKeys, required: ["name", "data"])
         var spec = try file.decode(SweepSpec.self)
@@ -19,8 +20,23 @@ struct Sweep: ParsableCommand {
             spec.data.path = URL(fileURLWithPath: path).deletingLastPathComponent()
                 .appendingPathComponent(spec.data.path).standardizedFileURL.path
         }
+        if spec.grid.lrRule == .fitted, spec.grid.lrs == nil, let store {
+            spec.lrLaw = try SweepStore.latestLearningRateLaw(try store())?.law
+        }
         do { try spec.validate() } catch { throw ValidationError("\(path): \(error)") }
         return (spec, file.text)
+    }
+
+    /// What a sweep's runs read of their data: passes over the training split per run (at most 1
+    /// means no training token is read twice under shuffled sampling), by run name.
+    static func dataPasses(_ spec: SweepSpec, _ runs: [PlannedRun]) throws -> (passes: [String: Double], trainTokens: Int, valTokens: Int) {
+        let data = try TokenDataset.load(spec.data)
+        var passes: [String: Double] = [:]
+        for r in runs {
+            let samples = r.config.train.steps * r.config.train.microBatches * r.config.train.batch
+            passes[r.name] = data.passes(samples: samples, T: r.config.model.seqLen)
+        }
+        return (passes, data.train.count, data.validation.count)
     }
 }
 
@@ -41,8 +57,10 @@ struct SweepPlan: ParsableCommand {
     @Flag(help: "Print a JSON array.")
     var json = false
 
+    @OptionGroup var store: StoreOptions
+
     func run() throws {
-        let (spec, _) = try Sweep.load(file)
+        let (spec, _) = try Sweep.load(file, store: { try store.openExisting() })
         let runs: [PlannedRun]
         do { runs = try SweepExpansion.fitRuns(spec) } catch { throw ValidationError("\(file): \(error)") }
         var seconds: [String: Double] = [:]
@@ -74,13 +92,26 @@ struct SweepPlan: ParsableCommand {
             print(String(decoding: try JSONSerialization.data(withJSONObject: rows, options: [.sortedKeys]), as: UTF8.self))
             return
         }
-        print(Format.table(header: ["run", "budget", "shape", "N", "D", "C", "steps", "lr", "est. time"],
+        let data = try Sweep.dataPasses(spec, runs)
+        print(Format.table(header: ["run", "budget", "shape", "N", "D", "C", "steps", "lr", "beta2", "warmup", "passes", "est. time"],
                            rows: runs.map { r in
                                [r.name, r.budget ?? "-", "\(r.shape.nLayer)x\(r.shape.dModel)/\(r.shape.nHead)h",
                                 Format.si(r.params), Format.si(r.tokens), Format.scientific(r.flops),
                                 String(r.config.train.steps), String(format: "%.2e", r.config.train.lr),
+                                String(format: "%.4f", r.config.train.beta2), String(r.config.train.warmup),
+                                String(format: "%.2f", data.passes[r.name] ?? 0),
                                 estimate(r).map { duration($0) } ?? "-"]
                            }), terminator: "")
+        let m = spec.model
+        print("N: \(m.counting == .total ? "total parameters (embeddings included)" : "non-embedding parameters"); C: \(m.flopCounting)")
+        if let family = m.family, let lo = runs.map(\.params).min(), let hi = runs.map(\.params).max() {
+            let members = try family.members(in: lo...hi, counting: m.counting, vocab: m.vocab, seqLen: m.seqLen)
+            print("shape family: \(family)")
+            print("  members over the grid: " + members.map { "\($0.nLayer)x\($0.dModel) (\(Format.si(Double($0.parameters(m.counting)))))" }.joined(separator: ", "))
+        }
+        let maxPasses = data.passes.values.max() ?? 0
+        print("data: \(Format.si(Double(data.trainTokens))) training and \(Format.si(Double(data.valTokens))) held-out tokens (\(spec.data.split.rawValue) split, \(spec.data.sampling.rawValue) sampling); the longest run reads \(String(format: "%.2f", maxPasses)) passes" +
+              (spec.data.sampling == .shuffled && maxPasses <= 1 ? ": no training token is read twice" : ""))
         let total = runs.compactMap(estimate).reduce(0, +)
         if let savings = WSDSavings(runs) { print(savings.summary) }
         print("\(runs.count) runs, \(Format.scientific(runs.reduce(0) { $0 + $1.flopsSpent })) FLOPs" +

@@ -48,10 +48,11 @@ struct SweepRun: ParsableCommand {
     }
 
     func run() throws {
-        let (spec, text) = try Sweep.load(file)
+        var opened: ResultStore?
+        let (spec, text) = try Sweep.load(file, store: { let db = try store.open(); opened = db; return db })
+        let db = try opened ?? store.open()
         let planned: [PlannedRun]
         do { planned = try SweepExpansion.fitRuns(spec) } catch { throw ValidationError("\(file): \(error)") }
-        let db = try store.open()
         let records = try SweepStore.materialize(planned, sweep: spec.name, specText: text, store: db)
         installStopHandlers()
         let scheduler = try makeDriver(spec, db: db)
@@ -61,16 +62,21 @@ struct SweepRun: ParsableCommand {
         let summary = try scheduler.run(records.compactMap(\.id))
         if summary.stopped { throw ExitCode(130) }
 
+        if spec.grid.lrs != nil {
+            // a learning-rate sweep: its product is the learning-rate law, not L(N, D)
+            try FitLearningRate(store: store, sweep: spec.name, counting: spec.model.counting, json: false).run()
+            return
+        }
         let report = SweepReport(spec: spec, store: db)
-        guard let (law, fitId) = try report.fit() else { return }
-        let validation = try report.validationRuns(law: law, fitId: fitId)
+        guard let fitted = try report.fit() else { return }
+        let validation = try report.validationRuns(fitted)
         if !validation.isEmpty {
             say("validation: \(validation.count) run(s) at larger budgets, sized by the fitted law")
             let vsummary = try scheduler.run(validation.compactMap(\.id))
             if vsummary.stopped { throw ExitCode(130) }
         }
         try report.printValidation()
-        try report.printPlans(law: law, fitId: fitId)
+        try report.printPlans(fitted)
     }
 
     func makeDriver(_ spec: SweepSpec, db: ResultStore) throws -> SweepDriver {
