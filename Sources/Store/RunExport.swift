@@ -22,12 +22,18 @@ public struct ExportedRun: Codable, Equatable, Sendable {
     public var finalValLoss: Double?
     public var wallSeconds: Double?
     public var error: String?
+    /// Validation runs: the loss the law predicted before the run trained, its interval, and the
+    /// fit it came from.
+    public var predictedLoss: Double?
+    public var predictedInterval: [Double]?
+    public var predictedByFit: Int64?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case id, sweep, name, status, role, params, tokens, flops, seed, loss, error
         case paramsTotal = "params_total", nLayer = "n_layer", dModel = "d_model", nHead = "n_head"
         case dFF = "d_ff", finalTrainLoss = "final_train_loss", finalValLoss = "final_val_loss"
-        case wallSeconds = "wall_seconds"
+        case wallSeconds = "wall_seconds", predictedLoss = "predicted_loss", predictedInterval = "predicted_interval"
+        case predictedByFit = "predicted_by_fit"
     }
 
     public init(_ listing: RunListing) {
@@ -37,6 +43,12 @@ public struct ExportedRun: Codable, Equatable, Sendable {
         dModel = r.dModel; nHead = r.nHead; dFF = r.dFF; seed = r.seed; loss = r.loss
         finalTrainLoss = r.finalTrainLoss; finalValLoss = r.finalValLoss
         wallSeconds = r.wallSeconds; error = r.error
+        if r.role == .validation, let object = try? JSONSerialization.jsonObject(with: Data(r.config.utf8)) as? [String: Any],
+           let labels = object["sweep"] as? [String: Any] {
+            predictedLoss = (labels["predicted_loss"] as? NSNumber)?.doubleValue
+            predictedInterval = (labels["predicted_interval"] as? [NSNumber])?.map(\.doubleValue)
+            predictedByFit = (labels["fit_id"] as? NSNumber)?.int64Value
+        }
     }
 }
 

@@ -104,7 +104,10 @@ public enum SweepExpansion {
             let starts = points.map { $0 - max(1, Int((Double($0) * wsd.cooldownFraction).rounded())) }
             var trunk = try plan(spec, params: n, flops: nil, tokens: Double(starts.max()!) * perStep, budget: nil,
                                  seed: seed, role: .fit)
-            let warmup = min(spec.train.warmup, starts.min()! / 5)
+            // one warmup for the trunk and all its branches (a branch must replay the trunk's rate)
+            let warmup = spec.grid.warmupTokensPerParam.map {
+                min(Int(($0 * probe.params / perStep).rounded()), Int(Double(starts.min()!) * spec.grid.warmupMaxFraction))
+            } ?? min(spec.train.warmup, starts.min()! / 5)
             trunk.config.train.schedule = .constant
             trunk.config.train.warmup = warmup
             trunk.config.train.saveAt = starts
@@ -160,9 +163,10 @@ public enum SweepExpansion {
             throw SweepError.invalid("no model shape for N = \(target): \(error)")
         }
         let shape = choice.shape
-        let model = GPTConfig(vocab: m.vocab, seqLen: m.seqLen, dModel: shape.dModel, nLayer: shape.nLayer,
+        var model = GPTConfig(vocab: m.vocab, seqLen: m.seqLen, dModel: shape.dModel, nLayer: shape.nLayer,
                               nHead: shape.nHead, mlpRatio: shape.dFF / shape.dModel, position: m.position, norm: m.norm,
                               tiedHead: m.tiedHead)
+        model.initialization = m.initialization
         let layout = ParameterLayout(model)
         let n = Double(m.counting == .total ? layout.count : layout.nonEmbeddingCount(model))
         let flopsPerToken = shape.trainingFlopsPerToken
@@ -192,6 +196,7 @@ public enum SweepExpansion {
         switch g.lrRule {
         case .fixed: break
         case .width: train.lr *= pow(Double(g.lrReferenceWidth) / Double(shape.dModel), g.lrWidthExponent)
+        case .params: train.lr *= pow(n / g.lrReferenceParams, g.lrParamsExponent)
         case .fitted:
             guard let law = spec.lrLaw else {
                 throw SweepError.invalid("grid.lr_rule = \"fitted\" needs a learning-rate law (`ladder fit --method lr`)")

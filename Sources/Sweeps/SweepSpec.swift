@@ -28,6 +28,8 @@ public struct SweepSpec: Codable, Equatable, Sendable {
         public var position: GPTConfig.Position = .learned
         public var norm: GPTConfig.Norm = .layerNorm
         public var tiedHead: Bool = true
+        /// Weight initialization of every run (`gpt2` or `small`; see ``GPTConfig/Initialization``).
+        public var initialization: GPTConfig.Initialization = .gpt2
         /// Shapes shallower than this are not considered (one-layer models are weak at tiny scale).
         /// Used by the planner's shape search when no `[model.family]` is given.
         public var minLayers: Int = 1
@@ -39,7 +41,7 @@ public struct SweepSpec: Codable, Equatable, Sendable {
         public var counting: ParameterCounting = .total
         public init() {}
         enum CodingKeys: String, CodingKey {
-            case vocab, position, norm, family
+            case vocab, position, norm, family, initialization = "init"
             case seqLen = "seq_len", tiedHead = "tied_head", minLayers = "min_layers", counting = "params"
         }
         public func encode(to encoder: Encoder) throws {
@@ -50,6 +52,7 @@ public struct SweepSpec: Codable, Equatable, Sendable {
             try c.encode(norm, forKey: .norm)
             try c.encode(tiedHead, forKey: .tiedHead)
             try c.encode(minLayers, forKey: .minLayers)
+            try c.encode(initialization, forKey: .initialization)
             try c.encodeIfPresent(family, forKey: .family)
             try c.encode(counting == .total ? "total" : "non_embedding", forKey: .counting)
         }
@@ -67,6 +70,7 @@ public struct SweepSpec: Codable, Equatable, Sendable {
             m.tiedHead = try c.decodeIfPresent(Bool.self, forKey: .tiedHead) ?? m.tiedHead
             m.minLayers = try c.decodeIfPresent(Int.self, forKey: .minLayers) ?? m.minLayers
             m.family = try c.decodeIfPresent(ShapeFamily.self, forKey: .family)
+            m.initialization = try c.decodeIfPresent(GPTConfig.Initialization.self, forKey: .initialization) ?? .gpt2
             if let text = try c.decodeIfPresent(String.self, forKey: .counting) {
                 switch text {
                 case "total": m.counting = .total
@@ -117,8 +121,12 @@ public struct SweepSpec: Codable, Equatable, Sendable {
         public init() {}
 
         /// fixed: [train] lr; width: lr x (lr_reference_width / d_model)^lr_width_exponent;
-        /// fitted: the learning-rate law stored by `ladder fit --method lr` (a power law in N).
-        public enum LRRule: String, Codable, Sendable, CaseIterable { case fixed, width, fitted }
+        /// params: lr x (N / lr_reference_params)^lr_params_exponent (a learning-rate law written
+        /// into the file); fitted: the law stored by `ladder fit --method lr` (a power law in N).
+        public enum LRRule: String, Codable, Sendable, CaseIterable { case fixed, width, params, fitted }
+        /// With lr_rule = "params": the N at which the rate is [train] lr, and the exponent.
+        public var lrReferenceParams: Double = 1e5
+        public var lrParamsExponent: Double = 0
         public enum BatchRule: String, Codable, Sendable, CaseIterable { case fixed, params }
 
         enum CodingKeys: String, CodingKey {
@@ -128,6 +136,7 @@ public struct SweepSpec: Codable, Equatable, Sendable {
             case batchRule = "batch_rule", batchReferenceParams = "batch_reference_params", batchParamsExponent = "batch_params_exponent"
             case beta2HalfLifeTokens = "beta2_half_life_tokens", warmupTokensPerParam = "warmup_tokens_per_param"
             case warmupMaxFraction = "warmup_max_fraction", evalTokens = "eval_tokens", lrs
+            case lrReferenceParams = "lr_reference_params", lrParamsExponent = "lr_params_exponent"
         }
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -149,6 +158,8 @@ public struct SweepSpec: Codable, Equatable, Sendable {
             g.warmupMaxFraction = try c.decodeIfPresent(Double.self, forKey: .warmupMaxFraction) ?? g.warmupMaxFraction
             g.evalTokens = try c.decodeIfPresent(Int.self, forKey: .evalTokens)
             g.lrs = try c.decodeIfPresent([Double].self, forKey: .lrs)
+            g.lrReferenceParams = try c.decodeIfPresent(Double.self, forKey: .lrReferenceParams) ?? g.lrReferenceParams
+            g.lrParamsExponent = try c.decodeIfPresent(Double.self, forKey: .lrParamsExponent) ?? g.lrParamsExponent
             self = g
         }
     }
@@ -227,12 +238,13 @@ public struct SweepSpec: Codable, Equatable, Sendable {
     public static let fileKeys: [String: [String]] = [
         "": ["name", "description", "data", "model", "train", "grid", "validation", "plan", "executor", "wsd"],
         "data": TrainConfig.fileKeys["data"]!,
-        "model": ["vocab", "seq_len", "position", "norm", "tied_head", "min_layers", "family", "params"],
+        "model": ["vocab", "seq_len", "position", "norm", "tied_head", "min_layers", "family", "params", "init"],
         "model.family": ShapeFamily.fileKeys,
         "train": TrainConfig.fileKeys["train"]!,
         "grid": ["seeds", "budget", "point", "lr_rule", "lr_reference_width", "lr_width_exponent", "evals_per_run",
                  "checkpoints_per_run", "retries", "batch_rule", "batch_reference_params", "batch_params_exponent",
-                 "beta2_half_life_tokens", "warmup_tokens_per_param", "warmup_max_fraction", "eval_tokens", "lrs"],
+                 "beta2_half_life_tokens", "warmup_tokens_per_param", "warmup_max_fraction", "eval_tokens", "lrs",
+                 "lr_reference_params", "lr_params_exponent"],
         "grid.budget": ["flops", "sizes", "min_params", "max_params", "seeds"],
         "grid.point": ["params", "tokens"],
         "validation": ["flops", "params"],
@@ -289,6 +301,12 @@ extension SweepSpec {
             try fail("grid.warmup_max_fraction must be in [0, 1), got \(grid.warmupMaxFraction)")
         }
         if let e = grid.evalTokens, e < 1 { try fail("grid.eval_tokens must be positive, got \(e)") }
+        if !(grid.lrReferenceParams > 0 && grid.lrReferenceParams.isFinite) {
+            try fail("grid.lr_reference_params must be positive, got \(grid.lrReferenceParams)")
+        }
+        if !grid.lrParamsExponent.isFinite || abs(grid.lrParamsExponent) > 2 {
+            try fail("grid.lr_params_exponent must be in [-2, 2], got \(grid.lrParamsExponent)")
+        }
         if let lrs = grid.lrs {
             if let bad = lrs.first(where: { !($0.isFinite && $0 > 0) }) { try fail("grid.lrs must list positive rates, got \(bad)") }
             if wsd != nil { try fail("grid.lrs (a learning-rate sweep) cannot be combined with a [wsd] table") }

@@ -44,11 +44,12 @@ public final class GPT {
         initialize(seed: seed)
     }
 
-    /// GPT-2 initialization: N(0, 0.02) weights, residual projections scaled by 1/sqrt(2L),
-    /// zero biases, unit norm weights.
+    /// GPT-2 initialization: N(0, std) weights (std = 0.02, or the config's small init), residual
+    /// projections scaled by 1/sqrt(2L), zero biases, unit norm weights.
     public func initialize(seed: UInt64) {
         var rng = SplitMix64(seed: seed)
-        let residualStd = 0.02 / Double(2 * config.nLayer).squareRoot()
+        let baseStd = config.initStd
+        let residualStd = baseStd / Double(2 * config.nLayer).squareRoot()
         for t in layout.tensors {
             let p = params.pointer + t.offset
             if t.name.hasSuffix("ln_1.weight") || t.name.hasSuffix("ln_2.weight") || t.name == "ln_f.weight" {
@@ -56,7 +57,7 @@ public final class GPT {
             } else if t.shape.count == 1 {
                 p.update(repeating: 0, count: t.count)
             } else {
-                let std = t.name.hasSuffix("c_proj.weight") ? residualStd : 0.02
+                let std = t.name.hasSuffix("c_proj.weight") ? residualStd : baseStd
                 for i in 0..<t.count { p[i] = Float(rng.nextGaussian() * std) }
             }
         }

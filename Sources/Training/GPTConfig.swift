@@ -25,6 +25,22 @@ public struct GPTConfig: Codable, Equatable, Sendable {
     public var norm: Norm = .layerNorm
     /// Output head shares the token embedding matrix.
     public var tiedHead: Bool = true
+    /// Weight initialization (see ``Initialization``).
+    public var initialization: Initialization = .gpt2
+
+    /// `gpt2`: N(0, 0.02) (Radford et al. 2019), tuned for d_model = 768. `small`: N(0, sqrt(2 / (5 d_model)))
+    /// ("small init", Nguyen & Salazar 2019, as GPT-NeoX uses), which is 0.02 at d_model = 1000 and
+    /// larger for narrow models, where 0.02 leaves them on the unigram plateau for a seed-dependent
+    /// number of steps. Both scale residual projections by 1/sqrt(2 n_layer).
+    public enum Initialization: String, Codable, Sendable, CaseIterable { case gpt2, small }
+
+    /// Standard deviation of the weight matrices at initialization.
+    public var initStd: Double {
+        switch initialization {
+        case .gpt2: return 0.02
+        case .small: return (2 / (5 * Double(dModel))).squareRoot()
+        }
+    }
 
     public init(vocab: Int, seqLen: Int, dModel: Int, nLayer: Int, nHead: Int, mlpRatio: Int = 4,
                 position: Position = .learned, norm: Norm = .layerNorm, tiedHead: Bool = true) {

@@ -217,7 +217,22 @@ extension GPTConfig {
     enum CodingKeys: String, CodingKey {
         case vocab, position, norm
         case seqLen = "seq_len", dModel = "d_model", nLayer = "n_layer", nHead = "n_head"
-        case mlpRatio = "mlp_ratio", tiedHead = "tied_head"
+        case mlpRatio = "mlp_ratio", tiedHead = "tied_head", initialization = "init"
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(vocab, forKey: .vocab)
+        try c.encode(seqLen, forKey: .seqLen)
+        try c.encode(dModel, forKey: .dModel)
+        try c.encode(nLayer, forKey: .nLayer)
+        try c.encode(nHead, forKey: .nHead)
+        try c.encode(mlpRatio, forKey: .mlpRatio)
+        try c.encode(position, forKey: .position)
+        try c.encode(norm, forKey: .norm)
+        try c.encode(tiedHead, forKey: .tiedHead)
+        // written only when not the default, so configs stored before it read back unchanged
+        if initialization != .gpt2 { try c.encode(initialization, forKey: .initialization) }
     }
 
     public init(from decoder: Decoder) throws {
@@ -231,13 +246,14 @@ extension GPTConfig {
                   position: try c.decodeIfPresent(Position.self, forKey: .position) ?? .learned,
                   norm: try c.decodeIfPresent(Norm.self, forKey: .norm) ?? .layerNorm,
                   tiedHead: try c.decodeIfPresent(Bool.self, forKey: .tiedHead) ?? true)
+        initialization = try c.decodeIfPresent(Initialization.self, forKey: .initialization) ?? .gpt2
     }
 }
 
 extension TrainConfig {
     /// The keys a training config file may use, by section (for unknown-key errors).
     public static let fileKeys: [String: [String]] = [
-        "model": ["vocab", "seq_len", "d_model", "n_layer", "n_head", "mlp_ratio", "position", "norm", "tied_head"],
+        "model": ["vocab", "seq_len", "d_model", "n_layer", "n_head", "mlp_ratio", "position", "norm", "tied_head", "init"],
         "data": ["path", "val_fraction", "split", "split_block", "sampling"],
         "parallel": ParallelConfig.fileKeys,
         "train": ["batch", "micro_batches", "steps", "lr", "schedule", "warmup", "min_lr_ratio", "cooldown_fraction",
