@@ -11,6 +11,10 @@ public struct Interval: Sendable, Hashable, Codable {
     /// Finite samples the interval was computed from.
     public var samples: Int
 
+    public init(lower: Double, upper: Double, level: Double, median: Double, samples: Int) {
+        self.lower = lower; self.upper = upper; self.level = level; self.median = median; self.samples = samples
+    }
+
     public func contains(_ v: Double) -> Bool { v >= lower && v <= upper }
 
     /// Percentile interval of `values` (non-finite ones ignored) with linear interpolation between
@@ -68,6 +72,10 @@ public struct LawIntervals: Sendable, Hashable, Codable {
     public var a: Interval
     /// `b = alpha / (alpha + beta)`: D_opt ∝ C^b.
     public var b: Interval
+
+    public init(E: Interval, A: Interval, B: Interval, alpha: Interval, beta: Interval, a: Interval, b: Interval) {
+        self.E = E; self.A = A; self.B = B; self.alpha = alpha; self.beta = beta; self.a = a; self.b = b
+    }
 }
 
 /// Nonparametric bootstrap of the parametric fit: resample runs with replacement, refit each.

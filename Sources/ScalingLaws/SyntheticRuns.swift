@@ -25,6 +25,33 @@ public enum SyntheticRuns {
         return out
     }
 
+    /// An IsoFLOP sweep: for each budget `C`, `sizesPerBudget` model sizes log-spaced over
+    /// `N_opt(C) · 10^(±spanDecades/2)` (N_opt of `law` under C = 6ND), each trained on D = C / 6N
+    /// tokens, labelled with the budget (`budget = "1e+18"` style). Each loss is `L(N, D) · (1 + noise · z)`,
+    /// z standard normal from a ``SplitMix64`` seeded with `seed`. `computeMultiplier` m trains on the
+    /// stated compute but draws the loss at m · C (the run's compute is worth m times as much):
+    /// `L(m^a N, m^b D)` with the law's allocation exponents a, b, i.e. a run whose effective compute is m C.
+    public static func isoFLOP(law: ChinchillaLaw, budgets: [Double], sizesPerBudget: Int = 7, spanDecades: Double = 1.2,
+                               noise: Double = 0.01, computeMultiplier: Double = 1, seed: UInt64 = 1) -> [Observation] {
+        precondition(sizesPerBudget >= 1 && !budgets.isEmpty, "need at least one budget and one size")
+        var rng = SplitMix64(seed: seed)
+        var out: [Observation] = []
+        let a = law.paramsExponent, b = law.tokensExponent
+        let scaleN = Foundation.pow(computeMultiplier, a), scaleD = Foundation.pow(computeMultiplier, b)
+        for c in budgets {
+            let nOpt = law.allocationScale * Foundation.pow(c / 6, a)
+            let lo = nOpt * Foundation.pow(10, -spanDecades / 2), hi = nOpt * Foundation.pow(10, spanDecades / 2)
+            for j in 0..<sizesPerBudget {
+                let n = logSpaced(lo...hi, j, sizesPerBudget).rounded()
+                let d = c / (6 * n)
+                let loss = law.loss(params: n * scaleN, tokens: d * scaleD) * (1 + noise * rng.nextGaussian())
+                let label = String(format: "%.3g", c)
+                out.append(Observation(params: n, tokens: d, loss: loss, flops: c, name: "C\(label)-N\(j)", budget: label))
+            }
+        }
+        return out
+    }
+
     static func logSpaced(_ r: ClosedRange<Double>, _ i: Int, _ count: Int) -> Double {
         guard count > 1 else { return (r.lowerBound * r.upperBound).squareRoot() }
         let t = Double(i) / Double(count - 1)

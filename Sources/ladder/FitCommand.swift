@@ -4,6 +4,8 @@ import ScalingLaws
 import Store
 import Sweeps
 
+extension RolloutAxis: ExpressibleByArgument {}
+
 struct Fit: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Fit a scaling law to stored runs (or a CSV) and store the fit.",
@@ -51,6 +53,15 @@ struct Fit: ParsableCommand {
     @Option(help: "Threads.")
     var threads: Int = 2
 
+    @Option(help: "Rollout windows (window k refits without the k largest budgets and predicts them; 0 disables).")
+    var rollout: Int = 1
+
+    @Option(name: .customLong("rollout-axis"), help: "Hold out the largest budgets (compute) or model sizes (params).")
+    var rolloutAxis: RolloutAxis = .compute
+
+    @Option(name: .customLong("bin-width"), help: "Width in decades of the log10 C (or N) bins that group runs without a sweep budget.")
+    var binWidth: Double = LogBinning.defaultWidthDecades
+
     @Flag(name: .customLong("no-store"), help: "Do not store the fit (only with --from).")
     var noStore = false
 
@@ -64,18 +75,28 @@ struct Fit: ParsableCommand {
         if !(ci > 0 && ci < 1) { throw ValidationError("--ci must be between 0 and 1, e.g. 0.8") }
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
         if method == .lr && (from != nil || sweep == nil) { throw ValidationError("--method lr fits the runs of one learning-rate sweep: give --sweep NAME") }
+        if rollout < 0 { throw ValidationError("--rollout must be >= 0 (0 disables the rollout)") }
+        if !(binWidth.isFinite && binWidth > 0) { throw ValidationError("--bin-width must be a positive number of decades, e.g. 0.25") }
     }
 
     func run() throws {
         if method == .lr { return try FitLearningRate(store: store, sweep: sweep, counting: params.value, json: json).run() }
         let (observations, runIds, sweepId, db) = try loadObservations()
         let outcome: FitOutcome
+        var rolloutResult: RolloutResult?
         switch method {
         case .parametric:
             var options = ParametricFitOptions()
             options.threads = threads
             options.excludeOutliers = excludeOutliers
             let result = try ParametricFit.fit(observations, options: options)
+            if rollout > 0 {
+                var r = RolloutOptions()
+                r.windows = rollout
+                r.axis = rolloutAxis
+                r.binning = LogBinning(widthDecades: binWidth)
+                rolloutResult = try Rollout.parametric(result.observations, options: r, fitOptions: options)
+            }
             var boot: Bootstrap?
             if bootstrap > 0 {
                 var b = BootstrapOptions()
@@ -101,9 +122,11 @@ struct Fit: ParsableCommand {
         if json {
             var object = outcome.summary
             if let storedId { object["fit_id"] = storedId }
+            if let rolloutResult { object["rollout"] = RolloutFormat.object(rolloutResult) }
             print(try jsonLine(object))
         } else {
             print(outcome.text, terminator: "")
+            if let rolloutResult { print(RolloutFormat.text(rolloutResult), terminator: "") }
             if let storedId { print("stored as fit \(storedId)") }
         }
     }

@@ -14,6 +14,12 @@ enum FitOutcome {
         }
     }
 
+    /// The poorly-determined flags of a parametric fit with a bootstrap (80% intervals).
+    var quality: FitQuality? {
+        guard case let .parametric(r, boot?) = self else { return nil }
+        return FitQuality.assess(law: r.law, bootstrap: boot)
+    }
+
     static func lawObject(_ law: ChinchillaLaw) -> [String: Any] {
         ["E": law.E, "A": law.A, "B": law.B, "alpha": law.alpha, "beta": law.beta,
          "a": law.paramsExponent, "b": law.tokensExponent]
@@ -36,6 +42,7 @@ enum FitOutcome {
             if let boot, let iv = boot.lawIntervals() {
                 o["intervals"] = Self.intervalsObject(iv, level: boot.level, resamples: boot.laws.count)
             }
+            if let q = quality { o["quality"] = QualityFormat.object(q) }
             return o
         case let .isoflop(f):
             return ["method": "isoflop", "a": f.paramsExponent, "b": f.tokensExponent,
@@ -83,6 +90,7 @@ enum FitOutcome {
                                        row("a = beta/(alpha+beta)", law.paramsExponent, iv?.a),
                                        row("b = alpha/(alpha+beta)", law.tokensExponent, iv?.b)])
             out += String(format: "RMSE of log residuals: %.4f\n", r.rmseLog)
+            if let q = quality { out += QualityFormat.text(q) }
             if !r.largestResiduals.isEmpty {
                 out += "largest residuals:\n"
                 out += Format.table(header: ["run", "N", "D", "loss", "predicted", "log residual"],
