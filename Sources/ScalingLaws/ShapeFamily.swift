@@ -2,8 +2,8 @@ import Foundation
 
 /// The family of model shapes a sweep trains: for a target parameter count it gives one GPT shape,
 /// with depth that never decreases as N grows, at least `minLayers` layers, and widths in steps
-/// of `widthStep` (so neighbouring sizes at CPU scale differ by about 1.2-1.5x rather than the
-/// 2x of power-of-two widths).
+/// of `widthStep` (so neighbouring sizes at CPU scale differ by 1.1-1.5x rather than the 2x of
+/// power-of-two widths).
 ///
 /// Rule: the ideal width for N non-embedding parameters at aspect ratio `d_model / n_layer = aspect`
 /// is `d* = (aspect N / 12)^(1/3)` (from `N ≈ 12 n_layer d²`, Kaplan et al. 2020); the depth is
@@ -14,11 +14,11 @@ import Foundation
 public struct ShapeFamily: Sendable, Hashable, Codable, CustomStringConvertible {
     public var aspect: Double = 32
     public var minLayers: Int = 2
-    public var widthStep: Int = 8
+    public var widthStep: Int = 4
     public var headDim: Int = 16
     public var mlpRatio: Int = 4
 
-    public init(aspect: Double = 32, minLayers: Int = 2, widthStep: Int = 8, headDim: Int = 16, mlpRatio: Int = 4) {
+    public init(aspect: Double = 32, minLayers: Int = 2, widthStep: Int = 4, headDim: Int = 16, mlpRatio: Int = 4) {
         self.aspect = aspect; self.minLayers = minLayers; self.widthStep = widthStep
         self.headDim = headDim; self.mlpRatio = mlpRatio
     }

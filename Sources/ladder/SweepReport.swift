@@ -58,6 +58,7 @@ struct SweepReport {
                          noise.sigmaLog * 100, noise.points, noise.runs, result.rmseLog * 100))
         }
         print("")
+        printBacktest(result)
         do {
             let iso = FitOutcome.isoflop(try IsoFLOP.fit(obs, skippingUnusableBudgets: true))
             let isoRecord = try store.insertFit(FitRecord(kind: .isoflop, sweepId: sweepId, parameters: try iso.parametersJSON(), runIds: runIds))
@@ -68,6 +69,28 @@ struct SweepReport {
         }
         return FittedLaw(law: result.law, fitId: record.id!, bootstrap: boot, noise: noise,
                          maxFittedFlops: obs.map(\.computeFlops).max() ?? 0)
+    }
+
+    /// Leave-top-budget-out: the law refitted without the largest budget predicts each of its
+    /// runs (no extra compute). Printed per run, with the summary of ``RolloutFormat``.
+    func printBacktest(_ result: ParametricFitResult) {
+        var options = RolloutOptions()
+        options.windows = 1
+        do {
+            let rollout = try Rollout.parametric(result.observations, options: options)
+            print("backtest: ", terminator: "")
+            print(RolloutFormat.text(rollout), terminator: "")
+            if let w = rollout.windows.first {
+                print(Format.table(header: ["held-out run", "N", "D", "predicted", "measured", "error", "reducible"],
+                                   rows: w.predictions.map { p in
+                                       [p.observation.name ?? "-", Format.si(p.observation.params), Format.si(p.observation.tokens),
+                                        Format.fixed(p.predicted, 4), Format.fixed(p.observation.loss, 4),
+                                        String(format: "%+.2f%%", 100 * p.totalError), String(format: "%+.1f%%", 100 * p.reducibleError)]
+                                   }))
+            }
+        } catch {
+            print("no backtest: \(error)\n")
+        }
     }
 
     /// The law's prediction for a run of N, D with its interval: the bootstrap laws' spread

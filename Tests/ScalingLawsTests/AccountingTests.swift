@@ -1,5 +1,5 @@
 import XCTest
-@testable import ScalingLaws
+import ScalingLaws
 
 /// FLOP and parameter accounting, the sweep shape family, seed noise and the learning-rate law.
 final class AccountingTests: XCTestCase {
@@ -23,10 +23,11 @@ final class AccountingTests: XCTestCase {
         XCTAssertLessThan(b.trainingFlopsPerToken, 1.8 * sixN)
     }
 
-    /// The family's depth never decreases as N grows, is at least min_layers, and neighbouring
-    /// members differ by at most 1.6x in N (1.2-1.5x typically).
+    /// The family's depth never decreases as N grows and is at least min_layers; in the default
+    /// family neighbouring members differ by at most 1.5x in N.
     func testShapeFamilyDepthIsMonotoneAndStepsAreFine() throws {
         for family in [ShapeFamily(), ShapeFamily(aspect: 24, minLayers: 3), ShapeFamily(aspect: 64, minLayers: 1, widthStep: 16)] {
+            let maxStep = family == ShapeFamily() ? 1.5 : 2.0
             for counting in ParameterCounting.allCases {
                 let members = try family.members(in: 2e4...5e6, counting: counting, vocab: 256, seqLen: 64)
                 XCTAssertGreaterThan(members.count, 10)
@@ -36,7 +37,7 @@ final class AccountingTests: XCTestCase {
                     XCTAssertEqual(s.dModel % family.widthStep, 0)
                     XCTAssertEqual(s.dModel % s.nHead, 0)
                     let n = Double(s.parameters(counting))
-                    if lastN > 0 { XCTAssertLessThan(n / lastN, 1.75, "\(family) \(s)") }
+                    if lastN > 0 { XCTAssertLessThan(n / lastN, maxStep, "\(family) \(s)") }
                     lastDepth = s.nLayer; lastN = n
                 }
                 // the chosen shape is near the target

@@ -30,10 +30,12 @@ final class SweepExpansionTests: XCTestCase {
         for r in budget {
             // whole steps of batch x seq_len tokens: compute within half a step of the budget
             let perStep = Double(4 * 32)
-            XCTAssertEqual(r.flops, 6 * r.params * r.tokens)
-            XCTAssertLessThan(abs(r.tokens - 1e11 / (6 * r.params)), perStep / 2 + 1)
+            // C counts every matmul, the head and attention (not 6 N D); N is total by default
+            XCTAssertEqual(r.flops, r.shape.trainingFlopsPerToken * r.tokens)
+            XCTAssertLessThan(abs(r.tokens - 1e11 / r.shape.trainingFlopsPerToken), perStep / 2 + 1)
             XCTAssertEqual(r.tokens, Double(r.config.train.steps) * perStep)
-            XCTAssertEqual(Double(ParameterLayout(r.config.model).nonEmbeddingCount(r.config.model)), r.params)
+            XCTAssertEqual(Double(ParameterLayout(r.config.model).count), r.params)
+            XCTAssertEqual(Double(ParameterLayout(r.config.model).nonEmbeddingCount(r.config.model)), r.paramsNonEmbedding)
             XCTAssertLessThanOrEqual(r.config.train.warmup, r.config.train.steps / 5)
             XCTAssertEqual(r.config.train.lr, 0.002 * (64 / Double(r.shape.dModel)).squareRoot(), accuracy: 1e-12)
             XCTAssertEqual(r.config.train.evalInterval, max(1, r.config.train.steps / 8))

@@ -31,7 +31,7 @@ final class WSDModeTests: XCTestCase {
                 XCTAssertTrue(trunk.config.train.saveAt.contains(start), "the trunk keeps the branch's starting checkpoint")
                 XCTAssertEqual(t.steps - start, Int((Double(t.steps) * 0.25).rounded()), "cooldown = f x D")
                 XCTAssertEqual(b.params, trunk.params)
-                XCTAssertEqual(b.flops, 6 * b.params * b.tokens)
+                XCTAssertEqual(b.flops, b.shape.trainingFlopsPerToken * b.tokens)
                 XCTAssertEqual(b.stepsTrained, t.steps - start)
                 // the same rate as the trunk until the branch point, then down to min_lr_ratio (0)
                 for s in 0..<start {
@@ -44,9 +44,10 @@ final class WSDModeTests: XCTestCase {
             XCTAssertEqual(trunk.config.train.steps, trunk.config.train.saveAt.max())
         }
         let savings = try XCTUnwrap(WSDSavings(runs))
-        // grid: sum of 6 N D over the points; spent: trunk to 0.75 x D_max plus each cooldown (0.25 x D)
-        let perSize = { (n: Double) in 6 * n * (0.75 * 2.048e5 + 0.25 * (5.12e4 + 1.024e5 + 2.048e5)) }
-        XCTAssertEqual(savings.spent, runs.filter { $0.wsd == .trunk }.map { perSize($0.params) }.reduce(0, +), accuracy: 1)
+        // grid: sum of C over the points; spent: trunk to 0.75 x D_max plus each cooldown (0.25 x D)
+        let perSize = { (f: Double) in f * (0.75 * 2.048e5 + 0.25 * (5.12e4 + 1.024e5 + 2.048e5)) }
+        XCTAssertEqual(savings.spent, runs.filter { $0.wsd == .trunk }.map { perSize($0.shape.trainingFlopsPerToken) }.reduce(0, +),
+                       accuracy: 1)
         XCTAssertEqual(savings.grid, runs.filter { $0.wsd != .trunk }.reduce(0) { $0 + $1.flops })
         XCTAssertEqual(savings.savedFraction, 1 - (0.75 * 2.048 + 0.25 * 3.584) / 3.584, accuracy: 1e-9)
         XCTAssertTrue(savings.summary.contains("2 trunk(s) + 6 cooldown branch(es)"), savings.summary)
@@ -115,7 +116,7 @@ final class BatchRuleTests: XCTestCase {
             XCTAssertEqual(r.config.train.batch, expected)
             let perStep = Double(expected * 32)
             XCTAssertEqual(r.tokens, Double(r.config.train.steps) * perStep)
-            XCTAssertLessThan(abs(r.tokens - 1e11 / (6 * r.params)), perStep / 2 + 1)
+            XCTAssertLessThan(abs(r.tokens - 1e11 / r.shape.trainingFlopsPerToken), perStep / 2 + 1)
         }
         XCTAssertLessThan(runs.first!.config.train.batch, runs.last!.config.train.batch)
         spec.grid.batchReferenceParams = 0

@@ -1,5 +1,5 @@
 import XCTest
-@testable import Training
+import Training
 import ScalingLaws
 
 /// The interleaved held-out split, shuffled sampling without repeats, and evaluation that does
