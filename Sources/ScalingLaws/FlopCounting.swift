@@ -49,7 +49,7 @@ public enum FlopCounting: Sendable, Hashable, Codable, CustomStringConvertible {
         case let .sixNDPlusAttention(nLayer, dModel, seqLen):
             return "6ND + attention (6N + 6·\(nLayer)·\(seqLen)·\(dModel) FLOPs per token)"
         case let .family(_, vocab, seqLen, counting):
-            return "C = 3 x forward FLOPs of every matmul incl. the output head, plus attention, per token (Hoffmann et al. 2022, App. F), for the sweep's shape family (vocab \(vocab), context \(seqLen)); N = \(counting == .total ? "total" : "non-embedding") parameters"
+            return "3 x the forward FLOPs of every matmul (the output head included) and of attention, per token (Hoffmann et al. 2022, App. F), of the sweep's shape for N (\(counting == .total ? "total" : "non-embedding") parameters; vocab \(vocab), context \(seqLen))"
         }
     }
 }

@@ -83,21 +83,24 @@ public struct ShapeFamily: Sendable, Hashable, Codable, CustomStringConvertible 
             }
         }
         let depth = layers(forNonEmbedding: nonEmbedding)
-        var best: (shape: ModelShape, count: Int, error: Double)?
-        var d = widthStep
+        // the count does not depend on the heads: pick the width first, then its heads
+        var best: (width: Int, count: Int, error: Double)?
+        // start well below the ideal width (min_layers can make the right width smaller than d*)
+        let ideal = Foundation.pow(aspect * max(nonEmbedding, 1) / 12, 1.0 / 3)
+        var d = max(widthStep, Int(ideal / 4) / widthStep * widthStep)
         while d <= 1 << 17 {
-            let s = shape(layers: depth, width: d, vocab: vocab, seqLen: seqLen)
-            let c = s.parameters(counting)
+            let counts = ModelShape.parameterCount(nLayer: depth, dModel: d, dFF: mlpRatio * d, vocab: vocab, seqLen: seqLen)
+            let c = counting == .total ? counts.total : counts.nonEmbedding
             let e = abs(Foundation.log(Double(c) / params))
-            if best == nil || e < best!.error { best = (s, c, e) }
+            if best == nil || e < best!.error { best = (d, c, e) }
             if Double(c) > 2 * params { break }
             d += widthStep
         }
         guard let chosen = best else {
             throw ScalingLawError.invalidArgument("No transformer shape found for \(params) parameters.")
         }
-        return ShapeChoice(shape: chosen.shape, target: params, counting: counting, parameters: chosen.count,
-                           relativeError: Double(chosen.count) / params - 1)
+        return ShapeChoice(shape: shape(layers: depth, width: chosen.width, vocab: vocab, seqLen: seqLen), target: params,
+                           counting: counting, parameters: chosen.count, relativeError: Double(chosen.count) / params - 1)
     }
 
     /// The family's distinct shapes for sizes in `range` (sampled every 1%), smallest first.

@@ -37,7 +37,8 @@ public struct PlannedRun: Equatable, Sendable {
     public func configJSON(sweep: String, trunkRunId: Int64? = nil) throws -> String {
         let data = try JSONEncoder().encode(config)
         var object = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
-        var labels: [String: Any] = ["name": sweep, "role": role.rawValue]
+        var labels: [String: Any] = ["name": sweep, "role": role.rawValue,
+                                     "params_counting": params == paramsTotal ? "total" : "non_embedding"]
         if let budget { labels["budget"] = budget }
         switch wsd {
         case .trunk: labels["wsd"] = "trunk"
@@ -61,8 +62,10 @@ public enum SweepExpansion {
         var runs: [PlannedRun] = []
         var names = Set<String>()
         var seen = Set<UInt64>()
-        for seed in spec.grid.seeds + spec.grid.budgets.flatMap { $0.seeds ?? [] } where seen.insert(seed).inserted {
-            for budget in spec.grid.budgets where (budget.seeds ?? spec.grid.seeds).contains(seed) {
+        let budgetSeeds: (SweepSpec.Budget) -> [UInt64] = { $0.seeds ?? spec.grid.seeds }
+        let allSeeds = spec.grid.seeds + spec.grid.budgets.flatMap(budgetSeeds)
+        for seed in allSeeds where seen.insert(seed).inserted {
+            for budget in spec.grid.budgets where budgetSeeds(budget).contains(seed) {
                 let label = Self.label(budget.flops)
                 for i in 0..<budget.sizes {
                     let t = budget.sizes == 1 ? 0.5 : Double(i) / Double(budget.sizes - 1)
@@ -196,12 +199,13 @@ public enum SweepExpansion {
         switch g.lrRule {
         case .fixed: break
         case .width: train.lr *= pow(Double(g.lrReferenceWidth) / Double(shape.dModel), g.lrWidthExponent)
-        case .params: train.lr *= pow(n / g.lrReferenceParams, g.lrParamsExponent)
+        case .params:
+            train.lr *= pow(n / g.lrReferenceParams, g.lrParamsExponent) * pow(Double(steps) * perStep / g.lrReferenceTokens, g.lrTokensExponent)
         case .fitted:
             guard let law = spec.lrLaw else {
                 throw SweepError.invalid("grid.lr_rule = \"fitted\" needs a learning-rate law (`ladder fit --method lr`)")
             }
-            train.lr = law.lr(params: n)
+            train.lr = law.lr(params: n, tokens: Double(steps) * perStep)
         }
         let config = TrainConfig(model: model, data: spec.data, train: train)
         do { try config.validate() } catch { throw SweepError.invalid("run for N = \(Int(n)): \(error)") }

@@ -124,9 +124,12 @@ public struct SweepSpec: Codable, Equatable, Sendable {
         /// params: lr x (N / lr_reference_params)^lr_params_exponent (a learning-rate law written
         /// into the file); fitted: the law stored by `ladder fit --method lr` (a power law in N).
         public enum LRRule: String, Codable, Sendable, CaseIterable { case fixed, width, params, fitted }
-        /// With lr_rule = "params": the N at which the rate is [train] lr, and the exponent.
+        /// With lr_rule = "params": lr x (N / lr_reference_params)^lr_params_exponent
+        /// x (D / lr_reference_tokens)^lr_tokens_exponent.
         public var lrReferenceParams: Double = 1e5
         public var lrParamsExponent: Double = 0
+        public var lrReferenceTokens: Double = 1e6
+        public var lrTokensExponent: Double = 0
         public enum BatchRule: String, Codable, Sendable, CaseIterable { case fixed, params }
 
         enum CodingKeys: String, CodingKey {
@@ -137,6 +140,7 @@ public struct SweepSpec: Codable, Equatable, Sendable {
             case beta2HalfLifeTokens = "beta2_half_life_tokens", warmupTokensPerParam = "warmup_tokens_per_param"
             case warmupMaxFraction = "warmup_max_fraction", evalTokens = "eval_tokens", lrs
             case lrReferenceParams = "lr_reference_params", lrParamsExponent = "lr_params_exponent"
+            case lrReferenceTokens = "lr_reference_tokens", lrTokensExponent = "lr_tokens_exponent"
         }
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -160,6 +164,8 @@ public struct SweepSpec: Codable, Equatable, Sendable {
             g.lrs = try c.decodeIfPresent([Double].self, forKey: .lrs)
             g.lrReferenceParams = try c.decodeIfPresent(Double.self, forKey: .lrReferenceParams) ?? g.lrReferenceParams
             g.lrParamsExponent = try c.decodeIfPresent(Double.self, forKey: .lrParamsExponent) ?? g.lrParamsExponent
+            g.lrReferenceTokens = try c.decodeIfPresent(Double.self, forKey: .lrReferenceTokens) ?? g.lrReferenceTokens
+            g.lrTokensExponent = try c.decodeIfPresent(Double.self, forKey: .lrTokensExponent) ?? g.lrTokensExponent
             self = g
         }
     }
@@ -244,7 +250,7 @@ public struct SweepSpec: Codable, Equatable, Sendable {
         "grid": ["seeds", "budget", "point", "lr_rule", "lr_reference_width", "lr_width_exponent", "evals_per_run",
                  "checkpoints_per_run", "retries", "batch_rule", "batch_reference_params", "batch_params_exponent",
                  "beta2_half_life_tokens", "warmup_tokens_per_param", "warmup_max_fraction", "eval_tokens", "lrs",
-                 "lr_reference_params", "lr_params_exponent"],
+                 "lr_reference_params", "lr_params_exponent", "lr_reference_tokens", "lr_tokens_exponent"],
         "grid.budget": ["flops", "sizes", "min_params", "max_params", "seeds"],
         "grid.point": ["params", "tokens"],
         "validation": ["flops", "params"],
@@ -306,6 +312,12 @@ extension SweepSpec {
         }
         if !grid.lrParamsExponent.isFinite || abs(grid.lrParamsExponent) > 2 {
             try fail("grid.lr_params_exponent must be in [-2, 2], got \(grid.lrParamsExponent)")
+        }
+        if !(grid.lrReferenceTokens > 0 && grid.lrReferenceTokens.isFinite) {
+            try fail("grid.lr_reference_tokens must be positive, got \(grid.lrReferenceTokens)")
+        }
+        if !grid.lrTokensExponent.isFinite || abs(grid.lrTokensExponent) > 2 {
+            try fail("grid.lr_tokens_exponent must be in [-2, 2], got \(grid.lrTokensExponent)")
         }
         if let lrs = grid.lrs {
             if let bad = lrs.first(where: { !($0.isFinite && $0 > 0) }) { try fail("grid.lrs must list positive rates, got \(bad)") }

@@ -12,7 +12,7 @@ extension SweepStore {
                   let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
                   let train = object["train"] as? [String: Any], let lr = (train["lr"] as? NSNumber)?.doubleValue else { return nil }
             let n = params(of: r, counting: counting)
-            return LearningRateLaw.Observation(params: n, lr: lr, loss: r.loss!)
+            return LearningRateLaw.Observation(params: n, tokens: r.tokens, lr: lr, loss: r.loss!)
         }
     }
 

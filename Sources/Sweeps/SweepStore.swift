@@ -51,9 +51,20 @@ public enum SweepStore {
         return r
     }
 
-    /// A run's N as `counting` counts it (the store keeps both counts).
-    public static func params(of run: RunRecord, counting: ParameterCounting) -> Double {
-        counting == .total ? (run.paramsTotal ?? run.params) : run.params
+    /// A run's N as `counting` counts it (the store keeps both counts); nil: as its sweep counts
+    /// it (the `params_counting` label), non-embedding for runs without the label.
+    public static func params(of run: RunRecord, counting: ParameterCounting?) -> Double {
+        let c = counting ?? self.counting(of: run) ?? .nonEmbedding
+        return c == .total ? (run.paramsTotal ?? run.params) : run.params
+    }
+
+    /// How the run's sweep counts N (its `params_counting` label), nil when it has none.
+    public static func counting(of run: RunRecord) -> ParameterCounting? {
+        switch label("params_counting", of: run) as? String {
+        case "total"?: return .total
+        case "non_embedding"?: return .nonEmbedding
+        default: return nil
+        }
     }
 
     /// The run a WSD branch starts from (its trunk), nil for other runs.

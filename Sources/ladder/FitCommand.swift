@@ -24,8 +24,8 @@ struct Fit: ParsableCommand {
         var value: ParameterCounting { self == .total ? .total : .nonEmbedding }
     }
 
-    @Option(help: "Which parameters N counts: total (embeddings included; Hoffmann et al. 2022) or non-embedding (Kaplan et al. 2020).")
-    var params: Counting = .total
+    @Option(help: "Which parameters N counts: total (embeddings included; Hoffmann et al. 2022) or non-embedding (Kaplan et al. 2020). Default: as each run's sweep counts it (total for sweeps made by this version).")
+    var params: Counting?
 
     @OptionGroup var store: StoreOptions
 
@@ -80,7 +80,7 @@ struct Fit: ParsableCommand {
     }
 
     func run() throws {
-        if method == .lr { return try FitLearningRate(store: store, sweep: sweep, counting: params.value, json: json).run() }
+        if method == .lr { return try FitLearningRate(store: store, sweep: sweep, counting: params?.value ?? .total, json: json).run() }
         let (observations, runIds, sweepId, db) = try loadObservations()
         let outcome: FitOutcome
         var rolloutResult: RolloutResult?
@@ -144,7 +144,7 @@ struct Fit: ParsableCommand {
             guard let s = try db.sweep(named: sweep) else { throw ValidationError("no sweep named '\(sweep)' in \(db.path)") }
             sweepId = s.id
         }
-        let (obs, ids) = try fittedObservations(db, sweep: sweep, counting: params.value)
+        let (obs, ids) = try fittedObservations(db, sweep: sweep, counting: params?.value)
         if obs.isEmpty {
             throw ValidationError("no finished runs to fit\(sweep.map { " in sweep '\($0)'" } ?? "") in \(db.path)")
         }
@@ -154,7 +154,7 @@ struct Fit: ParsableCommand {
 
 /// The runs a fit uses (done, role fit, with a loss) as observations, with their ids; the IsoFLOP
 /// budget is the label a sweep stored in the run's config.
-func fittedObservations(_ db: ResultStore, sweep: String?, counting: ParameterCounting = .total) throws -> ([Observation], [Int64]) {
+func fittedObservations(_ db: ResultStore, sweep: String?, counting: ParameterCounting? = nil) throws -> ([Observation], [Int64]) {
     let runs = try db.runs(sweep: sweep, status: .done).map(\.run)
         .filter { $0.role == .fit && $0.loss != nil && !SweepStore.isTrunk($0) }
     let obs = runs.map { r in

@@ -30,10 +30,11 @@ struct FitLearningRate {
             return
         }
         let n = counting == .total ? "N total" : "N non-embedding"
-        print("learning-rate law from \(runs.count) runs of sweep \(sweep): lr_opt = \(String(format: "%.4g", law.coefficient)) \(n)^\(String(format: "%.4f", law.exponent))  (RMSE of ln lr \(String(format: "%.3f", law.rmseLog)))")
-        print(Format.table(header: ["N", "rates tried", "optimal lr", "law's lr", "loss at optimum"], rows: law.optima.map { o in
-            [Format.si(o.params), o.tried.map { String(format: "%.3g", $0) }.joined(separator: " "), String(format: "%.3g", o.lr),
-             String(format: "%.3g", law.lr(params: o.params)), Format.fixed(o.loss, 4)]
+        let dTerm = law.tokensExponent == 0 ? "" : " D^\(String(format: "%.4f", law.tokensExponent))"
+        print("learning-rate law from \(runs.count) runs of sweep \(sweep): lr_opt = \(String(format: "%.4g", law.coefficient)) \(n)^\(String(format: "%.4f", law.exponent))\(dTerm)  (RMSE of ln lr \(String(format: "%.3f", law.rmseLog)))")
+        print(Format.table(header: ["N", "D", "rates tried", "optimal lr", "law's lr", "loss at optimum"], rows: law.optima.map { o in
+            [Format.si(o.params), Format.si(o.tokens), o.tried.map { String(format: "%.3g", $0) }.joined(separator: " "),
+             String(format: "%.3g", o.lr), String(format: "%.3g", law.lr(params: o.params, tokens: o.tokens)), Format.fixed(o.loss, 4)]
         }), terminator: "")
         print("stored as fit \(stored.id!) (kind lr): sweeps with grid.lr_rule = \"fitted\" use the latest")
     }

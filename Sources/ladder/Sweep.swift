@@ -92,14 +92,19 @@ struct SweepPlan: ParsableCommand {
             print(String(decoding: try JSONSerialization.data(withJSONObject: rows, options: [.sortedKeys]), as: UTF8.self))
             return
         }
-        let data = try Sweep.dataPasses(spec, runs)
+        // best effort: a sweep can be planned before its data is in place
+        let data: (passes: [String: Double], trainTokens: Int, valTokens: Int)?
+        do { data = try Sweep.dataPasses(spec, runs) } catch {
+            data = nil
+            print("note: \(error); passes over the data not computed")
+        }
         print(Format.table(header: ["run", "budget", "shape", "N", "D", "C", "steps", "lr", "beta2", "warmup", "passes", "est. time"],
                            rows: runs.map { r in
                                [r.name, r.budget ?? "-", "\(r.shape.nLayer)x\(r.shape.dModel)/\(r.shape.nHead)h",
                                 Format.si(r.params), Format.si(r.tokens), Format.scientific(r.flops),
                                 String(r.config.train.steps), String(format: "%.2e", r.config.train.lr),
                                 String(format: "%.4f", r.config.train.beta2), String(r.config.train.warmup),
-                                String(format: "%.2f", data.passes[r.name] ?? 0),
+                                data.map { String(format: "%.2f", $0.passes[r.name] ?? 0) } ?? "-",
                                 estimate(r).map { duration($0) } ?? "-"]
                            }), terminator: "")
         let m = spec.model
@@ -109,9 +114,11 @@ struct SweepPlan: ParsableCommand {
             print("shape family: \(family)")
             print("  members over the grid: " + members.map { "\($0.nLayer)x\($0.dModel) (\(Format.si(Double($0.parameters(m.counting)))))" }.joined(separator: ", "))
         }
-        let maxPasses = data.passes.values.max() ?? 0
-        print("data: \(Format.si(Double(data.trainTokens))) training and \(Format.si(Double(data.valTokens))) held-out tokens (\(spec.data.split.rawValue) split, \(spec.data.sampling.rawValue) sampling); the longest run reads \(String(format: "%.2f", maxPasses)) passes" +
-              (spec.data.sampling == .shuffled && maxPasses <= 1 ? ": no training token is read twice" : ""))
+        if let data {
+            let maxPasses = data.passes.values.max() ?? 0
+            print("data: \(Format.si(Double(data.trainTokens))) training and \(Format.si(Double(data.valTokens))) held-out tokens (\(spec.data.split.rawValue) split, \(spec.data.sampling.rawValue) sampling); the longest run reads \(String(format: "%.2f", maxPasses)) passes" +
+                  (spec.data.sampling == .shuffled && maxPasses <= 1 ? ": no training token is read twice" : ""))
+        }
         let total = runs.compactMap(estimate).reduce(0, +)
         if let savings = WSDSavings(runs) { print(savings.summary) }
         print("\(runs.count) runs, \(Format.scientific(runs.reduce(0) { $0 + $1.flopsSpent })) FLOPs" +

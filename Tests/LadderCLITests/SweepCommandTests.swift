@@ -25,6 +25,7 @@ final class SweepCommandTests: XCTestCase {
         [model]
         vocab = 256
         seq_len = 32
+        params = "non_embedding"
         [train]
         batch = 4
         [grid]
@@ -116,7 +117,8 @@ final class SweepCommandTests: XCTestCase {
         XCTAssertEqual(try table("ref.sqlite").count, 9)
 
         // The fit on the fake's exact losses recovers its law, and the validation run is predicted.
-        let fit = try cli.ok(["fit", "--db", "ref.sqlite", "--sweep", "s", "--bootstrap", "0", "--json"])
+        // the fake trainer's law is in {params}, the store's non-embedding N
+        let fit = try cli.ok(["fit", "--db", "ref.sqlite", "--sweep", "s", "--bootstrap", "0", "--params", "non-embedding", "--json"])
         let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(fit.utf8)) as? [String: Any])
         XCTAssertEqual(object["alpha"] as? Double ?? 0, 0.34, accuracy: 0.01)
         XCTAssertEqual(object["beta"] as? Double ?? 0, 0.28, accuracy: 0.01)

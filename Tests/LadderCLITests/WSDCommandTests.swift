@@ -17,6 +17,7 @@ final class WSDCommandTests: XCTestCase {
             [model]
             vocab = 256
             seq_len = 16
+            params = "non_embedding"
             [train]
             batch = 4
             threads = 1

@@ -85,29 +85,42 @@ final class AccountingTests: XCTestCase {
     }
 
     /// The learning-rate law recovers a known power law from synthetic sweeps whose loss is a
-    /// parabola in ln lr around lr_opt(N) = 0.5 N^-0.3, with noise.
+    /// parabola in ln lr around lr_opt(N) = 0.5 N^-0.3 (one D/N ratio), and lr_opt(N, D) =
+    /// 0.5 N^-0.3 (D/N/20)^-0.2 from two ratios, with noise.
     func testLearningRateLawRecoversSyntheticLaw() throws {
         var rng = SplitMix64(seed: 3)
-        var runs: [LearningRateLaw.Observation] = []
-        let sizes = [2e4, 5e4, 1.2e5, 3e5]
-        for n in sizes {
-            let opt = 0.5 * pow(n, -0.3)
-            for k in -3...3 {
-                let lr = opt * pow(2, Double(k) * 0.7 + 0.2)
-                let x = log(lr / opt)
-                runs.append(.init(params: n, lr: lr, loss: 2 + 0.05 * x * x + 0.001 * rng.nextGaussian()))
+        func sweep(_ sizes: [Double], ratio: Double, dExponent: Double) -> [LearningRateLaw.Observation] {
+            var runs: [LearningRateLaw.Observation] = []
+            for n in sizes {
+                let d = ratio * n
+                let opt = 0.5 * pow(n, -0.3) * pow(ratio / 20, dExponent)
+                for k in -3...3 {
+                    let lr = opt * pow(2, Double(k) * 0.7 + 0.2)
+                    let x = log(lr / opt)
+                    runs.append(.init(params: n, tokens: d, lr: lr, loss: 2 + 0.05 * x * x + 0.001 * rng.nextGaussian()))
+                }
             }
+            return runs
         }
+        let sizes = [2e4, 5e4, 1.2e5, 3e5]
+        let runs = sweep(sizes, ratio: 20, dExponent: 0)
         let law = try LearningRateLaw.fit(runs, counting: .total)
         XCTAssertEqual(law.exponent, -0.3, accuracy: 0.03)
-        for n in sizes { XCTAssertEqual(law.lr(params: n) / (0.5 * pow(n, -0.3)), 1, accuracy: 0.1) }
+        XCTAssertEqual(law.tokensExponent, 0, "one D/N ratio: the law is in N alone")
+        for n in sizes { XCTAssertEqual(law.lr(params: n, tokens: 20 * n) / (0.5 * pow(n, -0.3)), 1, accuracy: 0.1) }
         XCTAssertEqual(law.optima.count, 4)
-        // an optimum beyond the tried rates is refused by size
-        let edge = runs.filter { $0.params != 2e4 } + [2e-3, 4e-3, 8e-3].map { LearningRateLaw.Observation(params: 2e4, lr: $0, loss: 3 - $0) }
+        // two ratios separate N from D: lr_opt = 0.5 N^-0.3 (D / 20N)^-0.2 = c N^-0.1 D^-0.2
+        let both = try LearningRateLaw.fit(sweep(sizes, ratio: 20, dExponent: -0.2) + sweep([5e4, 1.2e5], ratio: 5, dExponent: -0.2),
+                                           counting: .total)
+        XCTAssertEqual(both.tokensExponent, -0.2, accuracy: 0.03)
+        XCTAssertEqual(both.exponent, -0.1, accuracy: 0.03)
+        XCTAssertEqual(both.lr(params: 1e5, tokens: 5e5) / (0.5 * pow(1e5, -0.3) * pow(0.25, -0.2)), 1, accuracy: 0.1)
+        // an optimum beyond the tried rates is refused by point
+        let edge = runs.filter { $0.params != 2e4 } + [2e-3, 4e-3, 8e-3].map { LearningRateLaw.Observation(params: 2e4, tokens: 4e5, lr: $0, loss: 3 - $0) }
         let partial = try LearningRateLaw.fit(edge, counting: .total)
         XCTAssertEqual(partial.optima.count, 3)
         XCTAssertThrowsError(try LearningRateLaw.fit(Array(runs.prefix(7)), counting: .total)) {
-            XCTAssertTrue("\($0)".contains("at least two model sizes"), "\($0)")
+            XCTAssertTrue("\($0)".contains("at least two (N, D) points"), "\($0)")
         }
     }
 }

@@ -44,7 +44,7 @@ final class SweepExpansionTests: XCTestCase {
         let point = runs.first { $0.budget == nil }!
         XCTAssertEqual(point.tokens, (3e5 / 128).rounded() * 128)
         let json = try point.configJSON(sweep: "t")
-        XCTAssertTrue(json.contains("\"sweep\":{\"name\":\"t\",\"role\":\"fit\"}"), json)
+        XCTAssertTrue(json.contains("\"sweep\":{\"name\":\"t\",\"params_counting\":\"total\",\"role\":\"fit\"}"), json)
         XCTAssertEqual(try JSONDecoder().decode(TrainConfig.self, from: Data(json.utf8)), point.config)
 
         let v = try SweepExpansion.validationRun(spec, flops: 1e12, params: 1e5)

@@ -71,6 +71,16 @@ final class SweepRulesTests: XCTestCase {
         fitted.lrLaw = LearningRateLaw(coefficient: 16, exponent: -0.66, counting: .total)
         let withLaw = try SweepExpansion.fitRuns(fitted)
         for r in withLaw { XCTAssertEqual(r.config.train.lr, 16 * pow(r.params, -0.66), accuracy: 1e-12) }
+        fitted.lrLaw = LearningRateLaw(coefficient: 2, exponent: -0.4, tokensExponent: -0.1, counting: .total)
+        for r in try SweepExpansion.fitRuns(fitted) {
+            XCTAssertEqual(r.config.train.lr, 2 * pow(r.params, -0.4) * pow(r.tokens, -0.1), accuracy: 1e-12)
+        }
+        var withTokens = Self.spec()
+        withTokens.grid.lrReferenceTokens = 1e6
+        withTokens.grid.lrTokensExponent = -0.25
+        for r in try SweepExpansion.fitRuns(withTokens) {
+            XCTAssertEqual(r.config.train.lr, 0.012 * pow(r.params / 52000, -0.6) * pow(r.tokens / 1e6, -0.25), accuracy: 1e-12)
+        }
     }
 
     func testBadRuleValuesNameTheirKey() {
@@ -79,6 +89,7 @@ final class SweepRulesTests: XCTestCase {
             ("grid.warmup_max_fraction", { $0.grid.warmupMaxFraction = 1.5 }),
             ("grid.eval_tokens", { $0.grid.evalTokens = 0 }),
             ("grid.lr_params_exponent", { $0.grid.lrParamsExponent = 9 }),
+            ("grid.lr_tokens_exponent", { $0.grid.lrTokensExponent = .nan }),
             ("grid.lrs", { $0.grid.lrs = [0.01, -1] }),
             ("grid.budget[2].seeds", { $0.grid.budgets[1].seeds = [] }),
             ("width_step", { $0.model.family?.widthStep = 0 }),

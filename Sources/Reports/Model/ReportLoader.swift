@@ -51,7 +51,7 @@ public enum ReportLoader {
                 m.valLoss.map { CurvePoint(tokens: m.tokensSeen, loss: $0) }
             }
             var run = ReportRun(id: r.id!, name: r.name ?? "#\(r.id!)", role: r.role, status: r.status,
-                                  params: r.params, tokens: r.tokens, flops: r.flops, loss: r.loss,
+                                  params: Self.params(r, labels), tokens: r.tokens, flops: r.flops, loss: r.loss,
                                   budget: labels["budget"] as? String,
                                   predictedLoss: (labels["predicted_loss"] as? NSNumber)?.doubleValue,
                                   predictedByFit: (labels["fit_id"] as? NSNumber)?.int64Value, curve: curve)
@@ -74,6 +74,12 @@ public enum ReportLoader {
         return ReportBuilder.build(sweep: sweep.name, database: store.path, runs: runs,
                                    storedParametric: try matching(.parametric), storedIsoFLOP: try matching(.isoflop),
                                    options: options)
+    }
+
+    /// N as the run's sweep counts it (`params_counting` label: total or non-embedding; runs
+    /// without it are non-embedding), so the report's axes and fits mean the sweep's N.
+    static func params(_ r: RunRecord, _ labels: [String: Any]) -> Double {
+        labels["params_counting"] as? String == "total" ? (r.paramsTotal ?? r.params) : r.params
     }
 
     /// The `"sweep"` object of a run's config JSON (budget, role, predicted_loss, fit_id), or empty.
