@@ -25,7 +25,7 @@ public enum Recomputation: String, Sendable, Hashable, Codable, CaseIterable, Cu
     public var description: String { rawValue }
 }
 
-/// The transformer quantities the memory formulas need.
+/// The transformer quantities the memory formulas and the step-time model need.
 public struct ClusterModel: Sendable, Hashable, Codable {
     /// Parameters held as model states (the total count, embeddings included).
     public var parameters: Double
@@ -38,17 +38,31 @@ public struct ClusterModel: Sendable, Hashable, Codable {
     public var seqLen: Int
     /// Flash attention (never stores the `a s²` score matrices: no `5 a s / h` term).
     public var flashAttention: Bool
+    /// Key/value heads (grouped-query attention; `nHead` without it).
+    public var nKVHead: Int
+    /// MLP width (`4 h` by default).
+    public var dFF: Int
+    /// Vocabulary `V` (the output head's matmul and logits; 0 leaves them out).
+    public var vocab: Int
 
-    public init(parameters: Double, nLayer: Int, dModel: Int, nHead: Int, seqLen: Int, flashAttention: Bool = true) {
+    public init(parameters: Double, nLayer: Int, dModel: Int, nHead: Int, seqLen: Int, flashAttention: Bool = true,
+                nKVHead: Int? = nil, dFF: Int? = nil, vocab: Int = 0) {
         self.parameters = parameters; self.nLayer = nLayer; self.dModel = dModel
         self.nHead = nHead; self.seqLen = seqLen; self.flashAttention = flashAttention
+        self.nKVHead = nKVHead ?? nHead; self.dFF = dFF ?? 4 * dModel; self.vocab = vocab
     }
 
     /// From a planned shape (total parameters, embeddings included), at `seqLen` (default: the shape's).
     public init(shape: ModelShape, seqLen: Int? = nil, flashAttention: Bool = true) {
         self.init(parameters: Double(shape.totalParameters), nLayer: shape.nLayer, dModel: shape.dModel,
-                  nHead: shape.nHead, seqLen: seqLen ?? shape.seqLen, flashAttention: flashAttention)
+                  nHead: shape.nHead, seqLen: seqLen ?? shape.seqLen, flashAttention: flashAttention,
+                  nKVHead: shape.nKVHead, dFF: shape.dFF, vocab: shape.vocab)
     }
+
+    /// `h / a`.
+    public var headDim: Double { Double(dModel) / Double(nHead) }
+    /// Key (and value) width `nKVHead · h / a`.
+    public var kvWidth: Double { Double(nKVHead) * headDim }
 }
 
 /// A parallel layout: `dp · tp · pp · cp` GPUs.
