@@ -42,7 +42,7 @@ public struct LayoutSearchOptions: Sendable, Hashable, Codable {
 public struct LayoutSearchResult: Sendable, Hashable, Codable {
     /// Usable bytes per GPU (`memoryGB · 1e9 · (1 − reserve)`).
     public var usableBytes: Double
-    /// Layouts that fit, fastest estimated step first. Empty when nothing fits.
+    /// Layouts that fit, least estimated time per token first. Empty when nothing fits.
     public var fitting: [LayoutOption]
     /// The least-memory layout among all candidates (shown when nothing fits).
     public var smallest: LayoutOption?
@@ -70,8 +70,9 @@ public enum LayoutSearch {
     /// `contextParallel`, default: `seqLen ≥ 32768`; `cp` divides `seqLen`), `dp = GPUs / (tp pp cp)`
     /// an integer, the allowed ZeRO stages, micro-batches with at least one per step, and
     /// recomputation (selective skipped under flash attention, where it saves nothing). Keeps the
-    /// layouts whose ``ClusterMemory/total`` fits in `usableBytes`, ranked by estimated step time
-    /// (``StepTimeModel``); ties (within 0.1%) go to ZeRO-1, 0, 2, 3, less recomputation, larger
+    /// layouts whose ``ClusterMemory/total`` fits in `usableBytes`, ranked by estimated time per token
+    /// (``StepTimeModel``: a step's time over the tokens it trains on, which the rounding of `m` makes
+    /// differ between layouts); ties (within 0.1%) go to ZeRO-1, 0, 2, 3, less recomputation, larger
     /// micro-batches (larger matmuls), then less memory.
     public static func search(model: ClusterModel, cluster: Cluster, globalBatchTokens: Double,
                               options: LayoutSearchOptions) throws -> LayoutSearchResult {
@@ -80,7 +81,8 @@ public enum LayoutSearch {
         let zeroRank: [ZeROStage: Int] = [.stage1: 0, .stage0: 1, .stage2: 2, .stage3: 3]
         let rcRank: [Recomputation: Int] = [.none: 0, .selective: 1, .full: 2]
         func before(_ x: LayoutOption, _ y: LayoutOption) -> Bool {
-            let tx = x.stepTime.total, ty = y.stepTime.total
+            // Seconds per token: layouts round the micro-batches per step down differently.
+            let tx = x.stepTime.total / x.stepTime.tokens, ty = y.stepTime.total / y.stepTime.tokens
             if abs(tx - ty) > 1e-3 * min(tx, ty) { return tx < ty }
             let kx = [Double(zeroRank[x.layout.zero]!), Double(rcRank[x.layout.recomputation]!), -Double(x.layout.microBatch), x.memory.total]
             let ky = [Double(zeroRank[y.layout.zero]!), Double(rcRank[y.layout.recomputation]!), -Double(y.layout.microBatch), y.memory.total]

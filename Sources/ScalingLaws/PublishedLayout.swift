@@ -81,10 +81,10 @@ public struct LayoutValidation: Sendable, Hashable, Codable {
     /// `estimated / reported − 1`.
     public var relativeError: Double? { estimatedFlopsPerGPU.map { $0 / published.reportedFlopsPerGPU - 1 } }
 
-    /// Step time of the published layout over the recommended one's (1 when they are the same).
+    /// Time per token of the published layout over the recommended one's (1 when they are the same).
     public var publishedOverRecommended: Double? {
         guard let p = publishedOption, let r = recommended else { return nil }
-        return p.stepTime.total / r.stepTime.total
+        return (p.stepTime.total / p.stepTime.tokens) / (r.stepTime.total / r.stepTime.tokens)
     }
 }
 
