@@ -75,10 +75,14 @@ public struct ParallelLayout: Sendable, Hashable, Codable, CustomStringConvertib
     /// Sequences per micro-batch per data-parallel rank (`b`).
     public var microBatch: Int
     public var recomputation: Recomputation
+    /// Model chunks per pipeline stage under the interleaved 1F1B schedule (Narayanan et al. 2021,
+    /// §2.2.2); 1 = plain 1F1B.
+    public var virtualStages: Int
 
     public init(dp: Int, tp: Int = 1, pp: Int = 1, cp: Int = 1, zero: ZeROStage = .stage0,
-                microBatch: Int = 1, recomputation: Recomputation = .none) {
-        precondition(dp >= 1 && tp >= 1 && pp >= 1 && cp >= 1 && microBatch >= 1, "parallel degrees must be >= 1")
+                microBatch: Int = 1, recomputation: Recomputation = .none, virtualStages: Int = 1) {
+        precondition(dp >= 1 && tp >= 1 && pp >= 1 && cp >= 1 && microBatch >= 1 && virtualStages >= 1, "parallel degrees must be >= 1")
+        self.virtualStages = virtualStages
         self.dp = dp; self.tp = tp; self.pp = pp; self.cp = cp; self.zero = zero
         self.microBatch = microBatch; self.recomputation = recomputation
     }
@@ -86,7 +90,7 @@ public struct ParallelLayout: Sendable, Hashable, Codable, CustomStringConvertib
     public var gpus: Int { dp * tp * pp * cp }
 
     public var description: String {
-        "dp=\(dp) tp=\(tp) pp=\(pp) cp=\(cp) \(zero) micro-batch=\(microBatch) recompute=\(recomputation)"
+        "dp=\(dp) tp=\(tp) pp=\(pp)\(virtualStages > 1 ? " (interleaved x\(virtualStages))" : "") cp=\(cp) \(zero) micro-batch=\(microBatch) recompute=\(recomputation)"
     }
 }
 
@@ -164,8 +168,11 @@ extension ClusterMemory {
                                                 flashAttention: model.flashAttention, recomputation: layout.recomputation)
         let layers = (model.nLayer + layout.pp - 1) / layout.pp
         let inFlight = min(layout.pp, max(1, microBatchesPerStep ?? layout.pp))
+        // The interleaved schedule's first stage holds 1 + (pp − 1) / (pp v) times as much (Korthikanti et al. 2022, §4.2.3).
+        let v = Double(layout.virtualStages), p = Double(layout.pp)
+        let interleaving = layout.virtualStages > 1 ? 1 + (p - 1) / (p * v) : 1
         self.init(parameters: ms.parameters, gradients: ms.gradients, optimizerStates: ms.optimizerStates,
                   activationsPerLayer: perLayer, layersPerStage: layers, microBatchesInFlight: inFlight,
-                  activations: perLayer * Double(layers) * Double(inFlight))
+                  activations: perLayer * Double(layers) * Double(inFlight) * interleaving)
     }
 }

@@ -5,7 +5,7 @@ public struct LayoutOption: Sendable, Hashable, Codable {
     /// Micro-batches per optimizer step per data-parallel rank:
     /// `m = floor(globalBatchTokens / (dp · microBatch · seqLen))`.
     public var microBatchesPerStep: Int
-    /// 1F1B pipeline bubble `(pp − 1) / (m + pp − 1)`.
+    /// Pipeline bubble `(pp − 1) / (v m + pp − 1)` of the step (`v` = 1 for plain 1F1B).
     public var bubbleFraction: Double
     /// The step's estimated time, itemized (``StepTimeModel``).
     public var stepTime: StepTime
@@ -24,13 +24,17 @@ public struct LayoutSearchOptions: Sendable, Hashable, Codable {
     public var zeroStages: [ZeROStage]
     public var recomputations: [Recomputation]
     public var microBatches: [Int]
+    /// Consider the interleaved 1F1B schedule (Megatron-LM since 2021).
+    public var interleaving: Bool
     public var assumptions: CostAssumptions
     /// Model FLOPs per token for the MFU (default ``StepTimeModel/modelFlopsPerToken(_:)``).
     public var modelFlopsPerToken: Double?
 
     public init(reserve: Double = 0.1, contextParallel: Bool? = nil, tensorParallelAcrossNodes: Bool = false,
                 zeroStages: [ZeROStage] = ZeROStage.allCases, recomputations: [Recomputation] = Recomputation.allCases,
-                microBatches: [Int] = [1, 2, 4, 8], assumptions: CostAssumptions = .current, modelFlopsPerToken: Double? = nil) {
+                microBatches: [Int] = [1, 2, 4, 8], interleaving: Bool = true, assumptions: CostAssumptions = .current,
+                modelFlopsPerToken: Double? = nil) {
+        self.interleaving = interleaving
         self.reserve = reserve; self.contextParallel = contextParallel
         self.tensorParallelAcrossNodes = tensorParallelAcrossNodes; self.zeroStages = zeroStages
         self.recomputations = recomputations; self.microBatches = microBatches
@@ -53,10 +57,11 @@ public struct LayoutSearchResult: Sendable, Hashable, Codable {
 }
 
 public enum LayoutSearch {
-    /// The pipeline bubble fraction of 1F1B (and GPipe): `(pp − 1) / (m + pp − 1)`.
-    public static func bubbleFraction(pp: Int, microBatches m: Int) -> Double {
-        precondition(pp >= 1 && m >= 1)
-        return Double(pp - 1) / Double(m + pp - 1)
+    /// The pipeline bubble fraction of 1F1B (and GPipe): `(pp − 1) / (m + pp − 1)`; with `v` interleaved
+    /// chunks per stage the bubble shrinks `v` times: `(pp − 1) / (v m + pp − 1)`.
+    public static func bubbleFraction(pp: Int, microBatches m: Int, virtualStages v: Int = 1) -> Double {
+        precondition(pp >= 1 && m >= 1 && v >= 1)
+        return Double(pp - 1) / Double(v * m + pp - 1)
     }
 
     public static func search(model: ClusterModel, cluster: Cluster, globalBatchTokens: Double,
@@ -68,12 +73,13 @@ public enum LayoutSearch {
     /// Enumerates `tp` a power of two dividing the heads and the kv heads (at most `gpusPerNode` unless
     /// `tensorParallelAcrossNodes`), `pp` dividing `L`, `cp ∈ {1, 2, 4, …}` (only when
     /// `contextParallel`, default: `seqLen ≥ 32768`; `cp` divides `seqLen`), `dp = GPUs / (tp pp cp)`
-    /// an integer, the allowed ZeRO stages, micro-batches with at least one per step, and
+    /// an integer, interleaved pipeline chunks `v ∈ {1, 2, 4, 8}` (`L` divisible by `pp v`, `m` by `pp`;
+    /// only where ``LayoutSearchOptions/interleaving`` allows), the allowed ZeRO stages, micro-batches with at least one per step, and
     /// recomputation (selective skipped under flash attention, where it saves nothing). Keeps the
     /// layouts whose ``ClusterMemory/total`` fits in `usableBytes`, ranked by estimated time per token
     /// (``StepTimeModel``: a step's time over the tokens it trains on, which the rounding of `m` makes
     /// differ between layouts); ties (within 0.1%) go to ZeRO-1, 0, 2, 3, less recomputation, larger
-    /// micro-batches (larger matmuls), then less memory.
+    /// micro-batches (larger matmuls), fewer interleaved chunks, then less memory.
     public static func search(model: ClusterModel, cluster: Cluster, globalBatchTokens: Double,
                               options: LayoutSearchOptions) throws -> LayoutSearchResult {
         let all = try candidates(model: model, cluster: cluster, globalBatchTokens: globalBatchTokens, options: options)
@@ -84,8 +90,11 @@ public enum LayoutSearch {
             // Seconds per token: layouts round the micro-batches per step down differently.
             let tx = x.stepTime.total / x.stepTime.tokens, ty = y.stepTime.total / y.stepTime.tokens
             if abs(tx - ty) > 1e-3 * min(tx, ty) { return tx < ty }
-            let kx = [Double(zeroRank[x.layout.zero]!), Double(rcRank[x.layout.recomputation]!), -Double(x.layout.microBatch), x.memory.total]
-            let ky = [Double(zeroRank[y.layout.zero]!), Double(rcRank[y.layout.recomputation]!), -Double(y.layout.microBatch), y.memory.total]
+            func key(_ o: LayoutOption) -> [Double] {
+                [Double(zeroRank[o.layout.zero]!), Double(rcRank[o.layout.recomputation]!), -Double(o.layout.microBatch),
+                 Double(o.layout.virtualStages), o.memory.total]
+            }
+            let kx = key(x), ky = key(y)
             return kx.lexicographicallyPrecedes(ky)
         }
         let fitting = all.filter { $0.memory.total <= usable }.sorted(by: before)
@@ -101,7 +110,7 @@ public enum LayoutSearch {
             let time = try StepTimeModel.estimate(model: model, layout: layout, microBatchesPerStep: m,
                                                   cluster: cluster, assumptions: options.assumptions)
             return LayoutOption(layout: layout, memory: ClusterMemory(model: model, layout: layout, microBatchesPerStep: m),
-                                microBatchesPerStep: m, bubbleFraction: bubbleFraction(pp: layout.pp, microBatches: m),
+                                microBatchesPerStep: m, bubbleFraction: bubbleFraction(pp: layout.pp, microBatches: m, virtualStages: layout.virtualStages),
                                 stepTime: time, mfu: time.mfu(flopsPerToken: flopsPerToken, gpus: cluster.count,
                                                               peakFlops: cluster.accelerator.peakFlops))
         }
@@ -147,9 +156,12 @@ public enum LayoutSearch {
             for mb in options.microBatches {
                 let m = Int(globalBatchTokens / (Double(dp * mb) * Double(model.seqLen)))
                 guard m >= 1 else { continue }
-                for zero in options.zeroStages { for rc in recomputations {
-                    all.append((ParallelLayout(dp: dp, tp: tp, pp: pp, cp: cp, zero: zero, microBatch: mb, recomputation: rc), m))
-                } }
+                // Interleaving needs pp > 1, L divisible by pp v, and m a multiple of pp (Megatron-LM's rule).
+                let vs = [1, 2, 4, 8].filter { $0 == 1 || (options.interleaving && pp > 1 && model.nLayer % (pp * $0) == 0 && m % pp == 0) }
+                for zero in options.zeroStages { for rc in recomputations { for v in vs {
+                    all.append((ParallelLayout(dp: dp, tp: tp, pp: pp, cp: cp, zero: zero, microBatch: mb, recomputation: rc,
+                                               virtualStages: v), m))
+                } } }
             }
         } } }
         return all

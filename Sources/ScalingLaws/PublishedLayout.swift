@@ -37,7 +37,9 @@ public struct PublishedLayout: Sendable, Hashable, Codable {
             ("1008.0B", 160, 25600, 128, 8, 64, 3072, 3072, 163),
         ]
         let a100 = Accelerator.named("a100-80gb")!
-        let options = LayoutSearchOptions(zeroStages: [.stage0], recomputations: [.full], assumptions: .megatron2021)
+        // Plain 1F1B: Table 1 does not say which rows ran the interleaved schedule.
+        let options = LayoutSearchOptions(zeroStages: [.stage0], recomputations: [.full], interleaving: false,
+                                          assumptions: .megatron2021)
         return rows.enumerated().map { i, r in
             let (name, heads, h, l, tp, pp, gpus, batch, tflops) = r
             let params = MegatronFlops.parameters(layers: l, hidden: h, vocab: 51_200, seqLen: 2048)

@@ -24,8 +24,9 @@
 ///   behind the layer's attention compute where it is long enough.
 ///
 /// Per step: 1F1B runs `m + pp − 1` slots of one micro-batch on the slowest stage (the last, which
-/// also runs the output head: `6 b s h V / t` FLOPs and fp32 logits); pipeline transfers `X e / t`
-/// each way per slot; data parallelism over `dp · cp` ranks: ZeRO-0 all-reduces the gradients,
+/// also runs the output head: `6 b s h V / t` FLOPs and fp32 logits), the interleaved schedule with
+/// `v` chunks per stage `m + (pp − 1) / v` (Narayanan et al. 2021, §2.2.2); pipeline transfers `X e / t`
+/// each way per slot (`v` times as many interleaved); data parallelism over `dp · cp` ranks: ZeRO-0 all-reduces the gradients,
 /// ZeRO-1 reduce-scatters them and all-gathers bf16 parameters, ZeRO-2 reduce-scatters every
 /// micro-batch, ZeRO-3 also all-gathers the parameters for every micro-batch's forward and backward
 /// (and recomputation); with overlap each collective hides behind the compute it can run under.
@@ -76,7 +77,7 @@ public enum StepTimeModel {
         let slotMemory = layers * layerMemory + headMemory
         let slotTP = layers * layerTP, slotCP = layers * layerCP
         let transfer = layout.pp > 1 && !assumptions.overlapPipeline
-            ? 2 * links.pointToPoint(bytes: x * e / t, span: layout.tp * cp * layout.dp * layout.pp) : 0
+            ? 2 * Double(layout.virtualStages) * links.pointToPoint(bytes: x * e / t, span: layout.tp * cp * layout.dp * layout.pp) : 0
         let slot = slotMatmul + slotMemory + slotTP + slotCP + transfer
         let slots = Double(m)
 
@@ -110,7 +111,7 @@ public enum StepTimeModel {
         let shard = stageParams / Double(layout.zero == .stage0 ? 1 : ranks)
         let optimizer = shard * (4 + 4 + 4 + assumptions.gradientBytes + 4 + 4 + 4 + e) / bw.memory
 
-        let bubble = Double(layout.pp - 1) * slot
+        let bubble = Double(layout.pp - 1) * slot / Double(layout.virtualStages)
         return StepTime(matmul: slots * slotMatmul, memoryBound: slots * slotMemory, tensorParallel: slots * slotTP,
                         contextParallel: slots * slotCP, pipelineTransfers: slots * transfer, bubble: bubble,
                         dataParallel: dataParallel, optimizer: optimizer,

@@ -55,11 +55,11 @@ extension Plan {
             }
             lines.append(memoryTable(best, usable: result.usableBytes))
             if !alternatives.isEmpty {
-                lines.append("alternatives that fit (\(result.fitting.count) in all, next by estimated step time):")
-                lines.append(Format.table(header: ["dp", "tp", "pp", "cp", "ZeRO", "mb", "recompute", "GB", "bubble", "step s", "MFU"],
+                lines.append("alternatives that fit (\(result.fitting.count) in all, next by estimated time per token):")
+                lines.append(Format.table(header: ["dp", "tp", "pp", "v", "cp", "ZeRO", "mb", "recompute", "GB", "bubble", "step s", "MFU"],
                                           rows: alternatives.map { o in
                     let l = o.layout
-                    return ["\(l.dp)", "\(l.tp)", "\(l.pp)", "\(l.cp)", "\(l.zero.rawValue)", "\(l.microBatch)", l.recomputation.rawValue,
+                    return ["\(l.dp)", "\(l.tp)", "\(l.pp)", "\(l.virtualStages)", "\(l.cp)", "\(l.zero.rawValue)", "\(l.microBatch)", l.recomputation.rawValue,
                             gb(o.memory.total), String(format: "%.1f%%", o.bubbleFraction * 100),
                             String(format: "%.2f", o.stepTime.total), String(format: "%.3f", o.mfu)]
                 }))
@@ -103,7 +103,7 @@ extension Plan {
 
     static func layoutJSON(_ o: LayoutOption) -> [String: Any] {
         let l = o.layout, m = o.memory, t = o.stepTime
-        return ["dp": l.dp, "tp": l.tp, "pp": l.pp, "cp": l.cp, "zero_stage": l.zero.rawValue,
+        return ["dp": l.dp, "tp": l.tp, "pp": l.pp, "virtual_stages": l.virtualStages, "cp": l.cp, "zero_stage": l.zero.rawValue,
                 "micro_batch": l.microBatch, "recomputation": l.recomputation.rawValue,
                 "micro_batches_per_step": o.microBatchesPerStep, "bubble_fraction": o.bubbleFraction, "mfu": o.mfu,
                 "step_seconds": ["total": t.total, "matmul": t.matmul, "memory_bound": t.memoryBound,

@@ -99,6 +99,10 @@ final class ClusterPlanTests: XCTestCase {
                 XCTAssertEqual(heads % o.layout.tp, 0)
                 XCTAssertLessThanOrEqual(o.layout.tp, 8)
                 XCTAssertGreaterThanOrEqual(o.microBatchesPerStep, 1)
+                if o.layout.virtualStages > 1 {
+                    XCTAssertEqual(layers % (o.layout.pp * o.layout.virtualStages), 0)
+                    XCTAssertEqual(o.microBatchesPerStep % o.layout.pp, 0)
+                }
                 let recomputed = ClusterMemory(model: model, layout: o.layout, microBatchesPerStep: o.microBatchesPerStep)
                 XCTAssertEqual(recomputed.total, o.memory.total)
                 if seq < 32_768 { XCTAssertEqual(o.layout.cp, 1) }

@@ -47,6 +47,18 @@ final class StepTimeTests: XCTestCase {
         let pp = try StepTimeModel.estimate(model: model, layout: ParallelLayout(dp: 1, pp: 4), microBatchesPerStep: 6,
                                             cluster: Cluster(count: 4, accelerator: h100, gpusPerNode: 8))
         assertRelative(pp.bubble / (pp.matmul + pp.memoryBound), 3.0 / 6.0, 1e-12)
+        // Interleaving v chunks per stage divides the bubble by v (Narayanan et al. 2021, §2.2.2) and holds
+        // 1 + (pp − 1) / (pp v) times the activations (Korthikanti et al. 2022, §4.2.3).
+        let interleaved = ParallelLayout(dp: 1, pp: 2, virtualStages: 2)
+        let four = Cluster(count: 2, accelerator: h100, gpusPerNode: 8)
+        let plain = try StepTimeModel.estimate(model: model, layout: ParallelLayout(dp: 1, pp: 2), microBatchesPerStep: 4, cluster: four)
+        let chunks = try StepTimeModel.estimate(model: model, layout: interleaved, microBatchesPerStep: 4, cluster: four)
+        assertRelative(chunks.bubble, plain.bubble / 2, 1e-12)
+        assertRelative(chunks.matmul, plain.matmul, 1e-12)
+        assertRelative(LayoutSearch.bubbleFraction(pp: 2, microBatches: 4, virtualStages: 2), 1.0 / 9.0, 1e-12)
+        let m1 = ClusterMemory(model: model, layout: ParallelLayout(dp: 1, pp: 2), microBatchesPerStep: 4)
+        let m2 = ClusterMemory(model: model, layout: interleaved, microBatchesPerStep: 4)
+        assertRelative(m2.activations, m1.activations * (1 + 1.0 / 4), 1e-12)
         // A GPU row without bandwidths cannot be estimated, and says why.
         let bare = Cluster(count: 8, accelerator: Accelerator(name: "x1", peakFlops: 1e15, memoryGB: 80), gpusPerNode: 8)
         XCTAssertThrowsError(try StepTimeModel.estimate(model: model, layout: ParallelLayout(dp: 8), microBatchesPerStep: 1, cluster: bare)) {
