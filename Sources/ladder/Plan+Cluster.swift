@@ -47,6 +47,10 @@ extension Plan {
                                 t.total, Format.si(t.tokens), best.microBatchesPerStep, best.bubbleFraction * 100, t.matmul,
                                 options.assumptions.matmulEfficiency * 100, t.memoryBound, t.bubble, t.exposedCommunication,
                                 t.tensorParallel, t.contextParallel, t.pipelineTransfers, t.dataParallel, t.optimizer))
+            if best.bubbleFraction > 0.2 {
+                lines.append(String(format: "note:               the global batch leaves %d micro-batch(es) per step per pipeline (bubble %.0f%%); a larger --global-batch (now %@ tokens) shrinks it",
+                                    best.microBatchesPerStep, best.bubbleFraction * 100, Format.si(globalBatch)))
+            }
             lines.append(String(format: "estimated MFU:      %.3f (%@ model FLOP/s per GPU)%@", best.mfu,
                                 Format.scientific(best.mfu * acc.peakFlops), mfu == nil ? "" : String(format: "; --mfu %.2f used for time", mfu!)))
             if let time {
@@ -96,7 +100,7 @@ extension Plan {
         return Format.table(header: ["memory per GPU", "GB"], rows: [
             ["parameters (bf16)", gb(m.parameters)], ["gradients (bf16)", gb(m.gradients)],
             ["optimizer (fp32 master + Adam)", gb(m.optimizerStates)],
-            ["activations (\(gb(m.activationsPerLayer)) x \(m.layersPerStage) layers x \(m.microBatchesInFlight) in flight)", gb(m.activations)],
+            ["activations (\(gb(m.activationsPerLayer)) x \(m.layersPerStage) layers x \(m.microBatchesInFlight) in flight\(o.layout.virtualStages > 1 ? " x interleaving" : ""))", gb(m.activations)],
             ["total", gb(m.total)], ["usable", gb(usable)],
         ])
     }
