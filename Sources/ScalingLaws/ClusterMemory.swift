@@ -25,7 +25,7 @@ public enum Recomputation: String, Sendable, Hashable, Codable, CaseIterable, Cu
     public var description: String { rawValue }
 }
 
-/// The transformer quantities the memory formulas need.
+/// The transformer quantities the memory formulas and the step-time model need.
 public struct ClusterModel: Sendable, Hashable, Codable {
     /// Parameters held as model states (the total count, embeddings included).
     public var parameters: Double
@@ -38,17 +38,31 @@ public struct ClusterModel: Sendable, Hashable, Codable {
     public var seqLen: Int
     /// Flash attention (never stores the `a s²` score matrices: no `5 a s / h` term).
     public var flashAttention: Bool
+    /// Key/value heads (grouped-query attention; `nHead` without it).
+    public var nKVHead: Int
+    /// MLP width (`4 h` by default).
+    public var dFF: Int
+    /// Vocabulary `V` (the output head's matmul and logits; 0 leaves them out).
+    public var vocab: Int
 
-    public init(parameters: Double, nLayer: Int, dModel: Int, nHead: Int, seqLen: Int, flashAttention: Bool = true) {
+    public init(parameters: Double, nLayer: Int, dModel: Int, nHead: Int, seqLen: Int, flashAttention: Bool = true,
+                nKVHead: Int? = nil, dFF: Int? = nil, vocab: Int = 0) {
         self.parameters = parameters; self.nLayer = nLayer; self.dModel = dModel
         self.nHead = nHead; self.seqLen = seqLen; self.flashAttention = flashAttention
+        self.nKVHead = nKVHead ?? nHead; self.dFF = dFF ?? 4 * dModel; self.vocab = vocab
     }
 
     /// From a planned shape (total parameters, embeddings included), at `seqLen` (default: the shape's).
     public init(shape: ModelShape, seqLen: Int? = nil, flashAttention: Bool = true) {
         self.init(parameters: Double(shape.totalParameters), nLayer: shape.nLayer, dModel: shape.dModel,
-                  nHead: shape.nHead, seqLen: seqLen ?? shape.seqLen, flashAttention: flashAttention)
+                  nHead: shape.nHead, seqLen: seqLen ?? shape.seqLen, flashAttention: flashAttention,
+                  nKVHead: shape.nKVHead, dFF: shape.dFF, vocab: shape.vocab)
     }
+
+    /// `h / a`.
+    public var headDim: Double { Double(dModel) / Double(nHead) }
+    /// Key (and value) width `nKVHead · h / a`.
+    public var kvWidth: Double { Double(nKVHead) * headDim }
 }
 
 /// A parallel layout: `dp · tp · pp · cp` GPUs.
@@ -61,10 +75,14 @@ public struct ParallelLayout: Sendable, Hashable, Codable, CustomStringConvertib
     /// Sequences per micro-batch per data-parallel rank (`b`).
     public var microBatch: Int
     public var recomputation: Recomputation
+    /// Model chunks per pipeline stage under the interleaved 1F1B schedule (Narayanan et al. 2021,
+    /// §2.2.2); 1 = plain 1F1B.
+    public var virtualStages: Int
 
     public init(dp: Int, tp: Int = 1, pp: Int = 1, cp: Int = 1, zero: ZeROStage = .stage0,
-                microBatch: Int = 1, recomputation: Recomputation = .none) {
-        precondition(dp >= 1 && tp >= 1 && pp >= 1 && cp >= 1 && microBatch >= 1, "parallel degrees must be >= 1")
+                microBatch: Int = 1, recomputation: Recomputation = .none, virtualStages: Int = 1) {
+        precondition(dp >= 1 && tp >= 1 && pp >= 1 && cp >= 1 && microBatch >= 1 && virtualStages >= 1, "parallel degrees must be >= 1")
+        self.virtualStages = virtualStages
         self.dp = dp; self.tp = tp; self.pp = pp; self.cp = cp; self.zero = zero
         self.microBatch = microBatch; self.recomputation = recomputation
     }
@@ -72,7 +90,7 @@ public struct ParallelLayout: Sendable, Hashable, Codable, CustomStringConvertib
     public var gpus: Int { dp * tp * pp * cp }
 
     public var description: String {
-        "dp=\(dp) tp=\(tp) pp=\(pp) cp=\(cp) \(zero) micro-batch=\(microBatch) recompute=\(recomputation)"
+        "dp=\(dp) tp=\(tp) pp=\(pp)\(virtualStages > 1 ? " (interleaved x\(virtualStages))" : "") cp=\(cp) \(zero) micro-batch=\(microBatch) recompute=\(recomputation)"
     }
 }
 
@@ -150,8 +168,11 @@ extension ClusterMemory {
                                                 flashAttention: model.flashAttention, recomputation: layout.recomputation)
         let layers = (model.nLayer + layout.pp - 1) / layout.pp
         let inFlight = min(layout.pp, max(1, microBatchesPerStep ?? layout.pp))
+        // The interleaved schedule's first stage holds 1 + (pp − 1) / (pp v) times as much (Korthikanti et al. 2022, §4.2.3).
+        let v = Double(layout.virtualStages), p = Double(layout.pp)
+        let interleaving = layout.virtualStages > 1 ? 1 + (p - 1) / (p * v) : 1
         self.init(parameters: ms.parameters, gradients: ms.gradients, optimizerStates: ms.optimizerStates,
                   activationsPerLayer: perLayer, layersPerStage: layers, microBatchesInFlight: inFlight,
-                  activations: perLayer * Double(layers) * Double(inFlight))
+                  activations: perLayer * Double(layers) * Double(inFlight) * interleaving)
     }
 }

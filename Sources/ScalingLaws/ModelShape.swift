@@ -11,6 +11,10 @@ import Foundation
 /// plus a final LayerNorm (2d). Non-embedding = nLayer · block + 2d (with f = 4d:
 /// 12 d² + 13 d per block, the `12 L d²` of Kaplan et al.). Embedding = vocab · d (tokens, tied
 /// with the output head, so no separate head) + seqLen · d (learned positions).
+///
+/// Grouped-query attention (Ainslie et al. 2023): `nKVHead` key/value heads shared by the `nHead`
+/// query heads (default `nKVHead = nHead`, plain multi-head attention); the qkv projection is then
+/// `d · (d + 2 k) + d + 2 k` with `k = nKVHead · headDim`.
 public struct ModelShape: Sendable, Hashable, Codable, CustomStringConvertible {
     public var nLayer: Int
     public var dModel: Int
@@ -18,36 +22,40 @@ public struct ModelShape: Sendable, Hashable, Codable, CustomStringConvertible {
     public var dFF: Int
     public var vocab: Int
     public var seqLen: Int
+    /// Key/value heads (grouped-query attention); `nHead` for plain multi-head attention.
+    public var nKVHead: Int
 
-    public init(nLayer: Int, dModel: Int, nHead: Int, dFF: Int, vocab: Int, seqLen: Int) {
+    public init(nLayer: Int, dModel: Int, nHead: Int, dFF: Int, vocab: Int, seqLen: Int, nKVHead: Int? = nil) {
         self.nLayer = nLayer
         self.dModel = dModel
         self.nHead = nHead
         self.dFF = dFF
         self.vocab = vocab
         self.seqLen = seqLen
+        self.nKVHead = nKVHead ?? nHead
     }
 
-    /// Parameter counts of a GPT-2 style model (see the type's documentation for the formula).
-    public static func parameterCount(nLayer: Int, dModel: Int, dFF: Int, vocab: Int, seqLen: Int)
+    /// Parameter counts of a GPT-2 style model (see the type's documentation for the formula);
+    /// `kvWidth` is `nKVHead · headDim` (default `dModel`: multi-head attention).
+    public static func parameterCount(nLayer: Int, dModel: Int, dFF: Int, vocab: Int, seqLen: Int, kvWidth: Int? = nil)
         -> (nonEmbedding: Int, embedding: Int, total: Int) {
-        let d = dModel, f = dFF
-        let block = (4 * d * d + 4 * d) + (2 * d * f + f + d) + 4 * d
+        let d = dModel, f = dFF, k = kvWidth ?? dModel
+        let block = (d * (d + 2 * k) + d + 2 * k) + (d * d + d) + (2 * d * f + f + d) + 4 * d
         let nonEmbedding = nLayer * block + 2 * d
         let embedding = vocab * d + seqLen * d
         return (nonEmbedding, embedding, nonEmbedding + embedding)
     }
 
     public var nonEmbeddingParameters: Int {
-        Self.parameterCount(nLayer: nLayer, dModel: dModel, dFF: dFF, vocab: vocab, seqLen: seqLen).nonEmbedding
+        Self.parameterCount(nLayer: nLayer, dModel: dModel, dFF: dFF, vocab: vocab, seqLen: seqLen, kvWidth: kvWidth).nonEmbedding
     }
 
     public var embeddingParameters: Int {
-        Self.parameterCount(nLayer: nLayer, dModel: dModel, dFF: dFF, vocab: vocab, seqLen: seqLen).embedding
+        Self.parameterCount(nLayer: nLayer, dModel: dModel, dFF: dFF, vocab: vocab, seqLen: seqLen, kvWidth: kvWidth).embedding
     }
 
     public var totalParameters: Int {
-        Self.parameterCount(nLayer: nLayer, dModel: dModel, dFF: dFF, vocab: vocab, seqLen: seqLen).total
+        Self.parameterCount(nLayer: nLayer, dModel: dModel, dFF: dFF, vocab: vocab, seqLen: seqLen, kvWidth: kvWidth).total
     }
 
     public func parameters(_ counting: ParameterCounting) -> Int {
@@ -57,6 +65,9 @@ public struct ModelShape: Sendable, Hashable, Codable, CustomStringConvertible {
     /// `dModel / nHead`.
     public var headDim: Int { dModel / nHead }
 
+    /// Width of the key (and of the value) projection: `nKVHead · headDim`.
+    public var kvWidth: Int { nKVHead * headDim }
+
     /// `dModel / nLayer` (Kaplan et al. 2020 find loss flat for roughly 20–200; 64–128 is usual).
     public var aspectRatio: Double { Double(dModel) / Double(nLayer) }
 
@@ -64,7 +75,20 @@ public struct ModelShape: Sendable, Hashable, Codable, CustomStringConvertible {
     public var flopCounting: FlopCounting { .sixNDPlusAttention(nLayer: nLayer, dModel: dModel, seqLen: seqLen) }
 
     public var description: String {
-        "\(nLayer) layers, d_model \(dModel), \(nHead) heads of \(headDim), d_ff \(dFF), vocab \(vocab), context \(seqLen)"
+        "\(nLayer) layers, d_model \(dModel), \(nHead) heads of \(headDim)\(nKVHead == nHead ? "" : " (\(nKVHead) kv heads)"), d_ff \(dFF), vocab \(vocab), context \(seqLen)"
+    }
+}
+
+extension ModelShape {
+    private enum CodingKeys: String, CodingKey { case nLayer, dModel, nHead, dFF, vocab, seqLen, nKVHead }
+
+    /// Decodes shapes written before `nKVHead` existed as multi-head attention.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let heads = try c.decode(Int.self, forKey: .nHead)
+        self.init(nLayer: try c.decode(Int.self, forKey: .nLayer), dModel: try c.decode(Int.self, forKey: .dModel), nHead: heads,
+                  dFF: try c.decode(Int.self, forKey: .dFF), vocab: try c.decode(Int.self, forKey: .vocab),
+                  seqLen: try c.decode(Int.self, forKey: .seqLen), nKVHead: try c.decodeIfPresent(Int.self, forKey: .nKVHead))
     }
 }
 

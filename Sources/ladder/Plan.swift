@@ -11,10 +11,13 @@ struct Plan: ParsableCommand {
             --target-loss L (least compute reaching L), --unique-tokens U (data-constrained, Muennighoff \
             et al. 2023), --inference-tokens T (training plus inference compute, Sardana et al. 2024). \
             FLOPs are counted as C = 6 N D with N the non-embedding parameters (the convention the laws \
-            were fitted in); the shape's attention FLOPs are reported beside. --cluster COUNTxGPU adds \
-            memory per GPU (ZeRO 0-3, Korthikanti et al. 2022 activations), the least-communication \
-            layout (dp, tp, pp, cp, ZeRO stage, micro-batch, recomputation) that fits, and time and \
-            GPU-hours at --mfu.
+            were fitted in); the shape's attention FLOPs are reported beside. --cluster COUNTxGPU picks a \
+            shape that tensor and pipeline parallelism divide (heads a multiple of 8, layers of 8 or 4; \
+            --kv-heads for grouped-query attention) and adds memory per GPU (ZeRO 0-3, Korthikanti et al. \
+            2022 activations), the layouts (dp, tp, pp, cp, ZeRO stage, micro-batch, recomputation) that \
+            fit, ranked by estimated step time (matmuls at 75% of peak, memory-bound kernels, exposed \
+            communication over NVLink and the network, pipeline bubble), the estimated MFU, and time and \
+            GPU-hours at that MFU (or at --mfu).
             """)
 
     @OptionGroup var store: StoreOptions
@@ -26,8 +29,8 @@ struct Plan: ParsableCommand {
     var gpuHours: Double?
     @Option(help: "Accelerator for --gpu-hours.")
     var gpu: String?
-    @Option(help: "Model FLOPs utilization for --gpu-hours.")
-    var mfu: Double = 0.4
+    @Option(help: "Model FLOPs utilization for --gpu-hours (default 0.4) and, with --cluster, instead of the estimated one.")
+    var mfu: Double?
     @Option(name: .customLong("flops-per-second"), help: "Sustained FLOP/s (with --hours).")
     var flopsPerSecond: Double?
     @Option(help: "Hours at --flops-per-second.")
@@ -59,6 +62,10 @@ struct Plan: ParsableCommand {
     var noFlashAttention = false
     @Flag(name: .customLong("context-parallel"), help: "With --cluster: consider context parallelism below 32k tokens too.")
     var contextParallel = false
+    @Option(name: .customLong("kv-heads"), help: "With --cluster: key/value heads of grouped-query attention (default: one per head).")
+    var kvHeads: Int?
+    @Flag(name: .customLong("tp-across-nodes"), help: "With --cluster: let tensor parallelism span nodes (default: tp within a node).")
+    var tpAcrossNodes = false
 
     @Flag(help: "Print one JSON object.")
     var json = false
@@ -73,7 +80,11 @@ struct Plan: ParsableCommand {
         if gpuHours != nil && gpu == nil { throw ValidationError("--gpu-hours needs --gpu NAME (\(gpus.map(\.name).joined(separator: ", ")))") }
         if let gpu, Accelerator.named(gpu, in: gpus) == nil { throw ValidationError("unknown --gpu '\(gpu)'; known: \(gpus.map(\.name).joined(separator: ", "))") }
         if flopsPerSecond != nil && hours == nil { throw ValidationError("--flops-per-second needs --hours") }
-        if !(mfu > 0 && mfu <= 1) { throw ValidationError("--mfu must be in (0, 1], got \(mfu)") }
+        if let mfu, !(mfu > 0 && mfu <= 1) { throw ValidationError("--mfu must be in (0, 1], got \(mfu)") }
+        if cluster == nil, kvHeads != nil || tpAcrossNodes {
+            throw ValidationError("--kv-heads and --tp-across-nodes need --cluster COUNTxGPU")
+        }
+        if let kvHeads, kvHeads < 1 { throw ValidationError("--kv-heads must be at least 1, got \(kvHeads)") }
         for (name, v) in [("--flops", flops), ("--gpu-hours", gpuHours), ("--flops-per-second", flopsPerSecond), ("--hours", hours),
                           ("--params", params), ("--target-loss", targetLoss), ("--unique-tokens", uniqueTokens)] {
             if let v, !(v.isFinite && v > 0) { throw ValidationError("\(name) must be a positive number, got \(v)") }
@@ -93,7 +104,7 @@ struct Plan: ParsableCommand {
     var budget: Double? {
         if let flops { return flops }
         if let gpuHours, let gpu, let acc = Accelerator.named(gpu, in: (try? GPUTable.load(gpuTable)) ?? Accelerator.known) {
-            return gpuHours * 3600 * acc.peakFlops * mfu
+            return gpuHours * 3600 * acc.peakFlops * (mfu ?? 0.4)
         }
         if let flopsPerSecond, let hours { return flopsPerSecond * hours * 3600 }
         return nil
@@ -153,13 +164,22 @@ struct Plan: ParsableCommand {
         out["tokens"] = plan.tokens
         out["loss"] = plan.loss
         out["tokens_per_param"] = plan.tokensPerParam
-        let shape = try ModelShape.search(params: plan.params, vocab: vocab, seqLen: seqLen)
+        // A cluster plan needs a shape its parallel degrees divide; otherwise the planner's usual shape rule.
+        let parallelShape = cluster == nil ? nil
+            : try ModelShape.parallelSearch(params: plan.params, vocab: vocab, seqLen: seqLen, kvHeads: kvHeads)
+        let shape = try parallelShape?.choice ?? ModelShape.search(params: plan.params, vocab: vocab, seqLen: seqLen)
         let s = shape.shape
         let attentionFlops = s.flopCounting.trainingFlops(params: Double(shape.parameters), tokens: plan.tokens)
         out["shape"] = ["n_layer": s.nLayer, "d_model": s.dModel, "n_head": s.nHead, "d_ff": s.dFF, "vocab": s.vocab,
-                        "seq_len": s.seqLen, "params_non_embedding": s.nonEmbeddingParameters,
+                        "seq_len": s.seqLen, "kv_heads": s.nKVHead, "params_non_embedding": s.nonEmbeddingParameters,
                         "params_total": s.totalParameters, "relative_error": shape.relativeError,
                         "flops_with_attention": attentionFlops]
+        if let p = parallelShape, var shapeJSON = out["shape"] as? [String: Any] {
+            shapeJSON["parallel_friendly"] = p.summary
+            shapeJSON["tp_degrees_dividing"] = p.tensorParallelDegrees
+            shapeJSON["pp_degrees_dividing"] = p.pipelineParallelDegrees
+            out["shape"] = shapeJSON
+        }
         let cleanIntervals = intervals.compactMapValues { $0 }
         if !cleanIntervals.isEmpty {
             var iv = cleanIntervals
@@ -188,6 +208,7 @@ struct Plan: ParsableCommand {
         print(String(format: "tokens/parameter:   %.1f", plan.tokensPerParam))
         print(withInterval("loss", String(format: "predicted loss:     %.4f", plan.loss)) { String(format: "%.4f", $0) })
         print("model shape:        \(s) — \(Format.si(Double(s.nonEmbeddingParameters))) non-embedding (\(String(format: "%+.1f%%", shape.relativeError * 100))), \(Format.si(Double(s.totalParameters))) total")
+        if let p = parallelShape { print("parallel-friendly:  \(p.summary)") }
         print("with attention:     \(Format.scientific(attentionFlops)) FLOPs for this shape (6N + 6 L T d per token)")
         for n in notes { print("note: \(n)") }
         for line in clusterLines { print(line) }
