@@ -124,7 +124,8 @@ public enum LawFamilies {
     }
 
     /// Fits every applicable family and picks the L(N, D) law with the lowest AIC among those fitted
-    /// to the same runs (ties: fewer parameters, then the order chinchilla, bounded-e, fixed-e). The
+    /// to the same runs (AICs within 0.01 tie: fewer parameters, then the order chinchilla,
+    /// bounded-e, fixed-e). The
     /// compute-only law is fitted and reported but not in the comparison: it is fitted to frontier
     /// points, not to the runs. `fixed-e` is tried only when ``LawFamilyOptions/fixedE`` is given.
     public static func select(_ observations: [Observation], options: LawFamilyOptions = LawFamilyOptions()) throws -> LawSelection {
@@ -140,7 +141,8 @@ public enum LawFamilies {
         let comparable = candidates.indices.filter { candidates[$0].family != .compute }
         guard let best = comparable.min(by: { i, j in
             let a = candidates[i], b = candidates[j]
-            if abs(a.statistics.aic - b.statistics.aic) > 1e-9 { return a.statistics.aic < b.statistics.aic }
+            // AICs within 0.01 are the same fit (e.g. a bound that is not active): ties as documented.
+            if abs(a.statistics.aic - b.statistics.aic) > 0.01 { return a.statistics.aic < b.statistics.aic }
             return a.family.freeParameters < b.family.freeParameters || (a.family.freeParameters == b.family.freeParameters && i < j)
         }) else {
             let why = failures.map { "\($0.0.rawValue): \($0.1)" }.joined(separator: "; ")
@@ -156,7 +158,7 @@ public enum LawFamilies {
             let close = others.filter { $0.statistics.aic - chosen.statistics.aic < 2 }
             if !close.isEmpty {
                 reason += "; within 2 of " + close.map(\.family.rawValue).joined(separator: ", ")
-                    + ": the runs barely tell them apart (the simpler or earlier-listed law is kept)"
+                    + ": the runs barely tell them apart"
             }
         }
         return LawSelection(candidates: candidates, failures: failures, chosen: best, reason: reason)

@@ -26,7 +26,7 @@ extension Figures {
                        title: "\(c.label): parabola in ln N, minimum at N = \(NumberText.si(c.optimalParams))")
             }
             p.markers(g.runs.map { MarkerPoint(x: $0.params, y: $0.loss!, title: runTitle($0), data: runData($0)) },
-                      shape: .circle, color: color, kind: "run", legend: "\(g.label) (C ≈ \(TickFormat.powerOfTen(roundedFlops(g.flops))))")
+                      shape: .circle, color: color, kind: "run", legend: g.label.hasSuffix("FLOPs") ? g.label : "\(g.label) (C ≈ \(TickFormat.powerOfTen(roundedFlops(g.flops))))")
         }
         for (i, g) in groups.enumerated() {
             guard let c = curves.first(where: { $0.label == g.label }) else { continue }
@@ -35,8 +35,9 @@ extension Figures {
                                    data: [("data-budget", c.label), ("data-params", SVGWriter.exact(c.optimalParams)),
                                           ("data-loss", SVGWriter.exact(c.minimumLoss))])],
                       shape: .diamond, color: Palette.category(i), size: 6, kind: "vertex", filled: false)
-            p.label("N_opt " + NumberText.si(c.optimalParams), at: (c.optimalParams, c.minimumLoss), dx: 0, dy: 20,
-                    anchor: .middle, color: Palette.category(i))
+            // Beyond 6 budgets the labels would pile up; the minima keep their tooltips.
+            if curves.count <= 6 { p.label("N_opt " + NumberText.si(c.optimalParams), at: (c.optimalParams, c.minimumLoss), dx: 0, dy: 20,
+                    anchor: .middle, color: Palette.category(i)) }
         }
         if !curves.isEmpty { p.addLegend(LegendEntry("parabola minimum", .marker(.diamond, Palette.reference))) }
         if !validation.isEmpty {
