@@ -113,9 +113,11 @@ public struct Bootstrap: Sendable {
         let runs = fit.observations
         let n = runs.count
         var starts = Array(fit.localMinima.prefix(max(1, options.startsFromLocalMinima)))
-        if let grid = options.extraGrid { starts += (0..<grid.count).map { grid.start(at: $0) } }
+        if let grid = options.extraGrid { starts += (0..<grid.count).map { grid.start(at: $0) } }  // law coordinates
         let optimizer = LBFGS(options: fitOptions.lbfgs)
-        let delta = fitOptions.delta
+        let delta = fitOptions.delta, underTunedWeight = fitOptions.underTunedWeight
+        let constraint = fitOptions.irreducible
+        starts = starts.map { constraint.optimizerCoordinates($0) }
         let seed = options.seed
 
         let results = UnsafeMutableBufferPointer<(ChinchillaLaw, Bool)>.allocate(capacity: options.replicates)
@@ -124,11 +126,11 @@ public struct Bootstrap: Sendable {
             var rng = SplitMix64(seed: seed ^ (UInt64(k + 1) &* 0x9E37_79B9_7F4A_7C15))
             var weights = [Double](repeating: 0, count: n)
             for _ in 0..<n { weights[Int(rng.next() % UInt64(n))] += 1 }
-            let objective = FitObjective(observations: runs, weights: weights, delta: delta)
-            var bestX = starts[0], bestF = Double.infinity, bestStatus = LBFGS.Status.maxIterations
+            let objective = FitObjective(observations: runs, weights: weights, delta: delta, underTunedWeight: underTunedWeight)
+            var bestX = constraint.lawCoordinates(starts[0]), bestF = Double.infinity, bestStatus = LBFGS.Status.maxIterations
             for s in starts {
-                let r = optimizer.minimize(from: s) { x, g in objective.valueAndGradient(x, gradient: &g) }
-                if r.value < bestF { bestF = r.value; bestX = r.x; bestStatus = r.status }
+                let r = optimizer.minimize(from: s) { x, g in constraint.valueAndGradient(objective, x, &g) }
+                if r.value < bestF { bestF = r.value; bestX = constraint.lawCoordinates(r.x); bestStatus = r.status }
             }
             let law = ChinchillaLaw(a: bestX[0], b: bestX[1], e: bestX[2], alpha: bestX[3], beta: bestX[4])
             (results.baseAddress! + k).initialize(to: (law, bestStatus == .maxIterations))

@@ -7,6 +7,8 @@ import Foundation
 /// with `LSE(x, y, z) = log(e^x + e^y + e^z)` (so `exp(LSE) = A/N^alpha + B/D^beta + E`),
 /// `Huber_δ(r) = r²/2` for `|r| <= δ`, else `δ(|r| - δ/2)`, and `δ = 1e-3`.
 /// It is a SUM (weights `w_i` are bootstrap multiplicities, 1 for a plain fit), not a mean.
+/// With `underTunedWeight` κ < 1 a run above the law (r < 0: observed loss higher than predicted,
+/// as an under-tuned run's is) counts κ · w_i instead of w_i (an asymmetric Huber loss).
 ///
 /// Gradient: with `h = Huber'(r) = clamp(r, -δ, δ)` and softmax weights `s_1, s_2, s_3` of the
 /// three LSE terms, `∂/∂a = Σ w h s_1`, `∂/∂b = Σ w h s_2`, `∂/∂e = Σ w h s_3`,
@@ -19,6 +21,8 @@ import Foundation
 public final class FitObjective: Sendable {
     /// Huber threshold δ (1e-3 as in Hoffmann et al. and Besiroglu et al.).
     public let delta: Double
+    /// Weight factor of runs above the law (r < 0); 1 is the symmetric objective.
+    public let underTunedWeight: Double
     /// Number of runs.
     public let count: Int
     // Per-run columns for the reference.
@@ -32,9 +36,10 @@ public final class FitObjective: Sendable {
 
     /// - Parameters:
     ///   - weights: per-run multiplicity (nil: all 1).
-    public init(observations: [Observation], weights: [Double]? = nil, delta: Double = 1e-3) {
+    public init(observations: [Observation], weights: [Double]? = nil, delta: Double = 1e-3, underTunedWeight: Double = 1) {
         precondition(weights == nil || weights!.count == observations.count, "one weight per observation")
         self.delta = delta
+        self.underTunedWeight = underTunedWeight
         self.count = observations.count
         self.logParams = observations.map { Foundation.log($0.params) }
         self.logTokens = observations.map { Foundation.log($0.tokens) }
@@ -71,7 +76,7 @@ public final class FitObjective: Sendable {
         var out = (f: 0.0, ga: 0.0, gb: 0.0, ge: 0.0, gAlpha: 0.0, gBeta: 0.0)
         packed.withUnsafeBufferPointer { p in
             out = Self.kernel(UnsafeRawPointer(p.baseAddress!), blocks: p.count / 32,
-                              a: a, b: b, e: e, alpha: alpha, beta: beta, delta: self.delta)
+                              a: a, b: b, e: e, alpha: alpha, beta: beta, delta: self.delta, kappa: self.underTunedWeight)
         }
         gradient[0] = out.ga
         gradient[1] = out.gb
@@ -85,7 +90,7 @@ public final class FitObjective: Sendable {
     /// 8 weights). Returns the objective and the gradient sums (`gAlpha`, `gBeta` without the sign).
     @inline(never)
     static func kernel(_ base: UnsafeRawPointer, blocks: Int, a: Double, b: Double, e: Double,
-                       alpha: Double, beta: Double, delta: Double)
+                       alpha: Double, beta: Double, delta: Double, kappa: Double)
         -> (f: Double, ga: Double, gb: Double, ge: Double, gAlpha: Double, gBeta: Double) {
         typealias V = SIMD8<Double>
         let va = V(repeating: a), vb = V(repeating: b), ve = V(repeating: e)
@@ -93,13 +98,14 @@ public final class FitObjective: Sendable {
         let vDelta = V(repeating: delta), minusDelta = V(repeating: -delta)
         let halfDelta2 = V(repeating: 0.5 * delta * delta)
         let limit = V(repeating: 600), one = V(repeating: 1), half = V(repeating: 0.5)
+        let vKappa = V(repeating: kappa), zero = V()
         var f = V(), ga = V(), gb = V(), ge = V(), gAlpha = V(), gBeta = V()
         for block in 0..<blocks {
             let off = block * 256
             let lnN = base.loadUnaligned(fromByteOffset: off, as: V.self)
             let lnD = base.loadUnaligned(fromByteOffset: off + 64, as: V.self)
             let lnL = base.loadUnaligned(fromByteOffset: off + 128, as: V.self)
-            let w = base.loadUnaligned(fromByteOffset: off + 192, as: V.self)
+            let w0 = base.loadUnaligned(fromByteOffset: off + 192, as: V.self)
             let t1 = va - vAlpha * lnN
             let t2 = vb - vBeta * lnD
             // LSE relative to e: log(e^t1 + e^t2 + e^e) = e + log(u1 + u2 + 1), u_k = e^(t_k - e),
@@ -122,6 +128,7 @@ public final class FitObjective: Sendable {
             let s = x1 + x2 + x3
             let (logS, invS) = _VectorMath.logAndReciprocal(s)
             let r = shift + logS - lnL
+            let w = w0.replacing(with: w0 * vKappa, where: r .< zero)
             let ar = r.replacing(with: -r, where: r .< 0)
             let quadratic = half * r * r
             let linear = vDelta * ar - halfDelta2
@@ -155,7 +162,7 @@ public final class FitObjective: Sendable {
             let x1 = Foundation.exp(t1 - m), x2 = Foundation.exp(t2 - m), x3 = Foundation.exp(e - m)
             let s = x1 + x2 + x3
             let r = m + Foundation.log(s) - logLoss[i]
-            let w = weights[i]
+            let w = weights[i] * (r < 0 ? underTunedWeight : 1)
             f += w * Self.huber(r, delta: delta)
             let h = w * min(max(r, -delta), delta) / s
             ga += h * x1

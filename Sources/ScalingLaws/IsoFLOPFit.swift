@@ -54,8 +54,11 @@ public struct IsoFLOPFit: Sendable, Hashable, Codable {
 public enum IsoFLOP {
     /// Groups runs by budget: by ``Observation/budget`` label where present, otherwise by FLOPs
     /// (``Observation/computeFlops``): runs sorted by FLOPs start a new group when they exceed the
-    /// group's first run by more than `flopsTolerance` (relative).
-    public static func groups(_ observations: [Observation], flopsTolerance: Double = 0.1) -> [(label: String, runs: [Observation])] {
+    /// group's first run by more than `flopsTolerance` (relative). With `binning`, runs without a
+    /// label are grouped into bins of log10 C instead (imported tables, whose runs each have their
+    /// own 6ND), labelled by the bin's centre.
+    public static func groups(_ observations: [Observation], flopsTolerance: Double = 0.1,
+                              binning: LogBinning? = nil) -> [(label: String, runs: [Observation])] {
         var labelled: [String: [Observation]] = [:]
         var labelOrder: [String] = []
         var unlabelled: [Observation] = []
@@ -68,6 +71,12 @@ public enum IsoFLOP {
             }
         }
         var out = labelOrder.map { (label: $0, runs: labelled[$0]!) }
+        if let binning {
+            for bin in binning.bins(unlabelled.map(\.computeFlops)) {
+                out.append((String(format: "%.3g FLOPs", binning.centre(of: bin.index)), bin.members.map { unlabelled[$0] }))
+            }
+            return out.sorted { geometricMean($0.runs.map(\.computeFlops)) < geometricMean($1.runs.map(\.computeFlops)) }
+        }
         var current: [Observation] = []
         for o in unlabelled.sorted(by: { $0.computeFlops < $1.computeFlops }) {
             if let first = current.first, o.computeFlops > first.computeFlops * (1 + flopsTolerance) {
@@ -127,14 +136,15 @@ public enum IsoFLOP {
     /// parabola has no minimum inside its sampled sizes throws; with `skippingUnusableBudgets` it is
     /// left out instead, its reason kept in ``IsoFLOPFit/refused``.
     public static func fit(_ observations: [Observation], flopsTolerance: Double = 0.1,
-                           skippingUnusableBudgets: Bool = false) throws -> IsoFLOPFit {
+                           skippingUnusableBudgets: Bool = false, binning: LogBinning? = nil) throws -> IsoFLOPFit {
         try Validation.checkValues(observations)
         guard flopsTolerance >= 0 && flopsTolerance.isFinite else {
             throw ScalingLawError.invalidArgument("FLOPs tolerance must be finite and >= 0 (got \(flopsTolerance)).")
         }
         var budgets: [IsoFLOPBudget] = []
         var refused: [String] = []
-        for group in groups(observations, flopsTolerance: flopsTolerance) {
+        try binning?.validate()
+        for group in groups(observations, flopsTolerance: flopsTolerance, binning: binning) {
             do {
                 budgets.append(try fitBudget(label: group.label, runs: group.runs))
             } catch let error as ScalingLawError where skippingUnusableBudgets {

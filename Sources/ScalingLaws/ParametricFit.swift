@@ -16,6 +16,12 @@ public struct ParametricFitOptions: Sendable, Hashable {
     public var reportedResiduals: Int = 5
     /// How many distinct local minima (best first) to keep for bootstrap refits.
     public var keptLocalMinima: Int = 16
+    /// The asymptote E: free (default), fixed at a value, or bounded.
+    public var irreducible: IrreducibleLoss = .free
+    /// Weight of runs whose loss is above the law (`log L̂ - log L < 0`) relative to runs below it.
+    /// Below 1 makes the fit asymmetric: under-tuned runs (too high a loss for their N and D) pull
+    /// the law up less than well-tuned ones pull it down. 1 (default) is the symmetric Huber fit.
+    public var underTunedWeight: Double = 1
 
     public init() {}
 
@@ -113,15 +119,26 @@ public enum ParametricFit {
         if options.excludeOutliers < 0 {
             throw ScalingLawError.invalidArgument("excludeOutliers must be >= 0 (got \(options.excludeOutliers)).")
         }
+        try options.irreducible.validate()
+        guard options.underTunedWeight.isFinite && options.underTunedWeight > 0 && options.underTunedWeight <= 1 else {
+            throw ScalingLawError.invalidArgument("underTunedWeight must be in (0, 1] (got \(options.underTunedWeight)).")
+        }
         let (kept, dropped) = excludingHighestLoss(observations, count: options.excludeOutliers)
         try validate(kept)
 
-        let objective = FitObjective(observations: kept, delta: options.delta)
+        let objective = FitObjective(observations: kept, delta: options.delta, underTunedWeight: options.underTunedWeight)
         let grid = options.grid
-        let runs = optimizeStarts(objective: objective, starts: (0..<grid.count).map { grid.start(at: $0) },
-                                  lbfgs: options.lbfgs, threads: options.threads)
-        guard let best = bestIndex(runs) else {
+        let constraint = options.irreducible
+        let internalRuns = optimizeStarts(objective: objective, constraint: constraint, starts: constraint.starts(grid),
+                                          lbfgs: options.lbfgs, threads: options.threads)
+        guard let best = bestIndex(internalRuns) else {
             throw ScalingLawError.invalidArgument("Every start produced a non-finite objective; check the runs' values.")
+        }
+        // Every run's end point in the law's coordinates [a, b, e, alpha, beta].
+        let runs = internalRuns.map { r -> LBFGS.Result in
+            var r = r
+            r.x = constraint.lawCoordinates(r.x)
+            return r
         }
         let x = runs[best].x
         let law = ChinchillaLaw(a: x[0], b: x[1], e: x[2], alpha: x[3], beta: x[4])
@@ -149,11 +166,11 @@ public enum ParametricFit {
 
         var warnings: [String] = []
         let startsOnEdge = nearBest.allSatisfy { !grid.edges(of: grid.start(at: $0), fraction: 0).isEmpty }
-        if startsOnEdge {
+        if startsOnEdge && constraint == .free {
             let names = grid.edges(of: grid.start(at: best), fraction: 0).map { "\($0.name) = \($0.edge)" }
             warnings.append("Only starts on an edge of the start grid reached the best fit (best start has \(names.joined(separator: ", "))); the grid may not cover the optimum's basin.")
         }
-        for edge in grid.edges(of: x, fraction: 0.01) {
+        for edge in grid.edges(of: x, fraction: 0.01) where constraint == .free || !edge.name.hasPrefix("e =") {
             warnings.append("Fitted \(edge.name) = \(fmt(edge.value)) sits at or beyond the start grid's edge (\(edge.edge)); the fit may be unreliable.")
         }
         if runs[best].status == .maxIterations {
@@ -175,12 +192,13 @@ public enum ParametricFit {
     }
 
     /// Runs L-BFGS from each start (in parallel); results in start order.
-    static func optimizeStarts(objective: FitObjective, starts: [[Double]], lbfgs: LBFGS.Options, threads: Int) -> [LBFGS.Result] {
+    static func optimizeStarts(objective: FitObjective, constraint: IrreducibleLoss = .free, starts: [[Double]],
+                               lbfgs: LBFGS.Options, threads: Int) -> [LBFGS.Result] {
         let optimizer = LBFGS(options: lbfgs)
         let results = UnsafeMutableBufferPointer<LBFGS.Result>.allocate(capacity: starts.count)
         defer { results.deallocate() }
         parallelFor(starts.count, threads: threads) { i in
-            let r = optimizer.minimize(from: starts[i]) { x, g in objective.valueAndGradient(x, gradient: &g) }
+            let r = optimizer.minimize(from: starts[i]) { x, g in constraint.valueAndGradient(objective, x, &g) }
             (results.baseAddress! + i).initialize(to: r)
         }
         let out = Array(results)

@@ -12,6 +12,8 @@ public struct ImportedRun: Equatable, Sendable {
     public var loss: Double
     /// Training compute C; 6 N D when the file has no `flops` column or leaves it empty.
     public var flops: Double
+    /// Task metrics from `task:NAME` columns (a run may leave a cell empty).
+    public var tasks: [String: Double] = [:]
 }
 
 /// Every problem found in a CSV file, each with its line number. Nothing is imported from a file
@@ -32,8 +34,11 @@ public struct RunImportError: Error, CustomStringConvertible, Equatable {
 }
 
 public enum RunImport {
-    /// Required columns; `flops` and `name` are optional. Other columns are ignored.
+    /// Required columns; `flops`, `name` and `task:NAME` (a task metric, e.g. `task:hellaswag`) are
+    /// optional. Other columns are ignored.
     public static let requiredColumns = ["params", "tokens", "loss"]
+    /// Prefix of task-metric columns.
+    public static let taskPrefix = "task:"
 
     /// Parses and validates a whole CSV text. Throws `RunImportError` listing every bad line.
     public static func parse(_ text: String, file: String = "input") throws -> [ImportedRun] {
@@ -48,6 +53,9 @@ public enum RunImport {
             throw RunImportError(file: file, problems: [.init(line: 1, message: "the file is empty; expected a header with columns params,tokens,loss")])
         }
         let columns = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        if let empty = columns.first(where: { $0 == Self.taskPrefix }) {
+            throw RunImportError(file: file, problems: [.init(line: header.line, message: "column '\(empty)' needs a task name, e.g. task:hellaswag")])
+        }
         var index: [String: Int] = [:]
         for (i, column) in columns.enumerated() where index[column] == nil { index[column] = i }
         let missing = requiredColumns.filter { index[$0] == nil }
@@ -82,13 +90,19 @@ public enum RunImport {
             let tokens = number("tokens", required: true)
             let loss = number("loss", required: true)
             let flops = number("flops", required: false)
+            var tasks: [String: Double] = [:]
+            for column in columns where column.hasPrefix(Self.taskPrefix) {
+                guard let text = value(column), !text.isEmpty else { continue }
+                if let x = Double(text), x.isFinite { tasks[String(column.dropFirst(Self.taskPrefix.count))] = x }
+                else { lineProblems.append("\(column) '\(text)' is not a finite number") }
+            }
             if !lineProblems.isEmpty {
                 problems.append(.init(line: record.line, message: lineProblems.joined(separator: "; ")))
                 continue
             }
             let name = value("name").flatMap { $0.isEmpty ? nil : $0 }
             runs.append(ImportedRun(line: record.line, name: name, params: params!, tokens: tokens!,
-                                    loss: loss!, flops: flops ?? 6 * params! * tokens!))
+                                    loss: loss!, flops: flops ?? 6 * params! * tokens!, tasks: tasks))
         }
         var seen: [String: Int] = [:]
         for run in runs {

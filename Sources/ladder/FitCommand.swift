@@ -6,6 +6,13 @@ import Sweeps
 
 extension RolloutAxis: ExpressibleByArgument {}
 
+/// `--law`: a family, or auto (AIC).
+enum LawChoice: String, ExpressibleByArgument, CaseIterable {
+    case chinchilla, fixedE = "fixed-e", boundedE = "bounded-e", compute, auto
+
+    var family: LawFamily? { LawFamily(rawValue: rawValue) }
+}
+
 struct Fit: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Fit a scaling law to stored runs (or a CSV) and store the fit.",
@@ -53,6 +60,24 @@ struct Fit: ParsableCommand {
     @Option(help: "Threads.")
     var threads: Int = 2
 
+    @Option(help: "Law (parametric method): chinchilla, fixed-e (with --e), bounded-e (--e-min, --e-max: default the lowest observed loss), compute (L(C) = E + k C^-gamma on the frontier), or auto (lowest AIC).")
+    var law: LawChoice = .chinchilla
+
+    @Option(name: .customLong("e"), help: "fixed-e: the value of E.")
+    var eValue: Double?
+
+    @Option(name: .customLong("e-min"), help: "bounded-e: lower bound of E (default 0).")
+    var eMin: Double?
+
+    @Option(name: .customLong("e-max"), help: "bounded-e: upper bound of E (default: the lowest observed loss).")
+    var eMax: Double?
+
+    @Option(name: .customLong("under-tuned-weight"), help: "Weight (0, 1] of runs above the law (asymmetric fit for under-tuned runs); 1 is symmetric.")
+    var underTunedWeight: Double = 1
+
+    @Option(help: "Fit a task metric too: task:NAME (a CSV column of --from). Two steps (Bhagia et al. 2024): the loss law, then the metric as a sigmoid of the loss; plan then predicts the metric.")
+    var target: String?
+
     @Option(help: "Rollout windows (window k refits without the k largest budgets and predicts them; 0 disables).")
     var rollout: Int = 1
 
@@ -76,27 +101,57 @@ struct Fit: ParsableCommand {
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
         if method == .lr && (from != nil || sweep == nil) { throw ValidationError("--method lr fits the runs of one learning-rate sweep: give --sweep NAME") }
         if rollout < 0 { throw ValidationError("--rollout must be >= 0 (0 disables the rollout)") }
+        if let target {
+            guard target.hasPrefix("task:"), target.count > 5 else { throw ValidationError("--target takes task:NAME (a task:NAME column of the --from CSV), got '\(target)'") }
+            guard from != nil else { throw ValidationError("--target needs --from FILE.csv with a \(target) column (task metrics are read from CSV files)") }
+            guard law == .chinchilla && method == .parametric else { throw ValidationError("--target fits the chinchilla law (no --law or --method)") }
+        }
+        if !(underTunedWeight > 0 && underTunedWeight <= 1) { throw ValidationError("--under-tuned-weight must be in (0, 1], got \(underTunedWeight)") }
+        if law == .fixedE && eValue == nil { throw ValidationError("--law fixed-e needs --e VALUE (the irreducible loss E)") }
+        if law != .chinchilla && method == .isoflop { throw ValidationError("--law goes with --method parametric") }
         if !(binWidth.isFinite && binWidth > 0) { throw ValidationError("--bin-width must be a positive number of decades, e.g. 0.25") }
     }
 
     func run() throws {
         if method == .lr { return try FitLearningRate(store: store, sweep: sweep, counting: params?.value ?? .total, json: json).run() }
+        if target != nil { return try runTask() }
         let (observations, runIds, sweepId, db) = try loadObservations()
         let outcome: FitOutcome
         var rolloutResult: RolloutResult?
+        var choice: (fitted: FittedLaw, selection: LawSelection?)?
         switch method {
         case .parametric:
             var options = ParametricFitOptions()
             options.threads = threads
             options.excludeOutliers = excludeOutliers
-            let result = try ParametricFit.fit(observations, options: options)
+            options.underTunedWeight = underTunedWeight
+            var lawOptions = LawFamilyOptions()
+            lawOptions.fit = options
+            lawOptions.fixedE = eValue
+            lawOptions.eLower = eMin ?? 0
+            lawOptions.eUpper = eMax
+            lawOptions.binning = LogBinning(widthDecades: binWidth)
+            var selection: LawSelection?
+            let fitted: FittedLaw
+            if law == .auto {
+                selection = try LawFamilies.select(observations, options: lawOptions)
+                fitted = selection!.choice
+            } else {
+                fitted = try LawFamilies.fit(law.family!, observations, options: lawOptions)
+            }
             if rollout > 0 {
                 var r = RolloutOptions()
                 r.windows = rollout
                 r.axis = rolloutAxis
                 r.binning = LogBinning(widthDecades: binWidth)
-                rolloutResult = try Rollout.parametric(result.observations, options: r, fitOptions: options)
+                rolloutResult = try Rollout.run(fitted.fitted, options: r, fit: LawFamilies.fitter(fitted.family, options: lawOptions))
             }
+            guard let result = fitted.parametric else {
+                // The compute-only law: printed, not stored (the store keeps L(N, D) laws).
+                try printComputeLaw(fitted, selection: selection, rollout: rolloutResult)
+                return
+            }
+            options.irreducible = try LawFamilies.irreducible(fitted.family, observations, options: lawOptions).0
             var boot: Bootstrap?
             if bootstrap > 0 {
                 var b = BootstrapOptions()
@@ -107,14 +162,17 @@ struct Fit: ParsableCommand {
                 boot = try Bootstrap.run(fit: result, fitOptions: options, options: b)
             }
             outcome = FitOutcome.parametric(result, boot)
+            choice = (fitted, selection)
         case .isoflop:
-            outcome = FitOutcome.isoflop(try IsoFLOP.fit(observations, skippingUnusableBudgets: true))
+            outcome = FitOutcome.isoflop(try IsoFLOP.fit(observations, skippingUnusableBudgets: true, binning: LogBinning(widthDecades: binWidth)))
         case .lr:
             preconditionFailure("--method lr returns before loading observations")
         }
         var storedId: Int64?
         if !noStore, let db {
-            let record = FitRecord(kind: outcome.kind, sweepId: sweepId, parameters: try outcome.parametersJSON(),
+            var parameters = try outcome.parametersJSON()
+            if let choice { parameters = try LawChoiceFormat.merged(parameters, choice.fitted, choice.selection) }
+            let record = FitRecord(kind: outcome.kind, sweepId: sweepId, parameters: parameters,
                                    intervals: try outcome.intervalsJSON(),
                                    runIds: String(decoding: try JSONEncoder().encode(runIds), as: UTF8.self))
             storedId = try db.insertFit(record).id
@@ -123,11 +181,26 @@ struct Fit: ParsableCommand {
             var object = outcome.summary
             if let storedId { object["fit_id"] = storedId }
             if let rolloutResult { object["rollout"] = RolloutFormat.object(rolloutResult) }
+            if let choice { object.merge(LawChoiceFormat.object(choice.fitted, choice.selection)) { $1 } }
             print(try jsonLine(object))
         } else {
+            if let choice { print(LawChoiceFormat.text(choice.fitted, choice.selection), terminator: "") }
             print(outcome.text, terminator: "")
             if let rolloutResult { print(RolloutFormat.text(rolloutResult), terminator: "") }
             if let storedId { print("stored as fit \(storedId)") }
+        }
+    }
+
+    /// Prints (text or JSON) a compute-only law, which is not stored.
+    func printComputeLaw(_ fitted: FittedLaw, selection: LawSelection?, rollout: RolloutResult?) throws {
+        if json {
+            var object = LawChoiceFormat.object(fitted, selection)
+            if let rollout { object["rollout"] = RolloutFormat.object(rollout) }
+            print(try jsonLine(object))
+        } else {
+            print(LawChoiceFormat.text(fitted, selection), terminator: "")
+            if let rollout { print(RolloutFormat.text(rollout), terminator: "") }
+            print("not stored: the store keeps L(N, D) laws")
         }
     }
 

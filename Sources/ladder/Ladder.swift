@@ -10,6 +10,6 @@ struct Ladder: ParsableCommand {
             Results/ladder.sqlite. Run `ladder help COMMAND` for a command's options.
             """,
         version: "0.1.0",
-        subcommands: [Sweep.self, Plan.self, Fit.self, Curves.self, Train.self, RunJob.self, Import.self, Runs.self, Export.self, Report.self, DataCommand.self, Bench.self]
+        subcommands: [Sweep.self, Plan.self, Fit.self, Compare.self, Curves.self, Train.self, RunJob.self, Import.self, Runs.self, Export.self, Report.self, DataCommand.self, Bench.self]
     )
 }

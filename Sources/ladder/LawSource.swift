@@ -47,6 +47,18 @@ struct LawOptions: ParsableArguments {
         return try Self.decode(record)
     }
 
+    /// The task link stored with the fit `resolve` uses (`ladder fit --target task:NAME`), if any.
+    func storedTask(store: StoreOptions) throws -> StoredTask? {
+        guard law == nil, FileManager.default.fileExists(atPath: store.resolvedPath) else { return nil }
+        let db = try store.open()
+        let record: FitRecord?
+        switch fit {
+        case nil, "latest"?: record = try db.latestFit(kind: .parametric)
+        case let id?: record = try Int64(id).flatMap { try db.fit(id: $0) }
+        }
+        return record.flatMap(StoredTask.decode)
+    }
+
     static func decode(_ record: FitRecord) throws -> (law: ChinchillaLaw, name: String, bootstrap: [ChinchillaLaw], level: Double?) {
         guard let p = try JSONSerialization.jsonObject(with: Data(record.parameters.utf8)) as? [String: Any],
               let E = p["E"] as? Double, let A = p["A"] as? Double, let B = p["B"] as? Double,

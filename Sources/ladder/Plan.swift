@@ -180,6 +180,20 @@ struct Plan: ParsableCommand {
             shapeJSON["pp_degrees_dividing"] = p.pipelineParallelDegrees
             out["shape"] = shapeJSON
         }
+        var taskLine: String?
+        if let task = try lawOptions.storedTask(store: store) {
+            let metric = task.link.metric(loss: plan.loss)
+            var iv: [Double]?
+            if out["variant"] as? String == "compute-optimal", task.links.count == boot.count, let level {
+                let values = zip(boot, task.links).map { pair in
+                    (try? pair.0.computeOptimal(flops: plan.flops).loss).map { pair.1.metric(loss: $0) } ?? .nan
+                }
+                iv = Interval.percentile(values, level: level).map { [$0.lower, $0.upper] }
+            }
+            out["task"] = ["name": "task:" + task.name, "metric": metric, "interval": iv.map { $0 as Any } ?? NSNull()]
+            taskLine = String(format: "predicted task:%@: %.4f", task.name, metric)
+                + (iv.map { String(format: " [%.4f, %.4f]", $0[0], $0[1]) } ?? "") + " (two-step: the loss, then the fitted sigmoid link)"
+        }
         let cleanIntervals = intervals.compactMapValues { $0 }
         if !cleanIntervals.isEmpty {
             var iv = cleanIntervals
@@ -210,6 +224,7 @@ struct Plan: ParsableCommand {
         print("model shape:        \(s) — \(Format.si(Double(s.nonEmbeddingParameters))) non-embedding (\(String(format: "%+.1f%%", shape.relativeError * 100))), \(Format.si(Double(s.totalParameters))) total")
         if let p = parallelShape { print("parallel-friendly:  \(p.summary)") }
         print("with attention:     \(Format.scientific(attentionFlops)) FLOPs for this shape (6N + 6 L T d per token)")
+        if let taskLine { print(taskLine) }
         for n in notes { print("note: \(n)") }
         for line in clusterLines { print(line) }
     }

@@ -45,3 +45,42 @@ final class FitChecksCommandTests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("--bin-width"), bad.stderr)
     }
 }
+
+extension FitChecksCommandTests {
+    /// `--law auto` names its choice and criterion; `--law compute` fits the frontier and is not
+    /// stored; `--law fixed-e` needs `--e`; `compare` reports a multiplier; `--target` feeds `plan`.
+    func testLawsCompareAndTaskTarget() throws {
+        try cli.write("iso.csv", isoflopCSV(noise: 0.005, seed: 3))
+        let auto = try json(try cli.ok(["fit", "--from", "iso.csv", "--no-store", "--bootstrap", "0", "--rollout", "0", "--law", "auto", "--json"]))
+        let selection = try XCTUnwrap(auto["selection"] as? [String: Any])
+        XCTAssertTrue((selection["reason"] as? String ?? "").contains("lowest AIC"))
+        XCTAssertEqual((selection["candidates"] as? [Any])?.count, 3)
+        let compute = try cli.ok(["fit", "--from", "iso.csv", "--bootstrap", "0", "--law", "compute"])
+        XCTAssertTrue(compute.contains("L(C) ="), compute)
+        XCTAssertTrue(compute.contains("not stored"), compute)
+        let missing = try cli.run(["fit", "--from", "iso.csv", "--law", "fixed-e"])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.stderr.contains("--e"), missing.stderr)
+
+        let variant = SyntheticRuns.isoFLOP(law: .epoch, budgets: [1e18, 3e18, 1e19, 3e19, 1e20], noise: 0.005,
+                                            computeMultiplier: 3, seed: 4)
+        try cli.write("variant.csv", "name,params,tokens,loss,flops\n" + variant.map { "\($0.name!),\($0.params),\($0.tokens),\($0.loss),\($0.flops!)" }.joined(separator: "\n") + "\n")
+        let cmp = try json(try cli.ok(["compare", "--baseline", "iso.csv", "--variant", "variant.csv", "--bootstrap", "20",
+                                       "--plan-flops", "1e22", "--figure", cli.path("compare.svg"), "--json"]))
+        let m = try XCTUnwrap((cmp["multipliers"] as? [[String: Any]])?.first?["multiplier"] as? Double)
+        XCTAssertEqual(m / 3, 1, accuracy: 0.15)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: cli.path("compare.svg")))
+
+        var csv = "name,params,tokens,loss,task:acc\n"
+        for r in SyntheticRuns.isoFLOP(law: .epoch, budgets: [1e18, 1e19, 1e20], noise: 0.005, seed: 5) {
+            csv += "\(r.name!),\(r.params),\(r.tokens),\(r.loss),\(0.7 / (1 + exp(5 * (r.loss - 2.9))) + 0.25)\n"
+        }
+        try cli.write("task.csv", csv)
+        let fit = try json(try cli.ok(["fit", "--from", "task.csv", "--target", "task:acc", "--bootstrap", "20", "--json"]))
+        XCTAssertNotNil(fit["task"] as? [String: Any])
+        let plan = try json(try cli.ok(["plan", "--flops", "1e21", "--json"]))
+        let task = try XCTUnwrap(plan["task"] as? [String: Any])
+        XCTAssertEqual(task["name"] as? String, "task:acc")
+        XCTAssertEqual((task["interval"] as? [Double])?.count, 2)
+    }
+}

@@ -128,6 +128,26 @@ final class BrowserTests: XCTestCase {
         for (colour, count) in seen.seriesPixels { XCTAssertGreaterThan(count, 150, "series colour \(colour)") }
     }
 
+    /// The imported 245-run table's IsoFLOP figure in Chromium: no pixel of the message colour
+    /// (#aa3333) inside the plot area, the messages drawn below it.
+    func testImportedTableFigureHasNoTextOverThePlot() throws {
+        let browser = try chromium()
+        let report = try ReportLoader.load(store: try ImportedTableTests.importedStore(), sweep: "imported")
+        let files = try ReportWriter.write(report, to: folder.appendingPathComponent("report"))
+        let svg = try XCTUnwrap(files.first { $0.lastPathComponent == Figure.isoflop.fileName })
+        let image = try screenshot(svg, chromium: browser, name: "imported")
+        var inside = 0, below = 0
+        for y in 0..<min(image.height, 700) {
+            for x in 0..<min(image.width, 1040) {
+                let (r, g, b) = image.pixel(x, y)
+                guard abs(r - 170) + abs(g - 51) + abs(b - 51) < 30 else { continue }
+                if x >= 74 && x <= 824 && y >= 34 && y <= 508 { inside += 1 } else if y > 560 { below += 1 }
+            }
+        }
+        XCTAssertEqual(inside, 0, "message-coloured pixels over the plot area")
+        XCTAssertGreaterThan(below, 50, "the messages are drawn under the figure")
+    }
+
     /// The decoder the screenshot checks rely on, against gzip's DEFLATE output.
     func testInflateMatchesGzip() throws {
         guard FileManager.default.isExecutableFile(atPath: "/bin/gzip") || FileManager.default.isExecutableFile(atPath: "/usr/bin/gzip") else {

@@ -163,7 +163,7 @@ final class FigureTests: XCTestCase {
         let iso = try XCTUnwrap(parseXML(Figures.svg(.isoflop, bare)))
         XCTAssertEqual(iso.elements("path", class: "parabola").count, 0)
         XCTAssertEqual(iso.withClass("run").count, 6)
-        XCTAssertTrue(iso.withClass("note").contains { $0.fullText.contains("no stored IsoFLOP fit") })
+        XCTAssertTrue(iso.withClass("footnote").contains { $0.fullText.contains("no stored IsoFLOP fit") })
         let plan = try XCTUnwrap(parseXML(Figures.svg(.plan, bare)))
         XCTAssertEqual(plan.withClass("plan-row").count, 0)
         XCTAssertTrue(plan.withClass("note").contains { $0.fullText.contains("no plan") })

@@ -55,7 +55,8 @@ final class FitObjectiveTests: XCTestCase {
         for count in [5, 13, 64, 251] {
             let runs = randomRuns(count, seed: UInt64(count))
             let weights = (0..<count).map { _ in Double(Int(rng.next() % 4)) }
-            for objective in [FitObjective(observations: runs), FitObjective(observations: runs, weights: weights)] {
+            for objective in [FitObjective(observations: runs), FitObjective(observations: runs, weights: weights),
+                              FitObjective(observations: runs, weights: weights, underTunedWeight: 0.3)] {
                 for _ in 0..<50 {
                     var x = randomPoint(&rng)
                     if rng.nextUniform() < 0.2 { x[0] = 900 }  // exercises the overflow-safe branch
@@ -70,11 +71,11 @@ final class FitObjectiveTests: XCTestCase {
         }
     }
 
-    /// Analytic gradient against central differences.
+    /// Analytic gradient against central differences (symmetric and asymmetric objectives).
     func testGradientMatchesFiniteDifferences() {
         let runs = randomRuns(40, seed: 9)
-        let objective = FitObjective(observations: runs)
         var rng = SplitMix64(seed: 4)
+        for objective in [FitObjective(observations: runs), FitObjective(observations: runs, underTunedWeight: 0.25)] {
         for _ in 0..<20 {
             let x = randomPoint(&rng)
             var g = [Double](repeating: 0, count: 5)
@@ -91,6 +92,7 @@ final class FitObjectiveTests: XCTestCase {
             for k in 0..<5 {
                 XCTAssertEqual(numeric[k], g[k], accuracy: 1e-5 * scale, "component \(k) at \(x)")
             }
+        }
         }
     }
 

@@ -40,20 +40,26 @@ public enum Figures {
 }
 
 extension ScalingReport {
+    /// How runs without a budget label (imported tables) are grouped: bins of log10 C.
+    public static let binning = LogBinning()
+
     /// The finished fit runs grouped into IsoFLOP budgets as the fit groups them (by label, else
-    /// by FLOPs), smallest budget first.
+    /// by bins of log10 C, ``binning``), smallest budget first.
     public var budgetGroups: [(label: String, flops: Double, runs: [ReportRun])] {
         let fitted = fittedRuns
         let byId = Dictionary(uniqueKeysWithValues: fitted.map { ($0.id, $0) })
         let obs = fitted.map {
             Observation(params: $0.params, tokens: $0.tokens, loss: $0.loss!, flops: $0.flops, name: String($0.id), budget: $0.budget)
         }
-        return IsoFLOP.groups(obs).map { g in
+        return IsoFLOP.groups(obs, binning: Self.binning).map { g in
             let runs = g.runs.compactMap { o in o.name.flatMap { Int64($0) }.flatMap { byId[$0] } }
             let logMean = runs.map { Foundation.log($0.flops) }.reduce(0, +) / Double(max(1, runs.count))
             return (g.label, Foundation.exp(logMean), runs)
         }
     }
+
+    /// Whether some fitted runs had no budget label and were binned by log10 C.
+    public var hasBinnedRuns: Bool { fittedRuns.contains { $0.budget == nil } }
 
     /// The colour of a budget (by its position among the budgets).
     func budgetColor(_ label: String?) -> String {

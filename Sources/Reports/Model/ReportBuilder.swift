@@ -50,7 +50,7 @@ public enum ReportBuilder {
             isoflop = decoded
         } else if options.fitWhenMissing {
             do {
-                let f = try IsoFLOP.fit(obs, skippingUnusableBudgets: true)
+                let f = try IsoFLOP.fit(obs, skippingUnusableBudgets: true, binning: ScalingReport.binning)
                 isoflop = IsoFLOPSummary(
                     budgets: f.budgets.map { BudgetCurve(label: $0.label, flops: $0.flops, runs: $0.runs, minParams: $0.minParams,
                                                          maxParams: $0.maxParams, coefficients: $0.coefficients,
@@ -115,7 +115,7 @@ public enum ReportBuilder {
               let k = (p["params_coefficient"] as? NSNumber)?.doubleValue,
               let kd = (p["tokens_coefficient"] as? NSNumber)?.doubleValue,
               let budgets = p["budgets"] as? [[String: Any]] else { return nil }
-        let groups = IsoFLOP.groups(observations)
+        let groups = IsoFLOP.groups(observations, binning: ScalingReport.binning)
         var curves: [BudgetCurve] = []
         for o in budgets {
             guard let label = o["label"] as? String, let flops = (o["flops"] as? NSNumber)?.doubleValue,

@@ -47,6 +47,8 @@ public struct LegendEntry: Sendable {
 
 public enum LegendPlacement: Sendable {
     case topRight, topLeft, bottomRight, bottomLeft
+    /// In a column right of the plot area (reserved with the panel's `legendColumn`): never over data.
+    case outside
 }
 
 /// One plot: a frame with x and y axes (log or linear), grid, ticks and labels, and series drawn
@@ -65,26 +67,34 @@ public struct Panel {
     private var layers: [(inout SVGWriter, Panel) -> Void] = []
     public private(set) var legend: [LegendEntry] = []
     private var notes: [String] = []
+    /// Lines under the panel (below the x-axis title), never over the plot.
+    public private(set) var footnotes: [String] = []
+    /// Width kept right of the plot area for an ``LegendPlacement/outside`` legend.
+    public let legendColumn: Double
 
     /// Space for tick labels and axis titles around the plot area.
     static let left = 74.0, right = 16.0, top = 34.0, bottom = 52.0
+    /// Height of one footnote line.
+    public static let footnoteLine = 15.0
 
     /// A panel at (`originX`, `originY`) of the given outer size; the scales cover `xValues` and
     /// `yValues` (with a margin).
     public init(x originX: Double, y originY: Double, width: Double, height: Double, title: String,
                 xLabel: String, yLabel: String, xKind: ScaleKind, yKind: ScaleKind,
-                xValues: [Double], yValues: [Double], xFormat: TickFormat = .plain, yFormat: TickFormat = .plain) {
+                xValues: [Double], yValues: [Double], xFormat: TickFormat = .plain, yFormat: TickFormat = .plain,
+                legendColumn: Double = 0) {
         self.originX = originX; self.originY = originY; self.width = width; self.height = height
+        self.legendColumn = legendColumn
         self.title = title; self.xLabel = xLabel; self.yLabel = yLabel
         self.xFormat = xFormat; self.yFormat = yFormat
-        let plotLeft = originX + Self.left, plotRight = originX + width - Self.right
+        let plotLeft = originX + Self.left, plotRight = originX + width - Self.right - legendColumn
         let plotTop = originY + Self.top, plotBottom = originY + height - Self.bottom
         x = Scale(kind: xKind, covering: xValues, range: (plotLeft, plotRight))
         y = Scale(kind: yKind, covering: yValues, range: (plotBottom, plotTop))
     }
 
     var plotLeft: Double { originX + Self.left }
-    var plotRight: Double { originX + width - Self.right }
+    var plotRight: Double { originX + width - Self.right - legendColumn }
     var plotTop: Double { originY + Self.top }
     var plotBottom: Double { originY + height - Self.bottom }
 
@@ -144,6 +154,15 @@ public struct Panel {
 
     /// A line of text under the title (e.g. why a fit is missing).
     public mutating func note(_ text: String) { notes.append(text) }
+
+    /// A line under the panel, below the x-axis title (the figure's height must include
+    /// `footnotes.count · footnoteLine` more).
+    public mutating func footnote(_ text: String) { footnotes.append(text) }
+
+    /// The plot area (x, y, width, height) in SVG coordinates.
+    public var plotArea: (x: Double, y: Double, width: Double, height: Double) {
+        (plotLeft, plotTop, plotRight - plotLeft, plotBottom - plotTop)
+    }
 
     public mutating func addLegend(_ entry: LegendEntry) { legend.append(entry) }
 
@@ -218,6 +237,10 @@ public struct Panel {
         for (i, note) in notes.enumerated() {
             w.text(note, x: plotLeft + 8, y: plotTop + 16 + Double(i) * 15, size: 11, fill: "#a33", extra: [("class", "note")])
         }
+        for (i, line) in footnotes.enumerated() {
+            w.text(line, x: plotLeft, y: originY + height + 4 + Double(i) * Self.footnoteLine, size: 11, fill: "#a33",
+                   extra: [("class", "footnote")])
+        }
         renderLegend(into: &w)
         w.close()
     }
@@ -227,7 +250,7 @@ public struct Panel {
         let n = SVGWriter.number
         let rowHeight = 17.0
         let longest = legend.map { Self.textWidth($0.label, size: 11) }.max() ?? 0
-        let boxW = min(plotRight - plotLeft - 16, 36 + longest + 10)
+        let boxW = legendPlacement == .outside ? legendColumn - 8 : min(plotRight - plotLeft - 16, 36 + longest + 10)
         let boxH = Double(legend.count) * rowHeight + 8
         let bx: Double, by: Double
         switch legendPlacement {
@@ -235,6 +258,7 @@ public struct Panel {
         case .topLeft: bx = plotLeft + 8; by = plotTop + 8 + Double(notes.count) * 15
         case .bottomRight: bx = plotRight - boxW - 8; by = plotBottom - boxH - 8
         case .bottomLeft: bx = plotLeft + 8; by = plotBottom - boxH - 8
+        case .outside: bx = plotRight + 8; by = plotTop
         }
         w.group([("class", "legend")])
         w.element("rect", [("x", n(bx)), ("y", n(by)), ("width", n(boxW)), ("height", n(boxH)), ("fill", "#ffffff"),
@@ -253,9 +277,16 @@ public struct Panel {
             case let .band(color):
                 w.element("rect", [("x", n(sx)), ("y", n(cy - 5)), ("width", "22"), ("height", "10"), ("fill", color), ("fill-opacity", "0.3")])
             }
-            w.text(entry.label, x: sx + 28, y: cy + 4, size: 11, fill: "#222", extra: [("class", "legend-label")])
+            w.text(Self.fitted(entry.label, width: boxW - 36, size: 11), x: sx + 28, y: cy + 4, size: 11, fill: "#222",
+                   extra: [("class", "legend-label")])
         }
         w.close()
+    }
+
+    /// `text` cut with an ellipsis to about `width` pixels.
+    static func fitted(_ text: String, width: Double, size: Double) -> String {
+        let maxChars = max(4, Int(width / (size * 0.6)))
+        return text.count <= maxChars ? text : String(text.prefix(maxChars - 1)) + "…"
     }
 
     /// A rough width of `text` in pixels (DejaVu Sans averages about 0.6 em per character).
