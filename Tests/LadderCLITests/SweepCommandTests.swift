@@ -66,7 +66,7 @@ final class SweepCommandTests: XCTestCase {
         try cli.write("unknown.toml", sweepFile().replacingOccurrences(of: "sizes = 4\nmin_params = 2e4", with: "sizez = 4\nmin_params = 2e4"))
         let unknown = try cli.run(["sweep", "plan", "unknown.toml", "--no-estimate"])
         XCTAssertTrue(unknown.stderr.contains("unknown key 'grid.budget.sizez'"), unknown.stderr)
-        XCTAssertTrue(unknown.stderr.contains("unknown.toml:13"), unknown.stderr)
+        XCTAssertTrue(unknown.stderr.contains("unknown.toml:14"), unknown.stderr)
 
         try cli.write("typo.toml", sweepFile().replacingOccurrences(of: "[train]\nbatch = 4", with: "[train]\nbatch = \"four\""))
         let typo = try cli.run(["sweep", "plan", "typo.toml", "--no-estimate"])
