@@ -76,6 +76,9 @@ public enum HTMLPage {
             rows.append(["Epoch a (Besiroglu et al. 2024)", String(format: "%.4f", ChinchillaLaw.epoch.paramsExponent), "-"])
             let level = p.level.map { "\(Int(($0 * 100).rounded()))% interval" } ?? "interval"
             h += table(id: "table-fit", header: ["quantity", "value", level], rows: rows.map { ($0, []) }, textColumns: [0])
+            if let q = p.quality, q.isPoorlyDetermined {
+                h += "<p class=\"warn\" id=\"fit-quality\">Poorly determined fit: " + q.flags.map { e($0.description) }.joined(separator: "; ") + "</p>\n"
+            }
         } else if let m = r.parametricMissing {
             h += "<p class=\"warn\">\(e(m))</p>\n"
         }

@@ -8,6 +8,9 @@ public enum TextReport {
         if let p = r.parametric {
             out += String(format: "parametric law (%@): L(N, D) = %.4g + %.4g / N^%.4f + %.4g / D^%.4f; RMSE of log residuals %.4f\n",
                           p.source.text, p.law.E, p.law.A, p.law.alpha, p.law.B, p.law.beta, p.rmseLog)
+            if let q = p.quality, q.isPoorlyDetermined {
+                out += "fit quality: POORLY DETERMINED\n" + q.flags.map { "  - \($0)\n" }.joined()
+            }
         } else if let m = r.parametricMissing { out += m + "\n" }
         if let m = r.isoflopMissing { out += m + "\n" }
         out += "\n" + isoflop(r) + "\n" + frontier(r) + "\n" + lossCurves(r) + "\n" + residuals(r) + "\n" + plan(r)

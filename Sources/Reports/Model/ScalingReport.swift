@@ -109,6 +109,12 @@ public struct ParametricSummary: Sendable {
         self.law = law; self.source = source; self.bootstrap = bootstrap; self.level = level; self.residuals = residuals
     }
 
+    /// The "poorly determined" flags of the bootstrap intervals (``FitQuality``), nil without a bootstrap.
+    public var quality: FitQuality? {
+        guard let level, !bootstrap.isEmpty else { return nil }
+        return FitQuality.assess(law: law, bootstrap: Bootstrap(laws: bootstrap, level: level))
+    }
+
     /// Root mean square of the log residuals.
     public var rmseLog: Double {
         residuals.isEmpty ? .nan : (residuals.map { $0.logResidual * $0.logResidual }.reduce(0, +) / Double(residuals.count)).squareRoot()
