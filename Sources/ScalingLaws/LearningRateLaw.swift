@@ -116,7 +116,7 @@ public struct LearningRateLaw: Codable, Equatable, Sendable {
                                counting: counting, optima: optima, rmseLog: rmse)
     }
 
-    /// Ordinary least squares by the normal equations (2 or 3 unknowns).
+    /// Ordinary least squares by the normal equations (a few unknowns), nil when singular.
     static func leastSquares(_ rows: [[Double]], _ ys: [Double]) -> [Double]? {
         let k = rows[0].count
         var a = [[Double]](repeating: [Double](repeating: 0, count: k + 1), count: k)
@@ -139,22 +139,29 @@ public struct LearningRateLaw: Codable, Equatable, Sendable {
 
     /// Least-squares `y = a x² + b x + c` through three or more points.
     static func parabola(_ pts: [(Double, Double)]) -> (Double, Double, Double)? {
-        var s = [Double](repeating: 0, count: 5), t = [Double](repeating: 0, count: 3)
-        for (x, y) in pts {
-            var p = 1.0
-            for k in 0..<5 { s[k] += p; if k < 3 { t[k] += p * y }; p *= x }
-        }
-        // normal equations [[s4 s3 s2] [s3 s2 s1] [s2 s1 s0]] (a b c) = (t2 t1 t0)
-        let m = [[s[4], s[3], s[2], t[2]], [s[3], s[2], s[1], t[1]], [s[2], s[1], s[0], t[0]]]
-        var a = m
-        for col in 0..<3 {
-            guard let piv = (col..<3).max(by: { abs(a[$0][col]) < abs(a[$1][col]) }), abs(a[piv][col]) > 1e-300 else { return nil }
-            a.swapAt(col, piv)
-            for r in 0..<3 where r != col {
-                let f = a[r][col] / a[col][col]
-                for k in col..<4 { a[r][k] -= f * a[col][k] }
+        guard let abc = leastSquares(pts.map { [$0.0 * $0.0, $0.0, 1] }, pts.map(\.1)) else { return nil }
+        return (abc[0], abc[1], abc[2])
+    }
+
+    /// Ordinary least squares by the normal equations (a few unknowns), nil when singular.
+    static func leastSquares(_ rows: [[Double]], _ ys: [Double]) -> [Double]? {
+        let k = rows[0].count
+        var a = [[Double]](repeating: [Double](repeating: 0, count: k + 1), count: k)
+        for (r, y) in zip(rows, ys) {
+            for i in 0..<k {
+                for j in 0..<k { a[i][j] += r[i] * r[j] }
+                a[i][k] += r[i] * y
             }
         }
-        return (a[0][3] / a[0][0], a[1][3] / a[1][1], a[2][3] / a[2][2])
+        for col in 0..<k {
+            guard let piv = (col..<k).max(by: { abs(a[$0][col]) < abs(a[$1][col]) }), abs(a[piv][col]) > 1e-12 else { return nil }
+            a.swapAt(col, piv)
+            for r in 0..<k where r != col {
+                let f = a[r][col] / a[col][col]
+                for j in col...k { a[r][j] -= f * a[col][j] }
+            }
+        }
+        return (0..<k).map { a[$0][k] / a[$0][$0] }
     }
+
 }
