@@ -116,27 +116,6 @@ public struct LearningRateLaw: Codable, Equatable, Sendable {
                                counting: counting, optima: optima, rmseLog: rmse)
     }
 
-    /// Ordinary least squares by the normal equations (a few unknowns), nil when singular.
-    static func leastSquares(_ rows: [[Double]], _ ys: [Double]) -> [Double]? {
-        let k = rows[0].count
-        var a = [[Double]](repeating: [Double](repeating: 0, count: k + 1), count: k)
-        for (r, y) in zip(rows, ys) {
-            for i in 0..<k {
-                for j in 0..<k { a[i][j] += r[i] * r[j] }
-                a[i][k] += r[i] * y
-            }
-        }
-        for col in 0..<k {
-            guard let piv = (col..<k).max(by: { abs(a[$0][col]) < abs(a[$1][col]) }), abs(a[piv][col]) > 1e-12 else { return nil }
-            a.swapAt(col, piv)
-            for r in 0..<k where r != col {
-                let f = a[r][col] / a[col][col]
-                for j in col...k { a[r][j] -= f * a[col][j] }
-            }
-        }
-        return (0..<k).map { a[$0][k] / a[$0][$0] }
-    }
-
     /// Least-squares `y = a x² + b x + c` through three or more points.
     static func parabola(_ pts: [(Double, Double)]) -> (Double, Double, Double)? {
         guard let abc = leastSquares(pts.map { [$0.0 * $0.0, $0.0, 1] }, pts.map(\.1)) else { return nil }
