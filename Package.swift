@@ -71,7 +71,7 @@ let package = Package(
                 swiftSettings: kernelFlags),
         .testTarget(name: "ComputeTests", dependencies: ["Compute"], swiftSettings: kernelFlags),
         .target(name: "Attention", dependencies: ["Compute"], swiftSettings: kernelFlags),
-        .testTarget(name: "AttentionTests", dependencies: ["Attention"], swiftSettings: kernelFlags),
+        .testTarget(name: "AttentionTests", dependencies: ["Attention", "Compute"], swiftSettings: kernelFlags),
         .target(name: "Training", dependencies: ["ScalingLaws", "Compute", "Attention", "DataPrep"], swiftSettings: kernelFlags),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "DataPrep", "ScalingLaws", "Compute"], exclude: ["Resources"], swiftSettings: kernelFlags),
         .testTarget(name: "MixedPrecisionTests", dependencies: ["Training", "Compute", "DataPrep"], swiftSettings: kernelFlags),

@@ -37,6 +37,17 @@ public enum Kernels {
         return try body()
     }
 
+    /// Runs `body` once under every tier this CPU supports, lowest first (tests, benchmarks),
+    /// then restores the selected tier.
+    public static func forEachAvailable(_ body: (KernelTier) throws -> Void) rethrows {
+        let previous = _tier
+        defer { _tier = previous }
+        for tier in cpu.tiers {
+            _tier = tier
+            try body(tier)
+        }
+    }
+
     /// Parses a tier name as `LADDER_ISA` and `--isa` spell it.
     public static func parse(_ name: String, source: String) throws -> KernelTier {
         guard let tier = KernelTier(rawValue: name.lowercased()) else {
