@@ -18,6 +18,25 @@ enum KernelTierSetup {
     /// The keys every benchmark's JSON carries: the tier that ran and the CPU it ran on.
     static var jsonFields: [String: Any] { ["tier": Kernels.tier.rawValue, "cpu": Kernels.cpu.model] }
 
+    /// What a training run's matmuls execute on, for its log: the tier and, for bf16, whether
+    /// the products run on `vdpbf16ps` or in fp32 arithmetic (widened while packing) because the
+    /// bf16 instruction is missing from the tier or does not beat fp32 FMA on this CPU.
+    static func runLine(bf16: Bool) -> String {
+        var line = "kernels: tier \(Kernels.tier.rawValue) on \(Kernels.cpu.model)"
+        guard bf16 else { return line }
+        let ratio = String(format: "%.2f", GEMM.bf16DotSpeedup)
+        switch GEMM.automaticBF16Kernel {
+        case .dotProduct:
+            line += "; bf16 matmuls on vdpbf16ps (\(ratio)x the fp32 FMA rate measured on this CPU)"
+        default:
+            let why = Kernels.tier < .avx512bf16
+                ? "vdpbf16ps is not in tier \(Kernels.tier.rawValue)"
+                : "vdpbf16ps runs at \(ratio)x the fp32 FMA rate here, too slow to pay"
+            line += "; bf16 matmuls in fp32 arithmetic (operands widened while packing): \(why)"
+        }
+        return line
+    }
+
     /// `tier=... cpu=...` for a benchmark's table header.
     static var header: String { "tier=\(Kernels.tier.rawValue) cpu=\"\(Kernels.cpu.model)\"" }
 }

@@ -68,6 +68,7 @@ struct TrainingJob {
         let data = try Self.loadData(config)
         ThreadPool.setDefaultThreadCount(config.train.threads)
         let trainer = try Trainer(config: config, data: data, kernels: FastKernels(pool: .default))
+        log(KernelTierSetup.runLine(bf16: config.train.precision == .bf16))
         if FileManager.default.fileExists(atPath: checkpoint.path) {
             try trainer.resume(from: checkpoint)
             log("resuming run \(run.id!) from step \(trainer.step) (\(checkpoint.path))")
