@@ -1,21 +1,10 @@
+import KernelCore
+
 // The AVX-512 tier's attention tiles: register-blocked SIMD16 products shared by the flash and
 // the naive fp32 kernels. Both keep 24 accumulators (6 rows x 4 vectors of 16 floats) in zmm
 // registers and issue one FMA per (row, vector) per contraction step; leftover rows go through
 // 4-row and 1-row blocks. Each C element is one FMA chain over the contraction in order.
 
-typealias V16 = SIMD16<Float>
-
-@inline(__always) func load16(_ p: UnsafePointer<Float>) -> V16 {
-    UnsafeRawPointer(p).loadUnaligned(as: V16.self)
-}
-
-@inline(__always) func load16(_ p: UnsafeMutablePointer<Float>) -> V16 {
-    UnsafeRawPointer(p).loadUnaligned(as: V16.self)
-}
-
-@inline(__always) func store16(_ v: V16, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: V16.self)
-}
 
 /// C[i, 0..<64] = sum_{p < k} A[i, p] * Bt[p, 0..<64] for i < m: a row block of scores against a
 /// 64-column block of keys given transposed.

@@ -40,11 +40,11 @@ final class GEMMTests: XCTestCase {
 
     func testTileAndBlockBoundaries() {
         // Exact tile multiples, one off either side, k across the k block, m across the row
-        // block: AVX-512's 14×32 tile, 512 k block and 70-row block; AVX2's and portable's 6×16
-        // and 6×8 tiles, 256 k block and 144-row block.
+        // block: AVX-512's 14×32 tile, 512 k block and 70-row block; AVX2's 6×16 tile, 384 k
+        // block and 96-row block; portable's 6×8 tile, 256 k block and 144-row block.
         var rng = SplitMix64(seed: 2)
         for (m, n, k) in [(14, 32, 512), (13, 31, 511), (15, 33, 513), (71, 64, 1025), (70, 65, 1), (84, 96, 17),
-                          (6, 16, 256), (7, 17, 257), (145, 9, 255), (144, 8, 260)] {
+                          (6, 16, 384), (7, 17, 385), (97, 15, 383), (145, 9, 255), (144, 8, 260)] {
             for (ta, tb) in transposes {
                 check(GEMMProblem(ta, tb, m: m, n: n, k: k, rng: &rng), accumulate: false,
                       pool: Self.pool2)
