@@ -142,7 +142,7 @@ struct BenchTrain: ParsableCommand {
         t.evalInterval = 0
         t.evalBatches = 1
         t.threads = threads
-        t.precision = precision
+        t.precision = KernelTierSetup.arithmetic(for: precision)
         t.maxGradNorm = .infinity
         let trainConfig = TrainConfig(model: GPTConfig(vocab: V, seqLen: T, dModel: C, nLayer: L, nHead: NH),
                                       data: .init(path: "random"), train: t)
@@ -170,6 +170,7 @@ struct BenchTrain: ParsableCommand {
             "peak_gflops": peakGflops * Double(threads),
         ]
         result.merge(KernelTierSetup.jsonFields) { a, _ in a }
+        result["arithmetic"] = t.precision.rawValue
         if json {
             let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
