@@ -1,12 +1,35 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-/// Numeric targets are compiled for the CPU they run on: without a target CPU, SIMD FMA lowers to
-/// library calls at ~1% of the speed. `-Ounchecked` applies only to release builds.
-let kernelFlags: [SwiftSetting] = [
-    .unsafeFlags(["-target-cpu", "native"]),
+/// Kernel tiers (issue #18): one binary for every x86-64 CPU from the baseline up.
+///
+/// - `baseline`: everything outside the tier targets. On x86-64: Haswell's instruction set
+///   (x86-64-v3: AVX2, FMA, F16C, BMI2), so SIMD code stays vectorized with real FMAs (without a
+///   target CPU, SIMD FMA lowers to library calls at ~1% of the speed); no AVX-512 anywhere
+///   (`.ci/check-baseline` disassembles these objects and fails on zmm/AVX-512 instructions).
+///   Elsewhere (arm64): the toolchain's default (NEON, FMA).
+/// - Tier targets (`Kernels*`): each compiled for its own instruction set; `Compute.Kernels` picks
+///   one at run time from CPUID (`LADDER_ISA` / `--isa` force a lower one).
+/// - Opt-in: `LADDER_NATIVE=1 swift build ...` compiles the baseline for the building CPU
+///   (`-target-cpu native`); such a binary runs only on CPUs like the one that built it.
+/// `-Ounchecked` applies only to release builds.
+let native = Context.environment["LADDER_NATIVE"] == "1"
+func cpu(_ name: String) -> [SwiftSetting] {
+    #if arch(x86_64)
+    return [.unsafeFlags(["-target-cpu", name])]
+    #else
+    return []
+    #endif
+}
+let unchecked: [SwiftSetting] = [
     .unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release)),
 ]
+let kernelFlags: [SwiftSetting] = cpu(native ? "native" : "haswell") + unchecked
+/// Tier targets: AVX-512 (F, BW, DQ, VL, CD: Skylake-SP and later, Zen 4 and later), AVX2 + FMA
+/// (Haswell, Zen 1 and later), and portable (the architecture's base: SSE2 on x86-64, NEON on arm64).
+let avx512Flags: [SwiftSetting] = cpu("skylake-avx512") + unchecked
+let avx2Flags: [SwiftSetting] = cpu("haswell") + unchecked
+let portableFlags: [SwiftSetting] = unchecked
 
 let package = Package(
     name: "Ladder",
@@ -40,10 +63,15 @@ let package = Package(
         .target(name: "ScalingLaws", swiftSettings: kernelFlags),
         .testTarget(name: "ScalingLawsTests", dependencies: ["ScalingLaws"], swiftSettings: kernelFlags),
         .target(name: "CComputeKernels"),
-        .target(name: "Compute", dependencies: ["CComputeKernels"], swiftSettings: kernelFlags),
+        .target(name: "KernelCore", swiftSettings: kernelFlags),
+        .target(name: "KernelsAVX512", dependencies: ["KernelCore"], swiftSettings: avx512Flags),
+        .target(name: "KernelsAVX2", dependencies: ["KernelCore"], swiftSettings: avx2Flags),
+        .target(name: "KernelsPortable", dependencies: ["KernelCore"], swiftSettings: portableFlags),
+        .target(name: "Compute", dependencies: ["CComputeKernels", "KernelCore", "KernelsAVX512", "KernelsAVX2", "KernelsPortable"],
+                swiftSettings: kernelFlags),
         .testTarget(name: "ComputeTests", dependencies: ["Compute"], swiftSettings: kernelFlags),
         .target(name: "Attention", dependencies: ["Compute"], swiftSettings: kernelFlags),
-        .testTarget(name: "AttentionTests", dependencies: ["Attention"], swiftSettings: kernelFlags),
+        .testTarget(name: "AttentionTests", dependencies: ["Attention", "Compute"], swiftSettings: kernelFlags),
         .target(name: "Training", dependencies: ["ScalingLaws", "Compute", "Attention", "DataPrep"], swiftSettings: kernelFlags),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "DataPrep", "ScalingLaws", "Compute"], exclude: ["Resources"], swiftSettings: kernelFlags),
         .testTarget(name: "MixedPrecisionTests", dependencies: ["Training", "Compute", "DataPrep"], swiftSettings: kernelFlags),

@@ -1,3 +1,5 @@
+import Compute
+
 /// Work split and scratch layout of the backward pass.
 ///
 /// Work units are (b, h, key chunk): chunk c of a head owns key tiles c, c + chunks, c + 2 chunks, ...

@@ -1,3 +1,4 @@
+import Compute
 import Foundation
 
 /// Work split and scratch layout of the forward pass: one work unit per (b, h, query tile).

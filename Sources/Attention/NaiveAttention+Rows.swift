@@ -1,3 +1,4 @@
+import Compute
 import Foundation
 
 // Row-wise softmax steps of the naive materialized kernel (one T-wide row at a time).

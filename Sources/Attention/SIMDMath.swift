@@ -1,17 +1,5 @@
 import Compute
-typealias V16 = SIMD16<Float>
-
-@inline(__always) func load16(_ p: UnsafePointer<Float>) -> V16 {
-    UnsafeRawPointer(p).loadUnaligned(as: V16.self)
-}
-
-@inline(__always) func load16(_ p: UnsafeMutablePointer<Float>) -> V16 {
-    UnsafeRawPointer(p).loadUnaligned(as: V16.self)
-}
-
-@inline(__always) func store16(_ v: V16, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: V16.self)
-}
+// V16, load16 and store16 come from KernelCore (re-exported by Compute).
 
 /// Lane-wise max / min and horizontal sum: Compute's shared SIMD math.
 @_transparent func vmax(_ a: V16, _ b: V16) -> V16 { SIMDMath.max(a, b) }

@@ -1,3 +1,5 @@
+import Compute
+
 // Softmax steps on a transposed 64-query tile: row j = key j, the 64 lanes (4 x SIMD16) = queries.
 // Every per-query statistic (max, sum, logsumexp, D) is then a lane-wise vertical operation: no
 // horizontal reductions. Out of line with pointer arguments so the vectors stay in zmm registers.

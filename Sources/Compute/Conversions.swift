@@ -10,7 +10,7 @@ public enum Convert {
     public static func floatToBFloat16(
         _ source: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<BFloat16>, count: Int
     ) {
-        if count >= 64 && cck_f32_to_bf16(source, UnsafeMutableRawPointer(destination).assumingMemoryBound(to: UInt16.self), count) != 0 {
+        if count >= 64 && Kernels.tier >= .avx512 && cck_f32_to_bf16(source, UnsafeMutableRawPointer(destination).assumingMemoryBound(to: UInt16.self), count) != 0 {
             return
         }
         let src = UnsafeRawPointer(source), dst = UnsafeMutableRawPointer(destination)
@@ -49,7 +49,7 @@ public enum Convert {
     public static func floatToFloat16(
         _ source: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<Float16>, count: Int
     ) {
-        if count >= 64 && cck_f32_to_f16(source, UnsafeMutableRawPointer(destination).assumingMemoryBound(to: UInt16.self), count) != 0 {
+        if count >= 64 && Kernels.tier >= .avx512 && cck_f32_to_f16(source, UnsafeMutableRawPointer(destination).assumingMemoryBound(to: UInt16.self), count) != 0 {
             return
         }
         let src = UnsafeRawPointer(source), dst = UnsafeMutableRawPointer(destination)

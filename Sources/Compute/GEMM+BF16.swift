@@ -2,12 +2,13 @@ import CComputeKernels
 
 /// Which inner kernel a bf16 GEMM uses. All give fp32 accumulation and fp32 output.
 public enum BF16Kernel: Sendable, Hashable, CaseIterable {
-    /// `dotProduct` when the CPU has AVX512_BF16 *and* runs it faster than fp32 FMA (measured once
-    /// per process by a ~0.1 ms calibration, `GEMM.bf16DotSpeedup` > 1.2), else `widening`.
-    /// Some cores (e.g. this Intel part) issue `vdpbf16ps` at half the fp32 FLOP rate.
+    /// `dotProduct` when the active kernel tier is `avx512bf16` *and* the CPU runs `vdpbf16ps`
+    /// faster than fp32 FMA (measured once per process by a ~0.1 ms calibration,
+    /// `GEMM.bf16DotSpeedup` > 1.2), else `widening`. Some cores (e.g. Sapphire Rapids) issue
+    /// `vdpbf16ps` at half the fp32 FLOP rate.
     case automatic
     /// `vdpbf16ps` (C micro-kernel, two bf16 products per fp32 lane per instruction). Note that the
-    /// instruction flushes subnormal inputs/outputs to zero. Falls back to `portable` on a CPU
+    /// instruction flushes subnormal inputs/outputs to zero. Falls back to `portable` on a CPU or tier
     /// without AVX512_BF16.
     case dotProduct
     /// bf16 widened to fp32 while packing, then the fp32 SIMD16 micro-kernel (exact products).
@@ -25,9 +26,13 @@ extension GEMM {
     /// AVX512_BF16): ~2 where the bf16 dot product runs at full rate.
     public static let bf16DotSpeedup: Double = cck_bf16_dot_speedup()
 
-    /// The kernel `.automatic` resolves to on this CPU (fixed for the process).
-    public static let automaticBF16Kernel: BF16Kernel =
-        hasBF16DotProduct && bf16DotSpeedup > 1.2 ? .dotProduct : .widening
+    /// The kernel `.automatic` resolves to on this CPU under the active kernel tier.
+    public static var automaticBF16Kernel: BF16Kernel {
+        dotProductEnabled && bf16DotSpeedup > 1.2 ? .dotProduct : .widening
+    }
+
+    /// Whether `vdpbf16ps` may run: the CPU has it and the active tier is `avx512bf16`.
+    static var dotProductEnabled: Bool { hasBF16DotProduct && Kernels.tier >= .avx512bf16 }
 
     /// bf16 GEMM with fp32 accumulation and fp32 output: `C (+)= alpha · op(A) · op(B)`, A and B
     /// in bf16, C in fp32. Shapes, strides and `accumulate` as in the fp32 `multiply`.
@@ -46,18 +51,11 @@ extension GEMM {
         let source = _Operands(a: a, lda: lda, transposeA: transposeA,
                                b: b, ldb: ldb, transposeB: transposeB)
         var resolved = kernel == .automatic ? automaticBF16Kernel : kernel
-        if resolved == .dotProduct && !hasBF16DotProduct { resolved = .portable }
+        if resolved == .dotProduct && !dotProductEnabled { resolved = .portable }
         if resolved == .widening {
-            let plan = _Partition(m: m, n: n, k: k, threads: pool.threadCount, mr: mr, nr: nr)
-            pool.parallelFor(plan.parts) { part in
-                let (rows, cols) = plan.ranges(part)
-                if rows.isEmpty || cols.isEmpty { return }
-                _GEMMWorkspace.current.withFloatPanels { packedA, packedB, tile in
-                    _blockedFP32(source: source, rows: rows, cols: cols, k: k, alpha: alpha,
-                                 c: c, ldc: ldc, accumulate: accumulate,
-                                 packedA: packedA, packedB: packedB, tile: tile)
-                }
-            }
+            let kernels = Kernels.active
+            _runBlocked(kernels, kernels.gemmBFloat16, source, m: m, n: n, k: k, alpha: alpha, c: c,
+                        ldc: ldc, accumulate: accumulate, pool: pool)
             return
         }
         let useAVX = resolved == .dotProduct

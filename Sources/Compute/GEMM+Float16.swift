@@ -1,11 +1,3 @@
-extension Float16: GEMMInput {
-    @inlinable @inline(__always) public var _widened: Float { Float(self) }
-    @inlinable @inline(__always)
-    public static func _load16(_ p: UnsafePointer<Float16>) -> SIMD16<Float> {
-        SIMD16<Float>(UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float16>.self))
-    }
-}
-
 extension GEMM {
     /// fp16 GEMM with fp32 accumulation and fp32 output: `C (+)= alpha · op(A) · op(B)`, A and B
     /// in IEEE binary16, C in fp32. Operands are widened (exactly) to fp32 while packing and run
@@ -23,15 +15,8 @@ extension GEMM {
         if m == 0 || n == 0 { return }
         if k == 0 { _scaleOnly(m: m, n: n, c: c, ldc: ldc, accumulate: accumulate); return }
         let source = _Operands(a: a, lda: lda, transposeA: transposeA, b: b, ldb: ldb, transposeB: transposeB)
-        let plan = _Partition(m: m, n: n, k: k, threads: pool.threadCount, mr: mr, nr: nr)
-        pool.parallelFor(plan.parts) { part in
-            let (rows, cols) = plan.ranges(part)
-            if rows.isEmpty || cols.isEmpty { return }
-            _GEMMWorkspace.current.withFloatPanels { packedA, packedB, tile in
-                _blockedFP32(source: source, rows: rows, cols: cols, k: k, alpha: alpha,
-                             c: c, ldc: ldc, accumulate: accumulate,
-                             packedA: packedA, packedB: packedB, tile: tile)
-            }
-        }
+        let kernels = Kernels.active
+        _runBlocked(kernels, kernels.gemmFloat16, source, m: m, n: n, k: k, alpha: alpha, c: c, ldc: ldc,
+                    accumulate: accumulate, pool: pool)
     }
 }

@@ -1,8 +1,4 @@
-/// Whether a GEMM operand is used as stored or transposed: `op(X) = X` or `op(X) = Xᵀ`.
-public enum Transpose: Sendable, Hashable {
-    case none
-    case transposed
-}
+@_exported import KernelCore
 
 /// The three products a transformer needs, named by the operands' `Transpose` (row-major):
 /// `nn` forward (`Y = X W`), `nt` (`dX = dY Wᵀ`), `tn` (`dW = Xᵀ dY`).
@@ -25,20 +21,12 @@ public enum GEMMLayout: String, CaseIterable, Sendable {
 /// Leading dimensions larger than the row length address sub-matrices, e.g. the columns of one
 /// attention head inside a `[T, 3C]` QKV buffer: `a: qkv + h*hs, lda: 3*C`.
 ///
-/// Results are bit-identical for every thread count: each C element is one fp32 FMA chain over k
-/// in a fixed order (k blocks of `kc`, then k inside a block), whatever the partition.
+/// The loop nest and micro-kernel are the active kernel tier's (`Kernels.active`): 14×32 tiles
+/// on AVX-512, 6×16 on AVX2, 6×8 portable. Results are bit-identical for every thread count
+/// within a tier: each C element is one fp32 FMA chain over k in a fixed order (k blocks of the
+/// tier's `kc`, then k inside a block), whatever the partition. Across tiers they differ in
+/// rounding (different `kc`; the portable tier on x86-64 does not fuse its multiply-adds).
 public enum GEMM {
-    /// Register tile of the fp32 kernel: `mr × nr` outputs in 2·mr zmm accumulators.
-    public static let mr = 14, nr = 32
-    /// Cache blocks (elements), tuned by measurement on this machine (48 KB L1d, 2 MB L2 per
-    /// core): a long k block (`kc` = 512) halves the C-tile traffic per FMA, and a short row block
-    /// (`mc` = 70 = 5 panels, packed A 140 KB) stays in L2 next to the streaming B panels (64 KB
-    /// each); `kc × nc` packed B (4 MB) is packed once per (column block, k block) per thread.
-    static let kc = 512, mc = 70, nc = 2048
-    /// Row stride (floats) of row-major packed A panels (`op(A)` = A stored `m × k`): `kc` + 16
-    /// so the 14 rows of a panel fall in different L1 sets. A literal so the micro-kernel's 14
-    /// broadcasts address `[a + i*2112]` with constant displacements.
-    static let aRowStride = 528
 
     /// fp32 GEMM `C (+)= alpha · op(A) · op(B)`; see the type's doc for shapes and strides.
     /// Multithreaded over `pool`: rows or columns of C split statically between its threads.
@@ -53,17 +41,27 @@ public enum GEMM {
         _checkShapes(transposeA, transposeB, m, n, k, lda, ldb, ldc)
         if m == 0 || n == 0 { return }
         if k == 0 { _scaleOnly(m: m, n: n, c: c, ldc: ldc, accumulate: accumulate); return }
-        let plan = _Partition(m: m, n: n, k: k, threads: pool.threadCount, mr: mr, nr: nr)
         let source = _Operands(a: a, lda: lda, transposeA: transposeA,
                                   b: b, ldb: ldb, transposeB: transposeB)
-        pool.parallelFor(plan.parts) { part in
-            let (rows, cols) = plan.ranges(part)
-            if rows.isEmpty || cols.isEmpty { return }
-            _GEMMWorkspace.current.withFloatPanels { packedA, packedB, tile in
-                _blockedFP32(source: source, rows: rows, cols: cols, k: k, alpha: alpha,
-                             c: c, ldc: ldc, accumulate: accumulate,
-                             packedA: packedA, packedB: packedB, tile: tile)
-            }
+        let kernels = Kernels.active
+        _runBlocked(kernels, kernels.gemmFloat, source, m: m, n: n, k: k, alpha: alpha, c: c, ldc: ldc,
+                    accumulate: accumulate, pool: pool)
+    }
+}
+
+/// Splits C between the pool's threads (`_Partition` in the tier's register tiles) and runs the
+/// tier's blocked loop on each part with the thread's packing buffers.
+func _runBlocked<E: GEMMInput>(
+    _ kernels: TierKernels, _ blocked: TierKernels.Blocked<E>, _ source: _Operands<E>,
+    m: Int, n: Int, k: Int, alpha: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+    accumulate: Bool, pool: ThreadPool
+) {
+    let plan = _Partition(m: m, n: n, k: k, threads: pool.threadCount, mr: kernels.mr, nr: kernels.nr)
+    pool.parallelFor(plan.parts) { part in
+        let (rows, cols) = plan.ranges(part)
+        if rows.isEmpty || cols.isEmpty { return }
+        _GEMMWorkspace.current.withFloatPanels { packedA, packedB, tile in
+            blocked(source, rows, cols, k, alpha, c, ldc, accumulate, packedA, packedB, tile)
         }
     }
 }

@@ -15,9 +15,11 @@ final class _GEMMWorkspace {
     let tile: AlignedBuffer<Float>
 
     private init() {
-        packedA = AlignedBuffer(count: max((GEMM.mc + GEMM.mr - 1) / GEMM.mr * GEMM.mr * GEMM.aRowStride, _BF16GEMM.mc * _BF16GEMM.kc / 2) + 64)
-        packedB = AlignedBuffer(count: max(GEMM.kc * GEMM.nc, _BF16GEMM.kc * _BF16GEMM.nc / 2) + 64)
-        tile = AlignedBuffer(count: max(GEMM.mr, _BF16GEMM.mr) * max(GEMM.nr, _BF16GEMM.nr))
+        // Every tier's needs, so a thread's buffers fit whichever tier is active.
+        let tiers = Kernels.tables
+        packedA = AlignedBuffer(count: max(tiers.map(\.packedAFloats).max()!, _BF16GEMM.mc * _BF16GEMM.kc / 2) + 64)
+        packedB = AlignedBuffer(count: max(tiers.map(\.packedBFloats).max()!, _BF16GEMM.kc * _BF16GEMM.nc / 2) + 64)
+        tile = AlignedBuffer(count: max(tiers.map(\.tileFloats).max()!, _BF16GEMM.mr * _BF16GEMM.nr))
     }
 
     private static let key: pthread_key_t = {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Attention
+import Compute
 import Dispatch
 import Foundation
 
@@ -41,6 +42,8 @@ struct BenchAttention: ParsableCommand {
     @Option(help: "Head dim d.")
     var headDim: Int = 64
 
+    @OptionGroup var tier: KernelTierOptions
+
     @Option(parsing: .upToNextOption, help: "Kernels to run (flash, naive).")
     var kernel: [Kernel] = [.flash, .naive]
 
@@ -61,8 +64,9 @@ struct BenchAttention: ParsableCommand {
     }
 
     func run() throws {
+        try tier.apply()
         if !json {
-            print("attention fwd+bwd, causal, B=\(batch) NH=\(heads) d=\(headDim), threads=\(threads), median of \(reps)")
+            print("attention fwd+bwd, causal, B=\(batch) NH=\(heads) d=\(headDim), threads=\(threads), median of \(reps), \(KernelTierSetup.header)")
             print("    T  kernel  dtype   fwd_bwd_ms   GFLOP/s      cpu_ms   extra_bytes")
         }
         for T in lengths {
@@ -141,13 +145,14 @@ struct BenchAttention: ParsableCommand {
         // Same FLOP convention as attention_torch.py: 7 matmuls of B NH T^2 d MACs (causal not halved).
         let gflops = Double(batch * heads * T * T * headDim) * 2 * 3.5 / (ms / 1e3) / 1e9
         if json {
-            let row: [String: Any] = [
+            var row: [String: Any] = [
                 "T": T, "kernel": kind.rawValue, "dtype": type.rawValue,
                 "fwd_bwd_ms": (ms * 100).rounded() / 100, "extra_bytes": bytes,
                 "cpu_ms": (cpuMs * 100).rounded() / 100,
                 "batch": batch, "heads": heads, "head_dim": headDim, "threads": threads,
                 "gflops": (gflops * 10).rounded() / 10,
             ]
+            row.merge(KernelTierSetup.jsonFields) { a, _ in a }
             let data = try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {

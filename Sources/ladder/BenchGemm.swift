@@ -1,5 +1,6 @@
 import ArgumentParser
 import Compute
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -50,6 +51,8 @@ struct BenchGemm: ParsableCommand {
     @Flag(help: "Print one JSON object per line.")
     var json = false
 
+    @OptionGroup var tier: KernelTierOptions
+
     @Flag(help: ArgumentHelp(
         "Time with the calling thread's CPU clock instead of wall time (only with --threads 1).",
         discussion: "A tuning aid on a shared machine: time while descheduled is not counted."))
@@ -93,6 +96,7 @@ struct BenchGemm: ParsableCommand {
     }
 
     func run() throws {
+        try tier.apply()
         ThreadPool.setDefaultThreadCount(threads)
         let pool = ThreadPool.default
         var rng = BenchRandom(seed: 0x5EED)
@@ -100,7 +104,7 @@ struct BenchGemm: ParsableCommand {
             let kernelNote = precision == .bf16
                 ? " kernel=\(bf16Kernel == .automatic ? "\(GEMM.automaticBF16Kernel)" : bf16Kernel.rawValue)"
                 : ""
-            print("precision=\(precision.rawValue) threads=\(threads)\(kernelNote)"
+            print("precision=\(precision.rawValue) threads=\(threads)\(kernelNote) \(KernelTierSetup.header)"
                 + (precision == .bf16 ? " vdpbf16ps/fma flop ratio=\(GEMM.bf16DotSpeedup)" : ""))
             print("     M      N      K  layout   GFLOP/s")
         }
@@ -136,9 +140,14 @@ struct BenchGemm: ParsableCommand {
                 let gflops = 2.0 * Double(m) * Double(n) * Double(k) / median / 1e9
                 let rounded = (gflops * 10).rounded() / 10
                 if json {
-                    print("{\"M\": \(m), \"N\": \(n), \"K\": \(k), \"layout\": \"\(layout.rawValue)\", "
-                        + "\"precision\": \"\(precision.rawValue)\", \"threads\": \(threads), "
-                        + "\"gflops\": \(rounded)}")
+                    var row: [String: Any] = ["M": m, "N": n, "K": k, "layout": layout.rawValue,
+                                              "precision": precision.rawValue, "threads": threads, "gflops": rounded]
+                    row.merge(KernelTierSetup.jsonFields) { a, _ in a }
+                    if precision == .bf16 {
+                        row["bf16_kernel"] = "\(bf16Kernel == .automatic ? GEMM.automaticBF16Kernel : bf16Kernel.bf16Kernel)"
+                    }
+                    let data = try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys])
+                    print(String(decoding: data, as: UTF8.self))
                 } else {
                     print(pad(m, 6), pad(n, 6), pad(k, 6), "    \(layout.rawValue)", pad(rounded, 9))
                 }

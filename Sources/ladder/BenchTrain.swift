@@ -50,7 +50,10 @@ struct BenchTrain: ParsableCommand {
 
     @OptionGroup var parallelOptions: ParallelBenchOptions
 
+    @OptionGroup var tier: KernelTierOptions
+
     func run() throws {
+        try tier.apply()
         if let layout = parallelOptions.parallel { return try BenchTrainParallel.run(config: config, layout: layout, options: parallelOptions, steps: steps, warmup: warmup, json: json) }
         let list = try precision.split(separator: ",").map { name -> TrainConfig.Precision in
             guard let p = TrainConfig.Precision(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
@@ -78,7 +81,7 @@ struct BenchTrain: ParsableCommand {
                 child.executableURL = exe
                 child.arguments = ["bench", "train", "--config", config.rawValue, "--precision", p.rawValue,
                                    "--threads", String(threads), "--steps", String(steps), "--warmup", String(warmup),
-                                   "--peak-gflops", String(peakGflops), "--json"]
+                                   "--peak-gflops", String(peakGflops), "--json"] + tier.arguments
                 let pipe = Pipe()
                 child.standardOutput = pipe
                 try child.run()
@@ -98,9 +101,10 @@ struct BenchTrain: ParsableCommand {
         }
         for p in list {
             let tps = median(p, "tokens_per_s"), act = median(p, "activation_bytes"), rss = median(p, "peak_rss_bytes")
-            var summary: [String: Any] = ["system": "ladder", "summary": true, "config": config.rawValue, "precision": p.rawValue,
+            var summary: [String: Any] = KernelTierSetup.jsonFields
+            summary.merge(["system": "ladder", "summary": true, "config": config.rawValue, "precision": p.rawValue,
                                           "runs": results[p]?.count ?? 0, "median_tokens_per_s": (tps * 10).rounded() / 10,
-                                          "activation_bytes": act, "median_peak_rss_bytes": rss]
+                                          "activation_bytes": act, "median_peak_rss_bytes": rss]) { a, _ in a }
             if list.contains(.fp32) {
                 summary["speedup_vs_fp32"] = ((tps / median(.fp32, "tokens_per_s")) * 1000).rounded() / 1000
                 summary["activation_ratio_vs_fp32"] = ((act / median(.fp32, "activation_bytes")) * 1000).rounded() / 1000
@@ -138,7 +142,7 @@ struct BenchTrain: ParsableCommand {
         t.evalInterval = 0
         t.evalBatches = 1
         t.threads = threads
-        t.precision = precision
+        t.precision = KernelTierSetup.arithmetic(for: precision)
         t.maxGradNorm = .infinity
         let trainConfig = TrainConfig(model: GPTConfig(vocab: V, seqLen: T, dModel: C, nLayer: L, nHead: NH),
                                       data: .init(path: "random"), train: t)
@@ -155,7 +159,7 @@ struct BenchTrain: ParsableCommand {
         let tokensPerSecond = Double(steps * B * T) / seconds
         let gflops = tokensPerSecond * trainer.model.flopsPerToken / 1e9
         let rss = peakResidentBytes()
-        let result: [String: Any] = [
+        var result: [String: Any] = [
             "activation_bytes": trainer.model.savedActivationBytes, "scratch_bytes": trainer.model.scratchBytes,
             "skipped_steps": trainer.lossScaler?.skippedSteps ?? 0,
             "system": "ladder", "config": config.rawValue, "precision": precision.rawValue, "threads": threads,
@@ -165,10 +169,13 @@ struct BenchTrain: ParsableCommand {
             "mfu": (PeakFlops.mfu(gflops: gflops, threads: threads, perThread: peakGflops) * 1000).rounded() / 1000,
             "peak_gflops": peakGflops * Double(threads),
         ]
+        result.merge(KernelTierSetup.jsonFields) { a, _ in a }
+        result["arithmetic"] = t.precision.rawValue
         if json {
             let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
+            print(KernelTierSetup.header)
             print(String(format: "%@ %@ %d threads: %.0f tokens/s, %.1f GFLOP/s (MFU %.0f%% of a stated %.0f), %.0f ms/step, saved activations %.1f MB, peak RSS %.0f MB",
                          config.rawValue, precision.rawValue, threads, tokensPerSecond, gflops,
                          PeakFlops.mfu(gflops: gflops, threads: threads, perThread: peakGflops) * 100, peakGflops * Double(threads),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Compute
 
 @main
 struct Ladder: ParsableCommand {
@@ -12,4 +13,10 @@ struct Ladder: ParsableCommand {
         version: "0.1.0",
         subcommands: [Sweep.self, Plan.self, Fit.self, Compare.self, Curves.self, Train.self, RunJob.self, Import.self, Runs.self, Export.self, Report.self, DataCommand.self, Bench.self]
     )
+
+    /// Selects the kernel tier from `LADDER_ISA` before any command runs.
+    static func main() {
+        do { try KernelTierSetup.fromEnvironment() } catch { exit(withError: error) }
+        main(nil)
+    }
 }

@@ -67,7 +67,10 @@ struct TrainingJob {
     mutating func execute() throws -> TrainResult {
         let data = try Self.loadData(config)
         ThreadPool.setDefaultThreadCount(config.train.threads)
-        let trainer = try Trainer(config: config, data: data, kernels: FastKernels(pool: .default))
+        var arithmetic = config
+        arithmetic.train.precision = KernelTierSetup.arithmetic(for: config.train.precision)
+        let trainer = try Trainer(config: arithmetic, data: data, kernels: FastKernels(pool: .default))
+        log(KernelTierSetup.runLine(requested: config.train.precision))
         if FileManager.default.fileExists(atPath: checkpoint.path) {
             try trainer.resume(from: checkpoint)
             log("resuming run \(run.id!) from step \(trainer.step) (\(checkpoint.path))")

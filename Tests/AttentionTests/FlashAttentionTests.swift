@@ -1,17 +1,22 @@
 import Attention
+import Compute
 import XCTest
 
 final class FlashAttentionTests: XCTestCase {
     /// Largest relative error seen in a sweep (printed).
     var worst = 0.0
 
-    /// Forward (O, lse) and backward (dQ, dK, dV) against the Double reference.
+    /// Forward (O, lse) and backward (dQ, dK, dV) of every kernel tier the CPU supports against
+    /// the Double reference.
     func check(_ c: AttentionCase, type: InputType, seed: UInt64, tolerance: Double,
                file: StaticString = #filePath, line: UInt = #line) throws {
         var rng = SplitMix64(seed: seed)
         var q = rng.array(c.count, scale: 2), k = rng.array(c.count, scale: 2), v = rng.array(c.count, scale: 1)
         let dOut = rng.array(c.count, scale: 1)
-        let got = try runFlash(c, q: q, k: k, v: v, dOut: dOut, type: type, threads: 2)
+        var results: [(KernelTier, AttentionResult)] = []
+        try Kernels.forEachAvailable { tier in
+            results.append((tier, try runFlash(c, q: q, k: k, v: v, dOut: dOut, type: type, threads: 2)))
+        }
         let unroundedQ = q, unroundedK = k, unroundedV = v
         if type == .bf16 { q = roundedToBF16(q); k = roundedToBF16(k); v = roundedToBF16(v) }
         func dbl(_ x: [Float]) -> [Double] { x.map(Double.init) }
@@ -19,23 +24,25 @@ final class FlashAttentionTests: XCTestCase {
                                              causal: c.causal)
         let grad = AttentionReference.backward(q: dbl(q), k: dbl(k), v: dbl(v), dOut: dbl(dOut),
                                                B: c.B, NH: c.NH, T: c.T, d: c.d, causal: c.causal)
-        let errors: [(String, Double)] = [
-            ("out", relativeError(got.out, ref.out)), ("lse", relativeError(got.lse, ref.lse)),
-            ("dq", relativeError(got.dq, grad.dq)), ("dk", relativeError(got.dk, grad.dk)),
-            ("dv", relativeError(got.dv, grad.dv)),
-        ]
-        worst = max(worst, errors.map(\.1).max()!)
-        for (name, err) in errors {
-            XCTAssertLessThan(err, tolerance, "\(type) \(c) seed=\(seed): \(name) relative error \(err)",
-                              file: file, line: line)
-        }
-        if type == .bf16 {
-            // Looser bound against the unrounded inputs: bf16 keeps 8 significant bits.
-            let exact = AttentionReference.forward(q: dbl(unroundedQ), k: dbl(unroundedK), v: dbl(unroundedV),
-                                                   B: c.B, NH: c.NH, T: c.T, d: c.d, causal: c.causal)
-            let err = relativeError(got.out, exact.out)
-            XCTAssertLessThan(err, 3e-2, "bf16 \(c) seed=\(seed): out vs unrounded inputs \(err)",
-                              file: file, line: line)
+        for (tier, got) in results {
+            let errors: [(String, Double)] = [
+                ("out", relativeError(got.out, ref.out)), ("lse", relativeError(got.lse, ref.lse)),
+                ("dq", relativeError(got.dq, grad.dq)), ("dk", relativeError(got.dk, grad.dk)),
+                ("dv", relativeError(got.dv, grad.dv)),
+            ]
+            worst = max(worst, errors.map(\.1).max()!)
+            for (name, err) in errors {
+                XCTAssertLessThan(err, tolerance, "\(tier) \(type) \(c) seed=\(seed): \(name) relative error \(err)",
+                                  file: file, line: line)
+            }
+            if type == .bf16 {
+                // Looser bound against the unrounded inputs: bf16 keeps 8 significant bits.
+                let exact = AttentionReference.forward(q: dbl(unroundedQ), k: dbl(unroundedK), v: dbl(unroundedV),
+                                                       B: c.B, NH: c.NH, T: c.T, d: c.d, causal: c.causal)
+                let err = relativeError(got.out, exact.out)
+                XCTAssertLessThan(err, 3e-2, "\(tier) bf16 \(c) seed=\(seed): out vs unrounded inputs \(err)",
+                                  file: file, line: line)
+            }
         }
     }
 
@@ -66,7 +73,7 @@ final class FlashAttentionTests: XCTestCase {
 
     func testBF16MatchesReference() throws { try sweep(type: .bf16) }
 
-    /// Same bits for 1, 2 and 3 threads: with many heads (one chunk per head) and with few heads
+    /// Same bits for 1, 2 and 3 threads, in every kernel tier: with many heads (one chunk per head) and with few heads
     /// (several key chunks per head, dQ partials summed in chunk order).
     func testThreadCountDoesNotChangeResults() throws {
         let seed = freshSeed()
@@ -77,10 +84,12 @@ final class FlashAttentionTests: XCTestCase {
                   AttentionCase(B: 1, NH: 1, T: 300, d: 48, causal: false)] {
             let q = rng.array(c.count, scale: 2), k = rng.array(c.count, scale: 2)
             let v = rng.array(c.count, scale: 1), g = rng.array(c.count, scale: 1)
-            let one = try runFlash(c, q: q, k: k, v: v, dOut: g, type: .fp32, threads: 1)
-            for threads in [2, 3] {
-                let other = try runFlash(c, q: q, k: k, v: v, dOut: g, type: .fp32, threads: threads)
-                XCTAssert(one == other, "\(c) seed=\(seed): threads=\(threads) differs from threads=1")
+            try Kernels.forEachAvailable { tier in
+                let one = try runFlash(c, q: q, k: k, v: v, dOut: g, type: .fp32, threads: 1)
+                for threads in [2, 3] {
+                    let other = try runFlash(c, q: q, k: k, v: v, dOut: g, type: .fp32, threads: threads)
+                    XCTAssert(one == other, "\(tier) \(c) seed=\(seed): threads=\(threads) differs from threads=1")
+                }
             }
         }
     }

@@ -1,4 +1,5 @@
 import Attention
+import Compute
 import XCTest
 
 final class NaiveAndGradientTests: XCTestCase {
@@ -11,16 +12,18 @@ final class NaiveAndGradientTests: XCTestCase {
                   AttentionCase(B: 1, NH: 2, T: 100, d: 32, causal: false)] {
             let q = rng.array(c.count, scale: 2), k = rng.array(c.count, scale: 2)
             let v = rng.array(c.count, scale: 1), g = rng.array(c.count, scale: 1)
-            let got = try runNaive(c, q: q, k: k, v: v, dOut: g, threads: 2)
             func dbl(_ x: [Float]) -> [Double] { x.map(Double.init) }
             let ref = AttentionReference.forward(q: dbl(q), k: dbl(k), v: dbl(v), B: c.B, NH: c.NH, T: c.T,
                                                  d: c.d, causal: c.causal)
             let grad = AttentionReference.backward(q: dbl(q), k: dbl(k), v: dbl(v), dOut: dbl(g),
                                                    B: c.B, NH: c.NH, T: c.T, d: c.d, causal: c.causal)
-            for (name, err) in [("out", relativeError(got.out, ref.out)), ("lse", relativeError(got.lse, ref.lse)),
-                                ("dq", relativeError(got.dq, grad.dq)), ("dk", relativeError(got.dk, grad.dk)),
-                                ("dv", relativeError(got.dv, grad.dv))] {
-                XCTAssertLessThan(err, 1e-5, "naive \(c) seed=\(seed): \(name) relative error \(err)")
+            try Kernels.forEachAvailable { tier in
+                let got = try runNaive(c, q: q, k: k, v: v, dOut: g, threads: 2)
+                for (name, err) in [("out", relativeError(got.out, ref.out)), ("lse", relativeError(got.lse, ref.lse)),
+                                    ("dq", relativeError(got.dq, grad.dq)), ("dk", relativeError(got.dk, grad.dk)),
+                                    ("dv", relativeError(got.dv, grad.dv))] {
+                    XCTAssertLessThan(err, 1e-5, "naive \(tier) \(c) seed=\(seed): \(name) relative error \(err)")
+                }
             }
         }
     }

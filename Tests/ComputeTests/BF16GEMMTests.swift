@@ -22,7 +22,8 @@ final class BF16GEMMTests: XCTestCase {
         return out
     }
 
-    /// Checks every kernel against (1) the Double reference on the same bf16 inputs (only fp32
+    /// Checks every kernel under every kernel tier the CPU supports (the widening kernel runs the
+    /// tier's fp32 micro-kernel; below `avx512bf16`, `dotProduct` falls back to `portable`) against (1) the Double reference on the same bf16 inputs (only fp32
     /// accumulation error allowed) and (2) the fp32 product of the unrounded inputs (~1e-2).
     func check(_ p: GEMMProblem, alpha: Float = 1, accumulate: Bool, pool: ThreadPool,
                file: StaticString = #filePath, line: UInt = #line) {
@@ -37,18 +38,20 @@ final class BF16GEMMTests: XCTestCase {
                        c: fp32.pointer, ldc: p.ldc, accumulate: accumulate)
         // Bounds are relative to Σ|a||b| of the bf16-rounded inputs.
         let q = GEMMProblem(bf16Of: p, a: widened(a16), b: widened(b16))
-        for kernel in kernels {
-            let got = p.freshC()
-            GEMM.multiply(transposeA: p.ta, transposeB: p.tb, m: p.m, n: p.n, k: p.k, alpha: alpha,
-                          a: a16.pointer, lda: p.lda, b: b16.pointer, ldb: p.ldb,
-                          c: got.pointer, ldc: p.ldc, accumulate: accumulate, kernel: kernel,
-                          pool: pool)
-            let what = "bf16 \(kernel) \(p.ta)/\(p.tb) m=\(p.m) n=\(p.n) k=\(p.k) "
-                + "ld+\(p.ldc - p.n) acc=\(accumulate)"
-            assertClose(got, want, q, alpha: alpha, accumulate: accumulate, tol: 1e-5,
-                        what + " vs bf16 reference", file: file, line: line)
-            assertClose(got, fp32, q, alpha: alpha, accumulate: accumulate, tol: 1e-2,
-                        what + " vs fp32 reference", file: file, line: line)
+        Kernels.forEachAvailable { tier in
+            for kernel in kernels {
+                let got = p.freshC()
+                GEMM.multiply(transposeA: p.ta, transposeB: p.tb, m: p.m, n: p.n, k: p.k, alpha: alpha,
+                              a: a16.pointer, lda: p.lda, b: b16.pointer, ldb: p.ldb,
+                              c: got.pointer, ldc: p.ldc, accumulate: accumulate, kernel: kernel,
+                              pool: pool)
+                let what = "bf16 \(tier) \(kernel) \(p.ta)/\(p.tb) m=\(p.m) n=\(p.n) k=\(p.k) "
+                    + "ld+\(p.ldc - p.n) acc=\(accumulate)"
+                assertClose(got, want, q, alpha: alpha, accumulate: accumulate, tol: 1e-5,
+                            what + " vs bf16 reference", file: file, line: line)
+                assertClose(got, fp32, q, alpha: alpha, accumulate: accumulate, tol: 1e-2,
+                            what + " vs fp32 reference", file: file, line: line)
+            }
         }
     }
 
@@ -80,17 +83,19 @@ final class BF16GEMMTests: XCTestCase {
         var rng = SplitMix64(seed: 13)
         let p = GEMMProblem(.none, .transposed, m: 131, n: 97, k: 301, rng: &rng)
         let a16 = bf16(p.a), b16 = bf16(p.b)
-        for kernel in kernels {
-            var results: [[Float]] = []
-            for pool in [ThreadPool(threadCount: 1), Self.pool2, ThreadPool(threadCount: 3)] {
-                let c = p.freshC()
-                GEMM.multiply(transposeB: .transposed, m: p.m, n: p.n, k: p.k,
-                              a: a16.pointer, lda: p.lda, b: b16.pointer, ldb: p.ldb,
-                              c: c.pointer, ldc: p.ldc, accumulate: true, kernel: kernel, pool: pool)
-                results.append(c.toArray())
+        Kernels.forEachAvailable { tier in
+            for kernel in kernels {
+                var results: [[Float]] = []
+                for pool in [ThreadPool(threadCount: 1), Self.pool2, ThreadPool(threadCount: 3)] {
+                    let c = p.freshC()
+                    GEMM.multiply(transposeB: .transposed, m: p.m, n: p.n, k: p.k,
+                                  a: a16.pointer, lda: p.lda, b: b16.pointer, ldb: p.ldb,
+                                  c: c.pointer, ldc: p.ldc, accumulate: true, kernel: kernel, pool: pool)
+                    results.append(c.toArray())
+                }
+                XCTAssertEqual(results[0], results[1], "\(tier) \(kernel): 1 vs 2 threads")
+                XCTAssertEqual(results[0], results[2], "\(tier) \(kernel): 1 vs 3 threads")
             }
-            XCTAssertEqual(results[0], results[1], "\(kernel): 1 vs 2 threads")
-            XCTAssertEqual(results[0], results[2], "\(kernel): 1 vs 3 threads")
         }
     }
 

@@ -8,6 +8,16 @@
 /// Columns of the bf16 micro-tile (two zmm registers of fp32 accumulators per row).
 #define CCK_BF16_NR 32
 
+/// Kernel tiers the running CPU (and OS) supports, as a bit set of these flags; 0 off x86-64.
+#define CCK_TIER_AVX2 1        /* AVX2, FMA, F16C, BMI2 (the package's x86-64 baseline) */
+#define CCK_TIER_AVX512 2      /* AVX512 F, BW, DQ, VL, CD */
+#define CCK_TIER_AVX512BF16 4  /* AVX512_BF16 on top of the above */
+int cck_cpu_tiers(void);
+
+/// The CPU's brand string with its family and model, e.g. "AMD EPYC (family 25, model 17)",
+/// written to `out` (at most `size` bytes, NUL-terminated).
+void cck_cpu_model(char *out, long size);
+
 /// 1 when the running CPU executes AVX512F + AVX512_BF16 (`vdpbf16ps`), else 0.
 int cck_cpu_has_avx512bf16(void);
 

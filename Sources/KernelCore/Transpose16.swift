@@ -4,8 +4,8 @@
 /// odd lanes to row i+8. Each round rotates one bit from the column index into the row index, so
 /// after log2(16) rounds rows and columns are swapped. LLVM lowers each half to one `vpermt2ps`
 /// (64 shuffles for 256 elements).
-@inline(__always)
-func _transpose16x16(
+@inlinable @inline(__always)
+public func _transpose16x16(
     _ r0: inout SIMD16<Float>,
     _ r1: inout SIMD16<Float>,
     _ r2: inout SIMD16<Float>,
@@ -56,8 +56,8 @@ func _transpose16x16(
 /// floats at `dst + q * stride` bytes, q = 0...15 in increasing order. With `stride` < 64 the
 /// stores overlap and each one's extra lanes are overwritten by the next (the last one writes
 /// 64 - stride bytes past row 15: callers keep slack there).
-@inline(__always)
-func _transposeBlock16<E: GEMMInput>(_ src: UnsafePointer<E>, ld: Int, rows: Int,
+@inlinable @inline(__always)
+public func _transposeBlock16<E: GEMMInput>(_ src: UnsafePointer<E>, ld: Int, rows: Int,
                                      _ dst: UnsafeMutableRawPointer, stride: Int) {
     var r0 = 0 < rows ? E._load16(src + 0 * ld) : SIMD16<Float>()
     var r1 = 1 < rows ? E._load16(src + 1 * ld) : SIMD16<Float>()

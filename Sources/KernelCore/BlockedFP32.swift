@@ -7,28 +7,30 @@
 /// into L2 (`_NextBlockPrefetch`), so its packing reads L2 instead of waiting on L3 or memory.
 /// k blocks after the first always accumulate. Edge tiles run the same kernel into `tile` and are
 /// merged with the same rounding as full tiles (alpha·t, or fma(alpha, t, C) when accumulating).
-@inline(__always)
-func _blockedFP32<E: GEMMInput>(
+/// The tier's micro-kernel `K` fixes the register tile and the cache blocks; generic and
+/// `@inlinable` so each tier target compiles its own specialization with its instruction set.
+@inlinable @inline(__always)
+public func _blockedFP32<E: GEMMInput, K: FP32MicroKernel>(
     source: _Operands<E>, rows: Range<Int>, cols: Range<Int>, k: Int, alpha: Float,
     c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
     packedA: UnsafeMutablePointer<Float>, packedB: UnsafeMutablePointer<Float>,
-    tile: UnsafeMutablePointer<Float>
+    tile: UnsafeMutablePointer<Float>, kernel: K.Type
 ) {
-    let MR = GEMM.mr, NR = GEMM.nr
-    let MC = GEMM.mc
+    let MR = K.mr, NR = K.nr
+    let MC = K.mc
     // A stored m × k is packed as row-major panels (a plain copy) for the RowA kernel; A stored
     // k × m (TN) as k-major panels (also a copy). Neither needs a transpose.
     let rowMajorA = source.transposeA == .none
     // One prefetch slot per k step at most (kc ≤ 512 slots, 4 KB of stack).
-    withUnsafeTemporaryAllocation(of: UnsafeRawPointer.self, capacity: GEMM.kc) { slots in
+    withUnsafeTemporaryAllocation(of: UnsafeRawPointer.self, capacity: K.kc) { slots in
         let prefetchList = slots.baseAddress!
-        prefetchList.initialize(repeating: UnsafeRawPointer(packedB), count: GEMM.kc)
+        prefetchList.initialize(repeating: UnsafeRawPointer(packedB), count: K.kc)
         var jc = cols.lowerBound
         while jc < cols.upperBound {
-            let ncur = min(GEMM.nc, cols.upperBound - jc)
+            let ncur = min(K.nc, cols.upperBound - jc)
             var pc = 0
             while pc < k {
-                let kcur = min(GEMM.kc, k - pc)
+                let kcur = min(K.kc, k - pc)
                 let acc = accumulate || pc > 0
                 var jp = 0
                 while jp < ncur {
@@ -41,7 +43,7 @@ func _blockedFP32<E: GEMMInput>(
                     let mcur = min(MC, rows.upperBound - ic)
                     if rowMajorA {
                         source.packARowMajor(i0: ic, rows: mcur, p0: pc, kc: kcur, mr: MR,
-                                             stride: GEMM.aRowStride, dst: packedA)
+                                             stride: K.aRowStride, dst: packedA)
                     } else {
                         source.packABlock(i0: ic, rows: mcur, p0: pc, kc: kcur, mr: MR,
                                           dst: packedA)
@@ -72,18 +74,18 @@ func _blockedFP32<E: GEMMInput>(
                             let full = mrEff == MR && nrEff == NR
                             let target = full ? cp : tile, targetLD = full ? ldc : NR
                             if rowMajorA {
-                                GEMM.microKernel14x32RowA(
-                                    kc: kcur, a: packedA + ip * GEMM.aRowStride, b: bp, c: target,
+                                K.kernelRowA(
+                                    kc: kcur, a: packedA + ip * K.aRowStride, b: bp, c: target,
                                     ldc: targetLD, alpha: full ? alpha : 1, accumulate: full && acc,
                                     prefetch: prefetchList, prefetchEvery: prefetch.every)
                             } else {
-                                GEMM.microKernel14x32(
+                                K.kernel(
                                     kc: kcur, a: packedA + ip * kcur, b: bp, c: target,
                                     ldc: targetLD, alpha: full ? alpha : 1, accumulate: full && acc,
                                     prefetch: prefetchList, prefetchEvery: prefetch.every)
                             }
                             if !full {
-                                _mergeTile(tile, rows: mrEff, cols: nrEff, into: cp, ldc: ldc,
+                                _mergeTile(tile, nr: NR, rows: mrEff, cols: nrEff, into: cp, ldc: ldc,
                                            alpha: alpha, accumulate: acc)
                             }
                             prefetch.fill(prefetchList)
@@ -104,16 +106,17 @@ func _blockedFP32<E: GEMMInput>(
 /// `runs` runs of `runLength` elements, `ld` elements apart (rows of A). Each call prefetches
 /// `ceil(kc / every)` lines, one per `every` k steps, so the L3/memory reads overlap the FMAs
 /// instead of stalling the packing loop.
-struct _NextBlockPrefetch {
-    private var base: UnsafeRawPointer?, stride = 0, runs = 0, runBytes = 0, lines = 0
-    private var run = 0, line = 0
+@frozen
+public struct _NextBlockPrefetch {
+    @usableFromInline var base: UnsafeRawPointer?, stride = 0, runs = 0, runBytes = 0, lines = 0
+    @usableFromInline var run = 0, line = 0
     /// k steps between two prefetches (all of kc: none, when there is no next block).
-    private(set) var every = Int.max
-    private var slots = 1
+    public var every = Int.max
+    @usableFromInline var slots = 1
 
-    init() {}
+    @inlinable public init() {}
 
-    init<E>(_ start: UnsafePointer<E>, ld: Int, runs: Int, runLength: Int, calls: Int, kc: Int) {
+    @inlinable public init<E>(_ start: UnsafePointer<E>, ld: Int, runs: Int, runLength: Int, calls: Int, kc: Int) {
         base = UnsafeRawPointer(start)
         stride = ld * MemoryLayout<E>.stride
         self.runs = runs
@@ -126,8 +129,8 @@ struct _NextBlockPrefetch {
 
     /// Writes the next call's `slots` addresses to `list` (repeating the last one when done; with
     /// no next block, leaves the single slot the kernels read as it is).
-    @inline(__always)
-    mutating func fill(_ list: UnsafeMutablePointer<UnsafeRawPointer>) {
+    @inlinable @inline(__always)
+    public mutating func fill(_ list: UnsafeMutablePointer<UnsafeRawPointer>) {
         guard let base else { return }
         var address = list[0]
         for i in 0..<slots {
@@ -142,11 +145,11 @@ struct _NextBlockPrefetch {
 }
 
 /// C[r, j] = alpha·t[r, j] (+ C[r, j] via one fma), for an edge tile stored with stride `nr`.
-@inline(__always)
-func _mergeTile(_ t: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
-                into c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, accumulate: Bool) {
+@inlinable @inline(__always)
+public func _mergeTile(_ t: UnsafeMutablePointer<Float>, nr: Int, rows: Int, cols: Int,
+                       into c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, accumulate: Bool) {
     for r in 0..<rows {
-        let src = t + r * GEMM.nr, dst = c + r * ldc
+        let src = t + r * nr, dst = c + r * ldc
         if accumulate {
             for j in 0..<cols { dst[j] = dst[j].addingProduct(alpha, src[j]) }
         } else {
@@ -155,31 +158,13 @@ func _mergeTile(_ t: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
     }
 }
 
-@inline(__always)
-func _storeRow(_ c: UnsafeMutablePointer<Float>, _ v0: SIMD16<Float>, _ v1: SIMD16<Float>,
-               _ alpha: SIMD16<Float>) {
-    let p = UnsafeMutableRawPointer(c)
-    p.storeBytes(of: v0 * alpha, as: SIMD16<Float>.self)
-    p.storeBytes(of: v1 * alpha, toByteOffset: 64, as: SIMD16<Float>.self)
-}
-
-@inline(__always)
-func _storeRowAdd(_ c: UnsafeMutablePointer<Float>, _ v0: SIMD16<Float>, _ v1: SIMD16<Float>,
-                  _ alpha: SIMD16<Float>) {
-    let p = UnsafeMutableRawPointer(c)
-    let o0 = p.loadUnaligned(as: SIMD16<Float>.self)
-    let o1 = p.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
-    p.storeBytes(of: o0.addingProduct(alpha, v0), as: SIMD16<Float>.self)
-    p.storeBytes(of: o1.addingProduct(alpha, v1), toByteOffset: 64, as: SIMD16<Float>.self)
-}
-
 /// LLVM's prefetch intrinsic (`llvm.prefetch(ptr, rw, locality, cache)`), reached through its
 /// symbol name because Swift has no prefetch API; lowers to one `prefetchw`/`prefetcht0`.
 @_silgen_name("llvm.prefetch.p0")
-func _llvmPrefetch(_ address: UnsafeRawPointer, _ rw: Int32, _ locality: Int32, _ cacheType: Int32)
+public func _llvmPrefetch(_ address: UnsafeRawPointer, _ rw: Int32, _ locality: Int32, _ cacheType: Int32)
 
 /// Prefetches the cache line holding `p` into L1 in anticipation of a write.
-@inline(__always)
-func _prefetchForWrite(_ p: UnsafeMutablePointer<Float>) {
+@inlinable @inline(__always)
+public func _prefetchForWrite(_ p: UnsafeMutablePointer<Float>) {
     _llvmPrefetch(UnsafeRawPointer(p), 1, 3, 1)
 }

@@ -14,6 +14,14 @@ extension Float: GEMMInput {
     }
 }
 
+extension Float16: GEMMInput {
+    @inlinable @inline(__always) public var _widened: Float { Float(self) }
+    @inlinable @inline(__always)
+    public static func _load16(_ p: UnsafePointer<Float16>) -> SIMD16<Float> {
+        SIMD16<Float>(UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float16>.self))
+    }
+}
+
 extension BFloat16: GEMMInput {
     @inlinable @inline(__always) public var _widened: Float { float }
     @inlinable @inline(__always)
@@ -24,21 +32,30 @@ extension BFloat16: GEMMInput {
 }
 
 /// The two operands of one GEMM call with their storage conventions (see `GEMM`).
-struct _Operands<E: GEMMInput> {
-    let a: UnsafePointer<E>, lda: Int, transposeA: Transpose
-    let b: UnsafePointer<E>, ldb: Int, transposeB: Transpose
+@frozen
+public struct _Operands<E: GEMMInput> {
+    public let a: UnsafePointer<E>, lda: Int, transposeA: Transpose
+    public let b: UnsafePointer<E>, ldb: Int, transposeB: Transpose
+
+    @inlinable
+    public init(a: UnsafePointer<E>, lda: Int, transposeA: Transpose,
+                b: UnsafePointer<E>, ldb: Int, transposeB: Transpose) {
+        self.a = a; self.lda = lda; self.transposeA = transposeA
+        self.b = b; self.ldb = ldb; self.transposeB = transposeB
+    }
 
     /// Packs rows `i0 ..< i0+rows` of op(A) = Aᵀ (A stored `k × m`) as k-major `mr`-row panels:
     /// panel q at `dst + q*mr*kc`, `dst[q*mr*kc + p*mr + r] = op(A)[i0 + q*mr + r, p0 + p]`,
     /// rows past `rows` zero.
-    @inline(__always)
-    func packABlock(i0: Int, rows: Int, p0: Int, kc: Int, mr: Int, dst: UnsafeMutablePointer<Float>) {
+    @inlinable @inline(__always)
+    public func packABlock(i0: Int, rows: Int, p0: Int, kc: Int, mr: Int, dst: UnsafeMutablePointer<Float>) {
         precondition(transposeA == .transposed)
         // op(A)[i, p] = a[p*lda + i]: walk k outermost so each stored row of A is read as one
         // contiguous run of `rows` elements (a page per k step, not a page per k per panel).
         // Full panels whose 16-lane load stays inside the block are copied with one vector
-        // load and one store; the store's mr..<16 spill lands in the slot of k step p+1 of
-        // the same panel, written later (so the last k step uses scalars).
+        // load and one store; the store's mr..<16 spill lands in the slots of the following k
+        // steps of the same panel, written later (so the last steps, whose spill would leave the
+        // panel, use scalars).
         let panels = (rows + mr - 1) / mr
         // k steps of software prefetch: rows lda apart defeat the hardware prefetcher. Into L2,
         // not L1: with lda a multiple of 4 KB the 16 rows ahead share L1 sets (more than its 12
@@ -54,7 +71,7 @@ struct _Operands<E: GEMMInput> {
                     byte += 64
                 }
             }
-            let vectorOK = mr <= 16 && p + 1 < kc
+            let vectorOK = mr <= 16 && p * mr + 16 <= kc * mr
             for q in 0..<panels {
                 let out = dst + q * mr * kc + p * mr
                 let lo = q * mr, n = min(mr, rows - lo)
@@ -79,8 +96,8 @@ struct _Operands<E: GEMMInput> {
     /// Packs rows `i0 ..< i0+rows` of A stored `m × k` (no transpose) as row-major `mr`-row panels:
     /// panel q at `dst + q*mr*stride`, `dst[q*mr*stride + r*stride + p] = A[i0 + q*mr + r, p0 + p]`;
     /// rows past `rows` are zero. A straight copy of contiguous row pieces (no transpose).
-    @inline(__always)
-    func packARowMajor(i0: Int, rows: Int, p0: Int, kc: Int, mr: Int, stride: Int,
+    @inlinable @inline(__always)
+    public func packARowMajor(i0: Int, rows: Int, p0: Int, kc: Int, mr: Int, stride: Int,
                        dst: UnsafeMutablePointer<Float>) {
         let panels = (rows + mr - 1) / mr
         precondition(transposeA == .none)
@@ -97,19 +114,25 @@ struct _Operands<E: GEMMInput> {
         }
     }
 
-    /// Packs columns `j0 ..< j0+cols` (cols ≤ nr = 32) and k range `p0 ..< p0+kc` of op(B),
-    /// widened to fp32, as `dst[p*nr + j] = op(B)[p0+p, j0+j]`; columns ≥ `cols` are zero.
-    @inline(__always)
-    func packB(j0: Int, cols: Int, p0: Int, kc: Int, nr: Int, dst: UnsafeMutablePointer<Float>) {
+    /// Packs columns `j0 ..< j0+cols` (cols ≤ nr) and k range `p0 ..< p0+kc` of op(B), widened
+    /// to fp32, as `dst[p*nr + j] = op(B)[p0+p, j0+j]`; columns ≥ `cols` are zero. Full panels of
+    /// a width that is a multiple of 16 (the AVX-512 tier's 32, the AVX2 tier's 16) are copied
+    /// 16 lanes at a time.
+    @inlinable @inline(__always)
+    public func packB(j0: Int, cols: Int, p0: Int, kc: Int, nr: Int, dst: UnsafeMutablePointer<Float>) {
+        let vectorPanel = cols == nr && nr % 16 == 0
         if transposeB == .none {
-            // op(B)[p, j] = b[p*ldb + j]: contiguous 32-wide rows.
-            if cols == 32 && nr == 32 {
+            // op(B)[p, j] = b[p*ldb + j]: contiguous nr-wide rows.
+            if vectorPanel {
                 let out = UnsafeMutableRawPointer(dst)
                 for p in 0..<kc {
                     let src = b + (p0 + p) * ldb + j0
-                    out.storeBytes(of: E._load16(src), toByteOffset: p * 128, as: SIMD16<Float>.self)
-                    out.storeBytes(of: E._load16(src + 16), toByteOffset: p * 128 + 64,
-                                   as: SIMD16<Float>.self)
+                    var j = 0
+                    while j < nr {
+                        out.storeBytes(of: E._load16(src + j), toByteOffset: (p * nr + j) * 4,
+                                       as: SIMD16<Float>.self)
+                        j += 16
+                    }
                 }
             } else {
                 for p in 0..<kc {
@@ -119,18 +142,21 @@ struct _Operands<E: GEMMInput> {
                     for j in cols..<nr { out[j] = 0 }
                 }
             }
-        } else if cols == 32 && nr == 32 {
-            // op(B)[p, j] = b[j*ldb + p]: two 16-row halves, 16 k at a time, transposed in registers.
+        } else if vectorPanel {
+            // op(B)[p, j] = b[j*ldb + p]: 16-row slices, 16 k at a time, transposed in registers.
             let src = b + j0 * ldb + p0
             var p = 0
             while p + 16 <= kc {
-                let out = UnsafeMutableRawPointer(dst + p * 32)
-                _transposeBlock16(src + p, ld: ldb, rows: 16, out, stride: 128)
-                _transposeBlock16(src + 16 * ldb + p, ld: ldb, rows: 16, out + 64, stride: 128)
+                let out = UnsafeMutableRawPointer(dst + p * nr)
+                var j = 0
+                while j < nr {
+                    _transposeBlock16(src + j * ldb + p, ld: ldb, rows: 16, out + 4 * j, stride: 4 * nr)
+                    j += 16
+                }
                 p += 16
             }
             while p < kc {
-                for j in 0..<32 { dst[p * 32 + j] = src[j * ldb + p]._widened }
+                for j in 0..<nr { dst[p * nr + j] = src[j * ldb + p]._widened }
                 p += 1
             }
         } else {

@@ -1,4 +1,18 @@
-extension GEMM {
+import KernelCore
+
+/// The AVX-512 tier's fp32 micro-kernel (BLIS `skx`-style): a 14×32 tile in 28 zmm accumulators.
+public enum AVX512MicroKernel14x32: FP32MicroKernel {
+    public static let mr = 14, nr = 32
+    /// Cache blocks (elements), tuned on Sapphire Rapids (48 KB L1d, 2 MB L2 per core): a long k
+    /// block (`kc` = 512) halves the C-tile traffic per FMA, and a short row block (`mc` = 70 =
+    /// 5 panels, packed A 140 KB) stays in L2 next to the streaming B panels (64 KB each);
+    /// `kc × nc` packed B (4 MB) is packed once per (column block, k block) per thread.
+    public static let kc = 512, mc = 70, nc = 2048
+    /// Row stride (floats) of row-major packed A panels: `kc` + 16 so the 14 rows of a panel fall
+    /// in different L1 sets. A literal so the kernel's 14 broadcasts address `[a + i*2112]` with
+    /// constant displacements.
+    public static let aRowStride = 528
+
     /// Register-blocked 14x32 fp32 micro-kernel: `C[14x32] (+)= alpha * Ap * Bp`.
     ///
     /// - `a`: packed A micro-panel, `kc` steps of 14 floats (k-major: `a[p*14 + i] = A[i, p]`).
@@ -8,7 +22,7 @@ extension GEMM {
     ///   `prefetchEvery` k steps (the next A block's source, see `_NextBlockPrefetch`).
     /// 28 zmm accumulators + 2 B vectors + 1 broadcast keep every FMA port busy without spills.
     @inline(__always)
-    static func microKernel14x32(
+    public static func kernel(
         kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
         c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, accumulate: Bool,
         prefetch: UnsafePointer<UnsafeRawPointer>, prefetchEvery: Int
@@ -142,7 +156,7 @@ extension GEMM {
     ///   `prefetchEvery` k steps (the next A block's source, see `_NextBlockPrefetch`).
     /// 28 zmm accumulators + 2 B vectors + 1 broadcast keep every FMA port busy without spills.
     @inline(__always)
-    static func microKernel14x32RowA(
+    public static func kernelRowA(
         kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
         c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, accumulate: Bool,
         prefetch: UnsafePointer<UnsafeRawPointer>, prefetchEvery: Int
@@ -266,4 +280,22 @@ extension GEMM {
             _storeRow(c + 13 * ldc, c13_0, c13_1, va)
         }
     }
+}
+
+@inline(__always)
+func _storeRow(_ c: UnsafeMutablePointer<Float>, _ v0: SIMD16<Float>, _ v1: SIMD16<Float>,
+               _ alpha: SIMD16<Float>) {
+    let p = UnsafeMutableRawPointer(c)
+    p.storeBytes(of: v0 * alpha, as: SIMD16<Float>.self)
+    p.storeBytes(of: v1 * alpha, toByteOffset: 64, as: SIMD16<Float>.self)
+}
+
+@inline(__always)
+func _storeRowAdd(_ c: UnsafeMutablePointer<Float>, _ v0: SIMD16<Float>, _ v1: SIMD16<Float>,
+                  _ alpha: SIMD16<Float>) {
+    let p = UnsafeMutableRawPointer(c)
+    let o0 = p.loadUnaligned(as: SIMD16<Float>.self)
+    let o1 = p.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+    p.storeBytes(of: o0.addingProduct(alpha, v0), as: SIMD16<Float>.self)
+    p.storeBytes(of: o1.addingProduct(alpha, v1), toByteOffset: 64, as: SIMD16<Float>.self)
 }
