@@ -71,15 +71,21 @@ struct SweepRun: ParsableCommand {
         guard let fitted = try report.fit() else { return }
         let validation = try report.validationRuns(fitted)
         if !validation.isEmpty {
-            say("validation: \(validation.count) run(s) at larger budgets, sized by the fitted law")
-            let vsummary = try scheduler.run(validation.compactMap(\.id))
+            // fewer validation runs than jobs: give each the idle jobs' threads (losses are
+            // bit-identical whatever the thread count, so this changes only the wall time)
+            let spare = threadsPerJob == nil && executor == .local && validation.count < jobs
+            let threads = spare ? max(1, spec.train.threads * jobs / validation.count) : nil
+            let vscheduler = spare ? try makeDriver(spec, db: db, threads: threads) : scheduler
+            say("validation: \(validation.count) run(s) at larger budgets, sized by the fitted law" +
+                (threads.map { ", \($0) threads each" } ?? ""))
+            let vsummary = try vscheduler.run(validation.compactMap(\.id))
             if vsummary.stopped { throw ExitCode(130) }
         }
         try report.printValidation()
         try report.printPlans(fitted)
     }
 
-    func makeDriver(_ spec: SweepSpec, db: ResultStore) throws -> SweepDriver {
+    func makeDriver(_ spec: SweepSpec, db: ResultStore, threads: Int? = nil) throws -> SweepDriver {
         let ladder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         if executor == .slurm {
             var options = SlurmSweep.Options()
@@ -94,18 +100,18 @@ struct SweepRun: ParsableCommand {
         var options = SweepScheduler.Options()
         options.jobs = jobs
         options.retries = retries ?? spec.grid.retries
-        return SweepScheduler(store: db, sweep: spec.name, executor: try makeExecutor(spec, db: db, ladder: ladder),
+        return SweepScheduler(store: db, sweep: spec.name, executor: try makeExecutor(spec, db: db, ladder: ladder, threads: threads),
                               options: options, shouldStop: { stopRequested }, log: { say($0) })
     }
 
-    func makeExecutor(_ spec: SweepSpec, db: ResultStore, ladder: URL) throws -> RunExecutor {
+    func makeExecutor(_ spec: SweepSpec, db: ResultStore, ladder: URL, threads: Int? = nil) throws -> RunExecutor {
         switch executor {
         case .slurm:
             preconditionFailure("the Slurm executor is a driver of its own")
         case .local:
             return LocalExecutor(ladder: ladder,
                                  databasePath: URL(fileURLWithPath: db.path).standardizedFileURL.path,
-                                 threadsPerJob: threadsPerJob)
+                                 threadsPerJob: threads ?? threadsPerJob)
         case .command:
             guard let template = spec.executor.command else {
                 throw ValidationError("\(file): --executor command needs [executor] command = [\"program\", \"arg\", ...]")
