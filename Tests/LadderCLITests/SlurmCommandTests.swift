@@ -39,6 +39,7 @@ final class SlurmCommandTests: XCTestCase {
         [model]
         vocab = 256
         seq_len = 16
+        params = "non_embedding"
         [train]
         batch = 4
         threads = 1
