@@ -12,15 +12,19 @@ public enum JobTarget {
     /// A cluster task's run folder (`ladder run-job --run-dir`): the database is never opened.
     case folder(RunFolder)
 
-    /// The record (created for `.new`), the sink it is recorded in, and its files.
-    func open(config: TrainConfig) throws -> OpenedRun {
+    /// The record (created for `.new`), the sink it is recorded in, and its files; a stored run
+    /// is claimed for `owner` first (see ``RunLease``), and refused while another live process
+    /// holds it.
+    func open(config: TrainConfig, owner: LeaseOwner) throws -> OpenedRun {
         switch self {
         case let .new(store, sweep, name):
             let db = try store()
             guard let stored = try db.insertRuns([RunLocation.record(for: config, name: name)], intoSweep: sweep).first else {
                 throw JobError.invalid("could not record the run in \(db.path)")
             }
-            return OpenedRun(sink: db, record: stored, folder: RunLocation.folder(store: db, sweep: sweep, runId: stored.id!))
+            _ = try db.claimRun(stored.id!, owner: owner)
+            return OpenedRun(sink: db, record: stored, folder: RunLocation.folder(store: db, sweep: sweep, run: stored),
+                             lease: (db, owner.token))
         case let .stored(store, id):
             let db = try store()
             guard let stored = try db.run(id: id) else { throw JobError.invalid("no run with id \(id) in \(db.path)") }
@@ -28,12 +32,18 @@ public enum JobTarget {
                 throw JobError.invalid("run \(id) has no sweep in \(db.path)")
             }
             if stored.status == .done { throw JobError.invalid("run \(id) is already done") }
-            return OpenedRun(sink: db, record: stored, folder: RunLocation.folder(store: db, sweep: sweep.name, runId: id))
+            if case let .held(lease) = try db.claimRun(id, owner: owner) {
+                throw JobError.busy("run \(id) (\(stored.name ?? "unnamed")) is being trained by another process: \(lease.ownerDescription); not started (it is taken over once that process is gone)")
+            }
+            // the claim is re-read: a `run-job` under its scheduler's claim (same token) does not own it
+            let own = try db.lease(runId: id)?.pid == owner.pid
+            return OpenedRun(sink: db, record: stored, folder: RunLocation.folder(store: db, sweep: sweep.name, run: stored),
+                             lease: own ? (db, owner.token) : nil)
         case let .folder(folder):
             let record: RunRecord
             do { record = try folder.record() } catch { throw JobError.invalid("\(error)") }
             if record.status == .done { throw JobError.invalid("run \(record.id.map(String.init) ?? "?") in \(folder.url.path) is already done") }
-            return OpenedRun(sink: folder, record: record, folder: folder.url)
+            return OpenedRun(sink: folder, record: record, folder: folder.url, lease: nil)
         }
     }
 
@@ -64,12 +74,16 @@ struct OpenedRun {
     let sink: RunSink
     let record: RunRecord
     let folder: URL
+    /// The claim this job holds itself (renewed while it trains, released at its end); nil when
+    /// it trains under its scheduler's claim or in a run folder.
+    var lease: (store: ResultStore, token: String)?
     var checkpoint: URL { folder.appendingPathComponent("checkpoint.safetensors") }
     /// A WSD branch's starting point: its trunk's checkpoint kept at the branch step (in the
     /// trunk's folder beside this run's).
     var branchFrom: URL? {
         guard let trunk = SweepStore.trunkRun(of: record), let step = SweepStore.branchStep(of: record) else { return nil }
-        let trunkCheckpoint = folder.deletingLastPathComponent().appendingPathComponent(String(trunk))
+        let trunkFolder = RunFolder.name(runId: trunk, uuid: SweepStore.label("trunk_uuid", of: record) as? String)
+        let trunkCheckpoint = folder.deletingLastPathComponent().appendingPathComponent(trunkFolder)
             .appendingPathComponent("checkpoint.safetensors")
         return KeptCheckpoint.url(beside: trunkCheckpoint, step: step)
     }
@@ -77,14 +91,9 @@ struct OpenedRun {
 
 /// Where runs' files live and how a config becomes a run record.
 public enum RunLocation {
-    /// A run's folder: `<folder of the database>/<sweep>/runs/<id>/`.
-    public static func folder(store: ResultStore, sweep: String, runId: Int64) -> URL {
-        RunFolder.location(resultsFolder: RunFolder.resultsFolder(of: store), sweep: sweep, runId: runId)
-    }
-
-    /// A run's checkpoint: `checkpoint.safetensors` in its folder.
-    public static func checkpoint(store: ResultStore, sweep: String, runId: Int64) -> URL {
-        folder(store: store, sweep: sweep, runId: runId).appendingPathComponent("checkpoint.safetensors")
+    /// A run's folder: `<folder of the database>/<sweep>/runs/<id>-<identity>/` (``RunFolder``).
+    public static func folder(store: ResultStore, sweep: String, run: RunRecord) -> URL {
+        RunFolder.location(resultsFolder: RunFolder.resultsFolder(of: store), sweep: sweep, run: run)
     }
 
     /// A run record describing `config` (size, tokens, FLOPs as 6 N D with N non-embedding).

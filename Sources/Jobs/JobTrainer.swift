@@ -46,9 +46,11 @@ final class RankTrainer: JobTrainer {
 public enum JobError: Error, CustomStringConvertible {
     case unsupported(String)
     case invalid(String)
+    /// Another live process holds the run's claim.
+    case busy(String)
     public var description: String {
         switch self {
-        case let .unsupported(s), let .invalid(s): return s
+        case let .unsupported(s), let .invalid(s), let .busy(s): return s
         }
     }
 }

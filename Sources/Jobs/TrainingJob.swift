@@ -21,6 +21,8 @@ public struct TrainingJob {
     public var backend: CommunicationBackend = .threads
     /// Polled each step: when it turns false the run checkpoints and stops (`--exit-with-parent`).
     public var parentAlive: @Sendable () -> Bool = { true }
+    /// The claim token the job trains under: its scheduler's (`run-job --lease`), or its own.
+    public var leaseToken = UUID().uuidString.lowercased()
 
     public init(target: JobTarget, config: TrainConfig, printer: RunEventPrinter) {
         self.target = target
@@ -43,7 +45,7 @@ public struct TrainingJob {
         arithmetic.train.precision = KernelTierSetup.arithmetic(for: config.train.precision)
         let trainer = try Trainer(config: arithmetic, data: data, kernels: FastKernels(pool: .default))
         printer.log(KernelTierSetup.runLine(requested: config.train.precision))
-        let opened = try target.open(config: config)
+        let opened = try target.open(config: config, owner: .current(token: leaseToken))
         return try train(trainer, opened: opened, threads: config.train.threads)
     }
 
@@ -60,7 +62,7 @@ public struct TrainingJob {
             let kernels = FastKernels(pool: ThreadPool(threadCount: perRank))
             let parallel = try ParallelTraining.trainer(config: config, data: data, kernels: kernels, world: comm)
             let trainer = RankTrainer(parallel)
-            let opened = comm.rank == 0 ? try target.open(config: config) : nil
+            let opened = comm.rank == 0 ? try target.open(config: config, owner: .current(token: leaseToken)) : nil
             // every rank resumes from the file rank 0 names
             let checkpoint = URL(fileURLWithPath: try comm.broadcast(text: opened?.checkpoint.path ?? ""))
             guard let opened else {
@@ -93,6 +95,8 @@ public struct TrainingJob {
                          line: "branching run \(runId) from its trunk at step \(trainer.step) (\(trunk.path))")
         }
         let recorder = RunRecorder(sink: opened.sink, run: opened.record, config: config)
+        defer { if let lease = opened.lease { try? lease.store.releaseRun(runId, token: lease.token) } }
+        var heartbeat = Date()
         try recorder.start()
         let total = config.train.steps
         let throughput = StepThroughput(flopsPerToken: trainer.flopsPerToken, threads: threads, peakGflopsPerThread: peakGflopsPerThread)
@@ -103,6 +107,10 @@ public struct TrainingJob {
             result = try trainer.train(checkpoint: opened.checkpoint,
                                        shouldStop: { StopSignal.requested || recorder.writeError != nil || !parentAlive() }) { event in
                 recorder.record(event, lossScale: trainer.lossScale)
+                if let lease = opened.lease, Date().timeIntervalSince(heartbeat) > 30 {
+                    heartbeat = Date()
+                    try? lease.store.renewLeases([runId], token: lease.token)
+                }
                 var eta = Double.nan
                 if case let .step(step, _, _, _, _, _) = event, step > firstStep {
                     eta = recorder.elapsed / Double(step - firstStep) * Double(total - step)

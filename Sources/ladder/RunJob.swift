@@ -36,6 +36,9 @@ struct RunJob: ParsableCommand {
     @Option(help: "Where the ranks of a [parallel] run live: threads (of this process) or mpi (this process is one rank under mpirun).")
     var backend: CommunicationBackend = .threads
 
+    @Option(help: ArgumentHelp("Train under this claim token (set by the sweep scheduler, which holds the run's claim).", valueName: "token"))
+    var lease: String?
+
     @Flag(name: .customLong("exit-with-parent"), help: "Checkpoint and stop (interrupted) when the parent process dies (set by the sweep scheduler).")
     var exitWithParent = false
 
@@ -56,6 +59,7 @@ struct RunJob: ParsableCommand {
         if let threads { config.train.threads = threads }
         var job = TrainingJob(target: target, config: config, printer: RunEventPrinter(json: json, quiet: quiet))
         job.backend = backend
+        if let lease { job.leaseToken = lease }
         if exitWithParent {
             let parent = getppid()
             job.parentAlive = { getppid() == parent }
