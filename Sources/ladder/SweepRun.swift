@@ -118,7 +118,8 @@ struct SweepRun: ParsableCommand {
             }
             do {
                 return try CommandExecutor(template: template,
-                                           resultsFolder: URL(fileURLWithPath: db.path).deletingLastPathComponent())
+                                           resultsFolder: URL(fileURLWithPath: db.path).deletingLastPathComponent(),
+                                           store: db, gpus: spec.executor.gpus, log: { say($0) })
             } catch { throw ValidationError("\(file): \(error)") }
         }
     }
