@@ -22,7 +22,7 @@ class TokenData:
             raise DataError(f"cannot read {path}: {e}") from e
         if not raw:
             raise DataError(f"{path} is empty")
-        tokens = np.frombuffer(raw, dtype=np.uint8).astype(np.int64)
+        tokens = np.frombuffer(raw, dtype=np.uint8)  # byte-level: token id = byte
         self.train, self.val = split(tokens, data_cfg["val_fraction"], data_cfg["split"], data_cfg["split_block"])
         self.T = seq_len
         self.sampling = data_cfg["sampling"]
@@ -53,7 +53,7 @@ class TokenData:
     def batch(self, source, starts):
         """(inputs, targets), each (len(starts), T), of windows at `starts` of `source`."""
         idx = np.asarray(starts, dtype=np.int64)[:, None] + np.arange(self.T + 1)[None, :]
-        rows = source[idx]
+        rows = source[idx].astype(np.int64)
         return rows[:, :-1], rows[:, 1:]
 
     def validation_windows(self):
@@ -75,8 +75,8 @@ def split(tokens, f, how, block):
     if how == "tail":
         cut = int(len(tokens) * (1 - f))
         return tokens[:cut], tokens[cut:]
-    train, val = [], []
-    for i in range(math.ceil(len(tokens) / block)):
-        part = tokens[i * block:(i + 1) * block]
-        (val if math.floor((i + 1) * f) > math.floor(i * f) else train).append(part)
-    return np.concatenate(train), np.concatenate(val) if val else np.zeros(0, dtype=np.int64)
+    # block i validates when floor((i + 1) f) > floor(i f): evenly spaced, a fraction f of the blocks
+    blocks = math.ceil(len(tokens) / block)
+    held = np.array([math.floor((i + 1) * f) > math.floor(i * f) for i in range(blocks)], dtype=bool)
+    mask = np.repeat(held, block)[:len(tokens)]
+    return tokens[~mask], tokens[mask]
