@@ -94,6 +94,12 @@ struct SweepRun: ParsableCommand {
             options.cpusPerTask = threadsPerJob ?? spec.train.threads
             options.threadsOverride = threadsPerJob
             options.sbatchOptions = spec.executor.sbatch ?? []
+            if let template = spec.executor.command {  // the sweep's own trainer in each array task
+                do {
+                    options.command = SlurmCommand(executor: try CommandExecutor(template: template, resultsFolder: URL(fileURLWithPath: db.path).deletingLastPathComponent()),
+                                                   gpus: spec.executor.gpus)
+                } catch { throw ValidationError("\(file): \(error)") }
+            }
             return SlurmSweep(store: db, sweep: spec.name, ladder: ladder, slurm: SlurmCommands(), options: options,
                               shouldStop: { stopRequested }, log: { say($0) })
         }

@@ -34,7 +34,7 @@ class Run:
         groups = [{"params": [p for _, p, d in self.layout if d], "weight_decay": t["weight_decay"]},
                   {"params": [p for _, p, d in self.layout if not d], "weight_decay": 0.0}]
         self.opt = torch.optim.AdamW(groups, lr=t["lr"], betas=(t["beta1"], t["beta2"]), eps=t["eps"], foreach=False)
-        self.ddp = torch.nn.parallel.DistributedDataParallel(self.model, broadcast_buffers=False) if self.world > 1 else None
+        self.ddp = torch.nn.parallel.DistributedDataParallel(self.model) if self.world > 1 else None
         self.step = 0
         self.recent = []
         self.tokens_per_step = t["batch"] * t["micro_batches"] * cfg["model"]["seq_len"]
@@ -68,15 +68,18 @@ class Run:
             if (t["eval_interval"] > 0 and self.step % t["eval_interval"] == 0) or self.step == t["steps"]:
                 val = self.evaluate(final=self.step == t["steps"])
                 metrics.write(step=self.step, tokens=tokens, val_loss=val, tasks={"val_bpb": val / math.log(2)})
-            if path and ((t["checkpoint_interval"] > 0 and self.step % t["checkpoint_interval"] == 0) or self.step == t["steps"]):
+            saved = path and ((t["checkpoint_interval"] > 0 and self.step % t["checkpoint_interval"] == 0) or self.step == t["steps"])
+            if saved:
                 self.save(path, metrics)
             if path and self.step in t["save_at"] and self.rank == 0:
                 checkpoint.keep(path, self.step)
             reason = self.agreed_stop(stop, stop_after)
             if reason and self.step < t["steps"]:
-                if path:
+                if path and not saved:
                     self.save(path, metrics)
                 return self.result("interrupted", f"{reason} at step {self.step} of {t['steps']}", started, first, val)
+        if val is None:  # resumed from the final checkpoint (its end line was lost): evaluate again
+            val = self.evaluate(final=True)
         return self.result("done", None, started, first, val)
 
     def save(self, path, metrics):
