@@ -33,7 +33,7 @@ let portableFlags: [SwiftSetting] = unchecked
 
 let package = Package(
     name: "Ladder",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "ladder", targets: ["ladder"]),
     ],
@@ -51,7 +51,7 @@ let package = Package(
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
-                "Store", "ScalingLaws", "Compute", "Attention", "Training", "Sweeps", "DataPrep", "Reports", "Distributed",
+                "Store", "ScalingLaws", "Compute", "Attention", "Training", "Sweeps", "DataPrep", "Reports", "Distributed", "Jobs",
             ],
             swiftSettings: kernelFlags
         ),
@@ -85,6 +85,10 @@ let package = Package(
         .target(name: "Distributed", dependencies: ["Training", "ScalingLaws", .target(name: "CMPI", condition: .when(traits: ["MPI"]))],
                 swiftSettings: kernelFlags),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training", "ScalingLaws"], swiftSettings: kernelFlags),
+        .target(name: "Jobs", dependencies: ["Store", "ScalingLaws", "Compute", "Training", "Sweeps", "Distributed"],
+                swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Store", "Sweeps", "Training", "ScalingLaws"],
+                    swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(name: "LadderCLITests", dependencies: ["ladder", "Store", "ScalingLaws"]),
     ],
     swiftLanguageModes: [.v5]

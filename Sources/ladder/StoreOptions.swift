@@ -29,12 +29,6 @@ struct StoreOptions: ParsableArguments {
     }
 }
 
-/// Facts about this process that the store records with each run.
-enum Provenance {
-    static let codeVersion = "ladder 0.1.0"
-    static var host: String { ProcessInfo.processInfo.hostName }
-}
-
 /// Writes text to a file atomically (temporary file, then rename), or to standard output.
 func emit(_ text: String, to path: String?) throws {
     guard let path else {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Jobs
 import ScalingLaws
 import Store
 import Sweeps
@@ -54,7 +55,7 @@ struct SweepRun: ParsableCommand {
         let planned: [PlannedRun]
         do { planned = try SweepExpansion.fitRuns(spec) } catch { throw ValidationError("\(file): \(error)") }
         let records = try SweepStore.materialize(planned, sweep: spec.name, specText: text, store: db)
-        installStopHandlers()
+        StopSignal.installHandlers()
         let scheduler = try makeDriver(spec, db: db)
         let alreadyDone = records.filter { $0.status == .done }.count
         say("sweep \(spec.name): \(records.count) grid runs (\(alreadyDone) already done), \(jobs) at a time, database \(db.path)")
@@ -101,13 +102,13 @@ struct SweepRun: ParsableCommand {
                 } catch { throw ValidationError("\(file): \(error)") }
             }
             return SlurmSweep(store: db, sweep: spec.name, ladder: ladder, slurm: SlurmCommands(), options: options,
-                              shouldStop: { stopRequested }, log: { say($0) })
+                              shouldStop: { StopSignal.requested }, log: { say($0) })
         }
         var options = SweepScheduler.Options()
         options.jobs = jobs
         options.retries = retries ?? spec.grid.retries
         return SweepScheduler(store: db, sweep: spec.name, executor: try makeExecutor(spec, db: db, ladder: ladder, threads: threads),
-                              options: options, shouldStop: { stopRequested }, log: { say($0) })
+                              options: options, shouldStop: { StopSignal.requested }, log: { say($0) })
     }
 
     func makeExecutor(_ spec: SweepSpec, db: ResultStore, ladder: URL, threads: Int? = nil) throws -> RunExecutor {
