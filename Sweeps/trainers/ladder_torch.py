@@ -68,6 +68,14 @@ class StopFlag:
         return None
 
 
+def branch_start(labels, run_dir):
+    """A WSD branch's starting checkpoint: its trunk's `step-<n>.pt` in the trunk's run folder, a
+    sibling of this one (Results/<sweep>/runs/<trunk id>/)."""
+    if not run_dir or "trunk_run" not in labels or "branch_step" not in labels:
+        raise SystemExit("ladder_torch: a WSD branch needs --run-dir and the sweep labels trunk_run and branch_step")
+    return os.path.join(os.path.dirname(os.path.abspath(run_dir)), str(labels["trunk_run"]), f"step-{labels['branch_step']}.pt")
+
+
 def main(argv=None):
     args = parse(sys.argv[1:] if argv is None else argv)
     try:
@@ -100,6 +108,12 @@ def main(argv=None):
     path = os.path.join(args.run_dir, "checkpoint.pt") if args.run_dir else None
     if path and os.path.exists(path):
         run.restore(checkpoint.load(path, cfg["model"]))
+    elif cfg["sweep"].get("wsd") == "branch":
+        trunk = branch_start(cfg["sweep"], args.run_dir)
+        if not os.path.exists(trunk):
+            print(f"ladder_torch: this WSD branch starts from {trunk}, which its trunk has not written", file=sys.stderr)
+            return 2
+        run.restore(checkpoint.load(trunk, cfg["model"]))
     result = run.train(metrics, path, stop, args.stop_after)
     if run.rank == 0:
         metrics.write(event="end", **result)

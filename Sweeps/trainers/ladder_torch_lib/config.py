@@ -61,6 +61,8 @@ def load(path, overrides=()):
         raise ConfigError(f"{path}: unknown table(s): {', '.join(unknown)}")
     if raw.get("parallel") and any(v not in (0, 1) for k, v in raw["parallel"].items() if k != "zero"):
         raise ConfigError(f"{path}: [parallel] is the built-in trainer's; run this trainer under torchrun for data parallelism")
+    # a sweep's labels; a WSD branch names its trunk's run and the step it starts from
+    cfg["sweep"] = raw.get("sweep", {}) if isinstance(raw.get("sweep"), dict) else {}
     data_path = cfg["data"]["path"]
     if not os.path.isabs(data_path):
         cfg["data"]["path"] = os.path.join(os.path.dirname(os.path.abspath(path)), data_path)

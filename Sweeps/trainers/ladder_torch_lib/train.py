@@ -68,7 +68,8 @@ class Run:
             if (t["eval_interval"] > 0 and self.step % t["eval_interval"] == 0) or self.step == t["steps"]:
                 val = self.evaluate(final=self.step == t["steps"])
                 metrics.write(step=self.step, tokens=tokens, val_loss=val, tasks={"val_bpb": val / math.log(2)})
-            saved = path and ((t["checkpoint_interval"] > 0 and self.step % t["checkpoint_interval"] == 0) or self.step == t["steps"])
+            saved = path and ((t["checkpoint_interval"] > 0 and self.step % t["checkpoint_interval"] == 0)
+                              or self.step == t["steps"] or self.step in t["save_at"])
             if saved:
                 self.save(path, metrics)
             if path and self.step in t["save_at"] and self.rank == 0:
