@@ -12,15 +12,13 @@ Without options, the Ladder environment (LADDER_RUN_DIR, LADDER_METRICS, LADDER_
 """
 import argparse
 import fcntl
-import math
 import os
 import signal
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from ladder_torch_lib import checkpoint, config as configs  # noqa: E402
+from ladder_torch_lib import config as configs  # noqa: E402
 from ladder_torch_lib.protocol import MetricsFile, write_result  # noqa: E402
 
 
@@ -85,6 +83,7 @@ def main(argv=None):
         return 2
     stop = StopFlag()
     import torch  # after the config is checked, so a bad file fails fast
+    from ladder_torch_lib import checkpoint
     from ladder_torch_lib.data import DataError, TokenData
     from ladder_torch_lib.train import Run
 

@@ -53,6 +53,9 @@ def load(path, overrides=()):
         for key, value in values.items():
             if value is None:
                 raise ConfigError(f"{path}: [{section}] {key} is required")
+            expected = type(defaults[key]) if defaults[key] is not None else (str if key == "path" else int)
+            if not kind_matches(value, expected):
+                raise ConfigError(f"{path}: [{section}] {key} = {value!r} must be {expected.__name__}")
             if (section, key) in CHOICES and value not in CHOICES[(section, key)]:
                 raise ConfigError(f"{path}: [{section}] {key} = {value!r}; use one of {', '.join(CHOICES[(section, key)])}")
         cfg[section] = values
@@ -68,6 +71,16 @@ def load(path, overrides=()):
         cfg["data"]["path"] = os.path.join(os.path.dirname(os.path.abspath(path)), data_path)
     check(cfg, path)
     return cfg
+
+
+def kind_matches(value, expected):
+    if expected is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if expected is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if expected is list:
+        return isinstance(value, list) and all(isinstance(v, int) for v in value)
+    return isinstance(value, expected)
 
 
 def check(cfg, path):
