@@ -18,6 +18,8 @@ final class CommandJob: RunningJob {
     let log: (String) -> Void
     var lastFeed = Date.distantPast
     var lastProgress = Date()
+    /// The attempt's outcome is recorded once.
+    var collected = false
     var runId: Int64 { run.id! }
 
     init(run: RunRecord, child: ChildProcess, out: URL, metrics: URL, feed: TrainerMetricsFeed?, steps: Int, gpus: Int,
@@ -29,6 +31,10 @@ final class CommandJob: RunningJob {
 
     func poll() -> JobExit? {
         let exit = child.poll()
+        if let exit, !collected, let feed {
+            // recorded as soon as the trainer is seen to end, also when a stopping scheduler only polls
+            do { try collect(into: feed.store, exit: exit) } catch { log("run \(runId): cannot record its outcome: \(error)") }
+        }
         if exit == nil, let feed, Date().timeIntervalSince(lastFeed) >= 1 {
             lastFeed = Date()
             do { try feed.poll() } catch { log("run \(runId): cannot store its metrics yet: \(error)") }
@@ -52,6 +58,8 @@ final class CommandJob: RunningJob {
     func kill() { child.signal(SIGKILL) }
 
     func collect(into store: ResultStore, exit: JobExit) throws {
+        guard !collected else { return }
+        collected = true
         let feed = self.feed
             ?? TrainerMetricsFeed(url: metrics, runId: runId, store: store, tokensPerStep: 0, attemptStart: attemptStart)
         guard var run = try TrainerOutcome.record(runId: runId, feed: feed, resultFile: out, store: store,

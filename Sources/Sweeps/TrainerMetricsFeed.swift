@@ -10,7 +10,7 @@ import Store
 public final class TrainerMetricsFeed {
     public let url: URL
     let runId: Int64
-    let store: ResultStore
+    public let store: ResultStore
     let tokensPerStep: Double
     /// Bytes of the file read so far (complete lines only).
     public private(set) var offset: UInt64 = 0

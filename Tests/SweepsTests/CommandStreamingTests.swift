@@ -77,4 +77,24 @@ final class CommandStreamingTests: XCTestCase {
         XCTAssertEqual(stopped.status, .interrupted)
         XCTAssertEqual(stopped.error, "SIGINT")
     }
+
+    /// Ctrl-C of the scheduler: the trainer gets SIGINT, and its own end line (reason, metrics) is
+    /// what the store keeps.
+    func testStoppingTheSchedulerRecordsTheTrainersOutcome() throws {
+        let store = try ResultStore.inMemory()
+        let planned = try SweepExpansion.fitRuns(SweepExpansionTests.spec())[0]
+        let run = try SweepStore.materialize([planned], sweep: "t", specText: "", store: store)[0]
+        let executor = try CommandExecutor(template: [try writeTrainer().path, folder.appendingPathComponent("never").path],
+                                           resultsFolder: folder, store: store)
+        var options = SweepScheduler.Options()
+        options.pollInterval = 0.02
+        let scheduler = SweepScheduler(store: store, sweep: "t", executor: executor, options: options,
+                                       shouldStop: { ((try? store.metrics(runId: run.id!).count) ?? 0) >= 3 })
+        let summary = try scheduler.run([run.id!])
+        XCTAssertTrue(summary.stopped)
+        XCTAssertEqual(summary.interrupted, 1)
+        let stopped = try XCTUnwrap(try store.run(id: run.id!))
+        XCTAssertEqual(stopped.status, .interrupted)
+        XCTAssertEqual(stopped.error, "SIGINT", "the trainer's reason, not the scheduler's")
+    }
 }
