@@ -19,7 +19,8 @@ public struct StoredLaw {
     /// The `intervals` column: the level and every bootstrap law as [E, A, B, alpha, beta].
     struct Intervals: Decodable {
         var level: Double?
-        var laws: [[Double]]?
+        /// A law with a non-finite parameter (a diverged resample) is stored with nulls.
+        var laws: [[Double?]]?
     }
 
     public enum DecodingError: Error, CustomStringConvertible {
@@ -45,7 +46,7 @@ public struct StoredLaw {
                 throw DecodingError.unreadable(fit: id, column: "intervals", reason: "\(error)")
             }
             level = iv.level
-            laws = (iv.laws ?? []).filter { $0.count == 5 }
+            laws = (iv.laws ?? []).map { $0.compactMap { $0 } }.filter { $0.count == 5 }
                 .map { ChinchillaLaw(E: $0[0], A: $0[1], B: $0[2], alpha: $0[3], beta: $0[4]) }
         }
         return StoredLaw(law: ChinchillaLaw(E: p.E, A: p.A, B: p.B, alpha: p.alpha, beta: p.beta), name: "fit \(id)",

@@ -125,6 +125,27 @@ enum Schema {
                 )
                 """)
         }
+        migrator.registerMigration("addTrainerMetrics") { db in
+            // Named task metrics an external trainer reports per step, and the accelerators a run
+            // held (GPU-hours = gpus x wall seconds / 3600, kept per run).
+            try db.execute(sql: """
+                CREATE TABLE task_metric (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    run_id INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                    step INTEGER NOT NULL CHECK (step >= 0),
+                    name TEXT NOT NULL CHECK (length(name) > 0),
+                    value REAL NOT NULL,
+                    UNIQUE (run_id, step, name)
+                );
+                CREATE TABLE run_resources (
+                    run_id INTEGER PRIMARY KEY REFERENCES run(id) ON DELETE CASCADE,
+                    gpus INTEGER NOT NULL CHECK (gpus >= 0),
+                    gpu_hours REAL NOT NULL CHECK (gpu_hours >= 0),
+                    device TEXT,
+                    world_size INTEGER CHECK (world_size > 0)
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -4,16 +4,28 @@ import Training
 
 /// Runs a user's own trainer (torchtitan, nanotron, Megatron, a script) per run: a command
 /// template whose `{placeholders}` are filled from the run, executed WITHOUT a shell (the
-/// arguments go to the program as a list, so a value cannot inject commands). The command writes
-/// a JSON file at `{out}`: `{"loss": final validation loss, "train_loss": optional,
-/// "wall_seconds": optional, "metrics": optional [{"step", "tokens", "train_loss", "val_loss"}]}`.
+/// arguments go to the program as a list, so a value cannot inject commands). Before it starts,
+/// the run's folder holds `config.json` (the run's training config, the keys of `ladder train`'s
+/// TOML). The trainer protocol (README, "Your own trainer"): the trainer appends JSONL metrics to
+/// `{metrics}` (ingested while it trains, see `TrainerMetricsFeed`) and ends with an `end` line;
+/// or, as first-generation trainers do, writes `{"loss": ..., "metrics": [...]}` at `{out}` only.
+/// SIGINT asks it to checkpoint and stop; the environment carries the same paths (`LADDER_*`).
 public final class CommandExecutor: RunExecutor {
     public static let placeholders = ["n_layer", "d_model", "n_head", "d_ff", "vocab", "seq_len", "params", "tokens",
-                                      "steps", "lr", "batch", "seed", "out", "run_id", "name", "data"]
+                                      "steps", "lr", "batch", "seed", "out", "run_id", "name", "data",
+                                      "config", "run_dir", "metrics", "gpus"]
     let template: [String]
     let resultsFolder: URL
+    let store: ResultStore?
+    let gpus: Int
+    let log: (String) -> Void
+    /// Seconds between a run's progress lines.
+    public var progressInterval: TimeInterval = 30
 
-    public init(template: [String], resultsFolder: URL) throws {
+    /// `store`: where metrics go while runs train (without it they are read at the end only).
+    /// `gpus`: GPUs per run, for `{gpus}`, `LADDER_GPUS` and the GPU-hours recorded per run.
+    public init(template: [String], resultsFolder: URL, store: ResultStore? = nil, gpus: Int = 0,
+                log: @escaping (String) -> Void = { _ in }) throws {
         guard let program = template.first, !program.isEmpty else {
             throw SweepError.invalid("executor.command must name a program")
         }
@@ -24,6 +36,9 @@ public final class CommandExecutor: RunExecutor {
         }
         self.template = template
         self.resultsFolder = resultsFolder
+        self.store = store
+        self.gpus = gpus
+        self.log = log
     }
 
     static func placeholderNames(in text: String) -> [String] {
@@ -39,13 +54,15 @@ public final class CommandExecutor: RunExecutor {
     /// The argument list for a run, placeholders replaced by the run's values.
     public func arguments(for run: RunRecord, out: URL) throws -> [String] {
         let config = try JSONDecoder().decode(TrainConfig.self, from: Data(run.config.utf8))
+        let folder = out.deletingLastPathComponent()
         let values: [String: String] = [
             "n_layer": String(config.model.nLayer), "d_model": String(config.model.dModel),
             "n_head": String(config.model.nHead), "d_ff": String(config.model.dFF), "vocab": String(config.model.vocab),
             "seq_len": String(config.model.seqLen), "params": String(Int(run.params)), "tokens": String(Int(run.tokens)),
             "steps": String(config.train.steps), "lr": String(config.train.lr), "batch": String(config.train.batch),
             "seed": String(config.train.seed), "out": out.path, "run_id": String(run.id!), "name": run.name ?? "",
-            "data": config.data.path,
+            "data": config.data.path, "config": folder.appendingPathComponent("config.json").path,
+            "run_dir": folder.path, "metrics": folder.appendingPathComponent(Self.metricsFile).path, "gpus": String(gpus),
         ]
         return template.map { arg in
             var result = arg
@@ -54,14 +71,31 @@ public final class CommandExecutor: RunExecutor {
         }
     }
 
+    /// The metrics file's name in the run folder.
+    public static let metricsFile = "trainer.jsonl"
+
     public func start(_ run: RunRecord, sweep: String) throws -> RunningJob {
         let folder = RunFolder.location(resultsFolder: resultsFolder, sweep: sweep, run: run)
         let out = folder.appendingPathComponent("result.json")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try? FileManager.default.removeItem(at: out)
+        try Data(run.config.utf8).write(to: folder.appendingPathComponent("config.json"), options: .atomic)
         let args = try arguments(for: run, out: out)
+        let config = try JSONDecoder().decode(TrainConfig.self, from: Data(run.config.utf8))
+        let metrics = folder.appendingPathComponent(Self.metricsFile)
+        let feed = store.map { TrainerMetricsFeed(url: metrics, runId: run.id!, store: $0, tokensPerStep: config.tokensPerStep) }
+        var environment = ProcessInfo.processInfo.environment
+        environment["LADDER_RUN_DIR"] = folder.path
+        environment["LADDER_CONFIG"] = folder.appendingPathComponent("config.json").path
+        environment["LADDER_METRICS"] = metrics.path
+        environment["LADDER_OUT"] = out.path
+        environment["LADDER_RUN_ID"] = String(run.id!)
+        environment["LADDER_GPUS"] = String(gpus)
+        environment["LADDER_COORDINATOR_PID"] = String(ProcessInfo.processInfo.processIdentifier)
         let child = try ChildProcess(executable: try Self.resolve(args[0]), arguments: Array(args.dropFirst()),
-                                     log: folder.appendingPathComponent("log.txt"))
-        return CommandJob(run: run, child: child, out: out, started: Date())
+                                     log: folder.appendingPathComponent("log.txt"), environment: environment)
+        return CommandJob(run: run, child: child, out: out, metrics: metrics, feed: feed, steps: config.train.steps,
+                          gpus: gpus, progressInterval: progressInterval, log: log)
     }
 
     /// A program name searched on PATH, or a path (relative to the working directory).
@@ -79,54 +113,5 @@ public final class CommandExecutor: RunExecutor {
             if FileManager.default.isExecutableFile(atPath: url.path) { return url }
         }
         throw SweepError.invalid("executor.command: program '\(program)' not found on PATH")
-    }
-}
-
-final class CommandJob: RunningJob {
-    var run: RunRecord
-    let child: ChildProcess
-    let out: URL
-    let started: Date
-    var runId: Int64 { run.id! }
-
-    init(run: RunRecord, child: ChildProcess, out: URL, started: Date) {
-        self.run = run; self.child = child; self.out = out; self.started = started
-    }
-
-    func poll() -> JobExit? { child.poll() }
-    func interrupt() { child.signal(SIGINT) }
-    func kill() { child.signal(SIGKILL) }
-
-    func collect(into store: ResultStore, exit: JobExit) throws {
-        guard var current = try store.run(id: runId) else { return }
-        current.wallSeconds = (current.wallSeconds ?? 0) + Date().timeIntervalSince(started)
-        guard exit.succeeded else {
-            current.status = .failed
-            current.error = "command \(exit.description); see \(out.deletingLastPathComponent().appendingPathComponent("log.txt").path)"
-            try store.updateRun(current)
-            return
-        }
-        guard let data = FileManager.default.contents(atPath: out.path),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let loss = (object["loss"] as? NSNumber)?.doubleValue, loss.isFinite, loss > 0 else {
-            current.status = .failed
-            current.error = "command exited 0 but \(out.path) holds no positive finite \"loss\""
-            try store.updateRun(current)
-            return
-        }
-        var metrics: [MetricRecord] = []
-        for point in object["metrics"] as? [[String: Any]] ?? [] {
-            guard let step = (point["step"] as? NSNumber)?.intValue, step >= 0 else { continue }
-            metrics.append(MetricRecord(runId: runId, step: step, tokensSeen: (point["tokens"] as? NSNumber)?.doubleValue ?? 0,
-                                        trainLoss: (point["train_loss"] as? NSNumber)?.doubleValue,
-                                        valLoss: (point["val_loss"] as? NSNumber)?.doubleValue))
-        }
-        if !metrics.isEmpty { try store.appendMetrics(metrics) }
-        current.status = .done
-        current.error = nil
-        current.finalValLoss = loss
-        current.finalTrainLoss = (object["train_loss"] as? NSNumber)?.doubleValue
-        if let w = (object["wall_seconds"] as? NSNumber)?.doubleValue { current.wallSeconds = w }
-        try store.updateRun(current)
     }
 }

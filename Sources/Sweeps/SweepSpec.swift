@@ -221,7 +221,17 @@ public struct SweepSpec: Codable, Equatable, Sendable {
         public var command: [String]?
         /// For the Slurm executor: extra sbatch options (partition, time limit, account ...).
         public var sbatch: [String]?
+        /// GPUs each run holds (the command executor's `{gpus}` and `LADDER_GPUS`, and the Slurm
+        /// executor's `--gpus-per-task`); GPU-hours per run are this times its wall time. 0: CPU runs.
+        public var gpus: Int = 0
         public init() {}
+        enum CodingKeys: String, CodingKey { case command, sbatch, gpus }
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            command = try c.decodeIfPresent([String].self, forKey: .command)
+            sbatch = try c.decodeIfPresent([String].self, forKey: .sbatch)
+            gpus = try c.decodeIfPresent(Int.self, forKey: .gpus) ?? 0
+        }
     }
 
     enum CodingKeys: String, CodingKey { case name, description, data, model, train, grid, validation, plan, executor, wsd }
@@ -255,7 +265,7 @@ public struct SweepSpec: Codable, Equatable, Sendable {
         "grid.point": ["params", "tokens"],
         "validation": ["flops", "params"],
         "plan": ["flops", "bootstrap"],
-        "executor": ["command", "sbatch"],
+        "executor": ["command", "sbatch", "gpus"],
         "wsd": ["params", "tokens", "cooldown_fraction", "cooldown_shape", "min_lr_ratio"],
     ]
 }
@@ -344,5 +354,6 @@ extension SweepSpec {
         do { try model.family?.validate() } catch { try fail("\(error)") }
         if plan.bootstrap < 0 { try fail("plan.bootstrap must be >= 0") }
         if let command = executor.command, command.isEmpty { try fail("executor.command must name a program") }
+        if !(0...1024).contains(executor.gpus) { try fail("executor.gpus must be in 0...1024, got \(executor.gpus)") }
     }
 }

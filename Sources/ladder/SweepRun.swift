@@ -113,6 +113,12 @@ struct SweepRun: ParsableCommand {
             options.threadsOverride = threadsPerJob
             options.sbatchOptions = spec.executor.sbatch ?? []
             options.owner = Self.owner
+            if let template = spec.executor.command {  // the sweep's own trainer in each array task
+                do {
+                    options.command = SlurmCommand(executor: try CommandExecutor(template: template, resultsFolder: URL(fileURLWithPath: db.path).deletingLastPathComponent()),
+                                                   gpus: spec.executor.gpus)
+                } catch { throw ValidationError("\(file): \(error)") }
+            }
             return SlurmSweep(store: db, sweep: spec.name, ladder: ladder, slurm: SlurmCommands(), options: options,
                               shouldStop: { StopSignal.requested }, log: { say($0) })
         }
@@ -138,7 +144,8 @@ struct SweepRun: ParsableCommand {
             }
             do {
                 return try CommandExecutor(template: template,
-                                           resultsFolder: URL(fileURLWithPath: db.path).deletingLastPathComponent())
+                                           resultsFolder: URL(fileURLWithPath: db.path).deletingLastPathComponent(),
+                                           store: db, gpus: spec.executor.gpus, log: { say($0) })
             } catch { throw ValidationError("\(file): \(error)") }
         }
     }

@@ -52,15 +52,17 @@ struct SlurmSubmission: Codable, Equatable {
 
     /// The batch script: array task i runs `ladder run-job --run-dir` on line i's run, appending to
     /// the run's log. `exec` makes the trainer the batch process, so scancel's signal reaches it.
-    static func script(ladder: URL, tasks: URL, runs: URL, threads: Int?) -> String {
+    /// With `command`, the task runs the run folder's `command.sh` (the sweep's own trainer) instead.
+    static func script(ladder: URL, tasks: URL, runs: URL, threads: Int?, command: Bool = false) -> String {
         let threadArgs = threads.map { " --threads \($0)" } ?? ""
+        let exec = command ? "exec /bin/sh \"$RUN_DIR/command.sh\"" : "exec \(quote(ladder.path)) run-job --run-dir \"$RUN_DIR\"\(threadArgs)"
         return """
             #!/bin/sh
             # Written by ladder: one array task per run of the sweep. Task i trains the run on line i+1 of tasks.txt.
             set -eu
-            RUN_ID=$(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" \(quote(tasks.path)))
-            RUN_DIR=\(quote(runs.path))/"$RUN_ID"
-            exec \(quote(ladder.path)) run-job --run-dir "$RUN_DIR"\(threadArgs) >>"$RUN_DIR/log.txt" 2>&1
+            RUN_FOLDER=$(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" \(quote(tasks.path)))
+            RUN_DIR=\(quote(runs.path))/"$RUN_FOLDER"
+            \(exec) >>"$RUN_DIR/log.txt" 2>&1
 
             """
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Store
+import Training
 
 /// Runs a sweep's runs on Slurm: the runs go out as one sbatch job array (one task per run, each
 /// `ladder run-job --run-dir`), at most `jobs` tasks at a time (`--array=...%jobs`).
@@ -27,6 +28,8 @@ public final class SlurmSweep: SweepDriver {
         public var maxArraySize = 1000
         /// The claim this coordinator holds on the runs it submits or watches.
         public var owner = LeaseOwner.current()
+        /// Run each task as the sweep's own trainer command instead of `ladder run-job`.
+        public var command: SlurmCommand?
         public init() {}
     }
 
@@ -38,6 +41,8 @@ public final class SlurmSweep: SweepDriver {
     let options: Options
     let shouldStop: () -> Bool
     let log: (String) -> Void
+    /// Command tasks: each run's metrics stream, followed from its attempt's start.
+    var feeds: [Int64: TrainerMetricsFeed] = [:]
 
     public init(store: ResultStore, sweep: String, ladder: URL, slurm: SlurmControl, options: Options,
                 shouldStop: @escaping () -> Bool = { false }, log: @escaping (String) -> Void = { _ in }) {
@@ -181,18 +186,23 @@ public final class SlurmSweep: SweepDriver {
             r.error = nil
             try store.updateRun(r)
             try runFolder(id).prepare(r)
+            if let command = options.command {
+                try command.prepare(r, folder: runFolder(id).url)
+                feeds[id] = nil
+            }
         }
         let tasks = dir.appendingPathComponent("tasks.txt")
         let folders = try ids.map { try runFolder($0).url.lastPathComponent }
         try (folders.joined(separator: "\n") + "\n").write(to: tasks, atomically: true, encoding: .utf8)
         let script = dir.appendingPathComponent("job.sh")
         try SlurmSubmission.script(ladder: ladder, tasks: tasks, runs: sweepFolder.appendingPathComponent("runs"),
-                                   threads: options.threadsOverride)
+                                   threads: options.threadsOverride, command: options.command != nil)
             .write(to: script, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
         try submission.save(in: sweepFolder)
         let sbatch = ["--output=\(dir.path)/task-%a.out", "--cpus-per-task=\(options.cpusPerTask)",
-                      "--signal=B:INT@120"] + options.sbatchOptions
+                      "--signal=B:INT@120"] + (options.command.map { $0.gpus > 0 ? ["--gres=gpu:\($0.gpus)"] : [] } ?? [])
+            + options.sbatchOptions
         do {
             submission.jobId = try slurm.submit(script: script, jobName: submission.jobName,
                                                 array: "0-\(ids.count - 1)%\(max(1, options.jobs))", options: sbatch)
@@ -218,17 +228,37 @@ public final class SlurmSweep: SweepDriver {
     /// Brings a run folder into the store.
     @discardableResult
     func ingest(_ id: Int64) throws -> RunRecord {
-        try runFolder(id).ingest(into: store, runId: id)
+        guard options.command != nil else { return try runFolder(id).ingest(into: store, runId: id) }
+        try feed(id).poll()
+        guard let r = try store.run(id: id) else { throw SweepError.notFound("run \(id) is not in the store") }
+        return r
+    }
+
+    func feed(_ id: Int64) throws -> TrainerMetricsFeed {
+        if let feed = feeds[id] { return feed }
+        guard let command = options.command, let r = try store.run(id: id) else { throw SweepError.notFound("run \(id) is not in the store") }
+        let config = try JSONDecoder().decode(TrainConfig.self, from: Data(r.config.utf8))
+        let feed = command.feed(runId: id, folder: try runFolder(id).url, store: store, tokensPerStep: config.tokensPerStep)
+        feeds[id] = feed
+        return feed
     }
 
     /// Ingests an ended task's run; one that ended without an outcome is recorded failed with what
     /// Slurm says of it.
     func finish(_ id: Int64, submission: SlurmSubmission, index: Int) throws -> RunRecord {
         var r: RunRecord
-        do { r = try ingest(id) } catch {
+        if let command = options.command {
+            let folder = try runFolder(id).url
+            guard let recorded = try TrainerOutcome.record(runId: id, feed: try feed(id), resultFile: folder.appendingPathComponent("result.json"),
+                                                           store: store, wall: nil, gpus: command.gpus) else {
+                throw SweepError.notFound("run \(id) is not in the store")
+            }
+            r = recorded
+            feeds[id] = nil
+        } else { do { r = try ingest(id) } catch {
             guard let stored = try store.run(id: id) else { throw error }
             r = stored
-        }
+        } }
         if r.status == .running {
             let slurmSays = submission.jobId.flatMap { slurm.exitDescription(jobId: $0, index: index) }
             r.status = .failed

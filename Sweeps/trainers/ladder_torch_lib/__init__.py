@@ -1,0 +1,1 @@
+"""The reference PyTorch trainer's pieces: config, data windows, the GPT, the Ladder trainer protocol."""
