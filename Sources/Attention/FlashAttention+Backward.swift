@@ -78,7 +78,7 @@ extension FlashAttention {
         q: UnsafePointer<E>, k: UnsafePointer<E>, v: UnsafePointer<E>,
         out: UnsafePointer<Float>, lse: UnsafePointer<Float>, dOut: UnsafePointer<Float>,
         dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
-        shape: AttentionShape, causal: Bool, threads: Int
+        shape: AttentionShape, causal: Bool, threads: Int, pool: ThreadPool? = nil
     ) {
         let plan = BackwardPlan(shape: shape, threads: threads, copiesRows: E.self != Float.self)
         let T = shape.T, d = shape.d, dp = shape.dp, hs = shape.headStride, heads = shape.heads
@@ -89,7 +89,7 @@ extension FlashAttention {
         let partials = shared.base             // (chunks - 1, B, NH, T, d) dQ partial sums
         let scale = 1 / Float(d).squareRoot()
 
-        parallelFor(plan.units, threads: plan.workers) { unit, worker in
+        parallelFor(plan.units, threads: plan.workers, pool: pool) { unit, worker in
             let bh = unit / chunks, chunk = unit % chunks
             let s = BackwardScratch(scratch.region(worker), plan: plan)
             let qh = q + bh * hs, gh = dOut + bh * hs, oh = out + bh * hs
@@ -121,7 +121,7 @@ extension FlashAttention {
         }
 
         if chunks > 1 {
-            parallelFor(heads, threads: plan.workers) { bh, _ in
+            parallelFor(heads, threads: plan.workers, pool: pool) { bh, _ in
                 let dst = dq + bh * hs
                 for chunk in 1..<chunks {
                     let src = partials + ((chunk - 1) * heads + bh) * hs

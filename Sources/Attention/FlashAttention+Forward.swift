@@ -29,13 +29,13 @@ extension FlashAttention {
     static func forwardImpl<E: AttentionElement>(
         q: UnsafePointer<E>, k: UnsafePointer<E>, v: UnsafePointer<E>,
         out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>,
-        shape: AttentionShape, causal: Bool, threads: Int
+        shape: AttentionShape, causal: Bool, threads: Int, pool: ThreadPool? = nil
     ) {
         let plan = ForwardPlan(shape: shape, threads: threads)
         let scratch = ScratchBuffer(floatsPerWorker: plan.floatsPerWorker, workers: plan.workers)
         defer { scratch.deallocate() }
         let nT = shape.tiles, hs = shape.headStride, T = shape.T
-        parallelFor(plan.units, threads: plan.workers) { unit, worker in
+        parallelFor(plan.units, threads: plan.workers, pool: pool) { unit, worker in
             let bh = unit / nT
             // Within a head, causal query tiles by decreasing cost (see `parallelFor`'s partition).
             let qt = nT - 1 - unit % nT

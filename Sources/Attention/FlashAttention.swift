@@ -1,3 +1,4 @@
+import Compute
 /// Exact scaled-dot-product attention without a T x T matrix (FlashAttention-2 on the CPU).
 ///
 /// Notation: B batch, NH heads, T sequence length, d head dim (1...128). Every (B, NH, T, d) tensor
@@ -30,17 +31,19 @@ public enum FlashAttention {
     /// which `backward` needs.
     public static func forward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                                out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>,
-                               B: Int, NH: Int, T: Int, d: Int, causal: Bool, threads: Int) throws {
+                               B: Int, NH: Int, T: Int, d: Int, causal: Bool, threads: Int,
+                               pool: ThreadPool? = nil) throws {
         let shape = try AttentionShape(B: B, NH: NH, T: T, d: d, threads: threads)
-        forwardImpl(q: q, k: k, v: v, out: out, lse: lse, shape: shape, causal: causal, threads: threads)
+        forwardImpl(q: q, k: k, v: v, out: out, lse: lse, shape: shape, causal: causal, threads: threads, pool: pool)
     }
 
     /// Forward pass with bf16 q, k, v (fp32 accumulation, fp32 `out` and `lse`).
     public static func forward(q: UnsafePointer<BF16>, k: UnsafePointer<BF16>, v: UnsafePointer<BF16>,
                                out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>,
-                               B: Int, NH: Int, T: Int, d: Int, causal: Bool, threads: Int) throws {
+                               B: Int, NH: Int, T: Int, d: Int, causal: Bool, threads: Int,
+                               pool: ThreadPool? = nil) throws {
         let shape = try AttentionShape(B: B, NH: NH, T: T, d: d, threads: threads)
-        forwardImpl(q: q, k: k, v: v, out: out, lse: lse, shape: shape, causal: causal, threads: threads)
+        forwardImpl(q: q, k: k, v: v, out: out, lse: lse, shape: shape, causal: causal, threads: threads, pool: pool)
     }
 
     /// Backward pass: from the forward inputs, its `out` and `lse`, and the output gradient `dOut`,
@@ -49,10 +52,11 @@ public enum FlashAttention {
                                 out: UnsafePointer<Float>, lse: UnsafePointer<Float>, dOut: UnsafePointer<Float>,
                                 dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>,
                                 dv: UnsafeMutablePointer<Float>,
-                                B: Int, NH: Int, T: Int, d: Int, causal: Bool, threads: Int) throws {
+                                B: Int, NH: Int, T: Int, d: Int, causal: Bool, threads: Int,
+                               pool: ThreadPool? = nil) throws {
         let shape = try AttentionShape(B: B, NH: NH, T: T, d: d, threads: threads)
         backwardImpl(q: q, k: k, v: v, out: out, lse: lse, dOut: dOut, dq: dq, dk: dk, dv: dv,
-                     shape: shape, causal: causal, threads: threads)
+                     shape: shape, causal: causal, threads: threads, pool: pool)
     }
 
     /// Backward pass with bf16 q, k, v (fp32 everything else).
@@ -60,10 +64,11 @@ public enum FlashAttention {
                                 out: UnsafePointer<Float>, lse: UnsafePointer<Float>, dOut: UnsafePointer<Float>,
                                 dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>,
                                 dv: UnsafeMutablePointer<Float>,
-                                B: Int, NH: Int, T: Int, d: Int, causal: Bool, threads: Int) throws {
+                                B: Int, NH: Int, T: Int, d: Int, causal: Bool, threads: Int,
+                               pool: ThreadPool? = nil) throws {
         let shape = try AttentionShape(B: B, NH: NH, T: T, d: d, threads: threads)
         backwardImpl(q: q, k: k, v: v, out: out, lse: lse, dOut: dOut, dq: dq, dk: dk, dv: dv,
-                     shape: shape, causal: causal, threads: threads)
+                     shape: shape, causal: causal, threads: threads, pool: pool)
     }
 
     /// Bytes the kernels allocate internally (not counting caller-owned q, k, v, out, lse, dOut and

@@ -1,16 +1,17 @@
 import Compute
 import Dispatch
 
-/// Runs `body(item, worker)` for every `item` in `0..<n` on `threads` workers: the persistent
-/// `Compute` thread pool when its default pool has that many threads (the trainer's case), else
-/// Dispatch (a caller asking for a different count, as the benchmarks and tests do).
+/// Runs `body(item, worker)` for every `item` in `0..<n` on `threads` workers: on `pool` when the
+/// caller passes one with at least that many threads (the trainer's kernels pass theirs, so each
+/// rank of a parallel run computes on its own pool), else on the process's default pool when it
+/// has exactly that many threads, else on Dispatch (benchmarks and tests asking for other counts).
 ///
 /// Static "snake" partition: items go out in rounds of `threads`, round r in worker order
 /// 0, 1, ..., threads - 1 when r is even and reversed when r is odd, so a list sorted by decreasing
 /// cost is shared out evenly. Each worker runs its items in increasing order. Every item runs exactly
 /// once, on exactly one worker; `worker` indexes per-worker scratch. Callers make each item's result
 /// independent of which worker runs it, so results do not depend on `threads`.
-func parallelFor(_ n: Int, threads: Int, _ body: (_ item: Int, _ worker: Int) -> Void) {
+func parallelFor(_ n: Int, threads: Int, pool given: ThreadPool? = nil, _ body: (_ item: Int, _ worker: Int) -> Void) {
     let workers = max(1, min(threads, n))
     if workers == 1 {
         for item in 0..<n { body(item, 0) }
@@ -24,6 +25,10 @@ func parallelFor(_ n: Int, threads: Int, _ body: (_ item: Int, _ worker: Int) ->
             roundStart += workers
             even.toggle()
         }
+    }
+    if let given, workers <= given.threadCount {
+        given.parallelFor(workers) { w in work(w) }
+        return
     }
     let pool = ThreadPool.default
     if pool.threadCount == workers {

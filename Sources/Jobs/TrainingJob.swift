@@ -40,10 +40,11 @@ public struct TrainingJob {
     }
 
     private func executeSingle(_ data: TokenDataset) throws -> TrainResult {
-        ThreadPool.setDefaultThreadCount(config.train.threads)
         var arithmetic = config
         arithmetic.train.precision = KernelTierSetup.arithmetic(for: config.train.precision)
-        let trainer = try Trainer(config: arithmetic, data: data, kernels: FastKernels(pool: .default))
+        // the job's own pool, passed down to every kernel (attention included)
+        let pool = ThreadPool(threadCount: config.train.threads)
+        let trainer = try Trainer(config: arithmetic, data: data, kernels: FastKernels(pool: pool))
         printer.log(KernelTierSetup.runLine(requested: config.train.precision))
         let opened = try target.open(config: config, owner: .current(token: leaseToken))
         return try train(trainer, opened: opened, threads: config.train.threads)

@@ -56,6 +56,25 @@ final class LeaseBook {
         try store.renewLeases(Array(held), token: owner.token)
     }
 
+    /// The heartbeat, and the runs waited for whose claim ended: unfinished ones join `queue`
+    /// (their owner died: they resume here), finished ones are counted in `summary`; returns how
+    /// many finished.
+    func tend(queue: inout [Int64], summary: inout SweepScheduler.Summary) throws -> Int {
+        try heartbeatIfDue()
+        var finished = 0
+        for id in try freed() {
+            guard let r = try store.run(id: id) else { continue }
+            if SweepScheduler.runnable.contains(r.status) {
+                queue.append(id)
+            } else {
+                finished += 1
+                if r.status == .done { summary.done += 1 } else { summary.failed += 1 }
+                log("\(r.name ?? "#\(id)") \(r.status.rawValue) by the process that held it")
+            }
+        }
+        return finished
+    }
+
     /// Runs waited for whose claim has ended (released or stale), removed from the waiting list;
     /// checked at most once a second.
     func freed() throws -> [Int64] {

@@ -65,18 +65,8 @@ public final class SweepScheduler {
                 try stopAll(running, summary: &summary)
                 return summary
             }
-            try leases.heartbeatIfDue()
-            for id in try leases.freed() {
-                // another process's claim ended: its run is finished, or it is ours to resume
-                guard let r = try store.run(id: id) else { continue }
-                if Self.runnable.contains(r.status) {
-                    queue.append(id)
-                } else {
-                    finished += 1
-                    if r.status == .done { summary.done += 1 } else { summary.failed += 1 }
-                    log("\(r.name ?? "#\(id)") \(r.status.rawValue) by the process that held it")
-                }
-            }
+            // another process's claim ended: its run is finished, or it is ours to resume
+            finished += try leases.tend(queue: &queue, summary: &summary)
             let (ready, blocked) = try RunDependencies.takeReady(&queue, limit: options.jobs - running.count,
                                                                  running: Set(running.map(\.runId)).union(leases.waiting.keys),
                                                                  store: store)

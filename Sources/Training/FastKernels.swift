@@ -67,7 +67,7 @@ public struct FastKernels: ModelKernels {
                                  B: Int, NH: Int, T: Int, d: Int) {
         do {
             try FlashAttention.forward(q: q, k: k, v: v, out: out, lse: lse, B: B, NH: NH, T: T, d: d,
-                                       causal: true, threads: threads)
+                                       causal: true, threads: threads, pool: pool)
         } catch {
             preconditionFailure("attention shape rejected after model validation: \(error)")
         }
@@ -79,7 +79,7 @@ public struct FastKernels: ModelKernels {
                                   B: Int, NH: Int, T: Int, d: Int) {
         do {
             try FlashAttention.backward(q: q, k: k, v: v, out: out, lse: lse, dOut: dout, dq: dq, dk: dk, dv: dv,
-                                        B: B, NH: NH, T: T, d: d, causal: true, threads: threads)
+                                        B: B, NH: NH, T: T, d: d, causal: true, threads: threads, pool: pool)
         } catch {
             preconditionFailure("attention shape rejected after model validation: \(error)")
         }
@@ -90,7 +90,7 @@ public struct FastKernels: ModelKernels {
                                  B: Int, NH: Int, T: Int, d: Int, causal: Bool) {
         do {
             try FlashAttention.forward(q: q, k: k, v: v, out: out, lse: lse, B: B, NH: NH, T: T, d: d,
-                                       causal: causal, threads: threads)
+                                       causal: causal, threads: threads, pool: pool)
         } catch {
             preconditionFailure("attention shape rejected after model validation: \(error)")
         }
@@ -102,7 +102,7 @@ public struct FastKernels: ModelKernels {
                                   B: Int, NH: Int, T: Int, d: Int, causal: Bool) {
         do {
             try FlashAttention.backward(q: q, k: k, v: v, out: out, lse: lse, dOut: dout, dq: dq, dk: dk, dv: dv,
-                                        B: B, NH: NH, T: T, d: d, causal: causal, threads: threads)
+                                        B: B, NH: NH, T: T, d: d, causal: causal, threads: threads, pool: pool)
         } catch {
             preconditionFailure("attention shape rejected after model validation: \(error)")
         }

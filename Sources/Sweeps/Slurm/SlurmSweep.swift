@@ -82,16 +82,7 @@ public final class SlurmSweep: SweepDriver {
                 try stopAll(live, summary: &summary)
                 return summary
             }
-            try leases.heartbeatIfDue()
-            for id in try leases.freed() {
-                guard let r = try store.run(id: id) else { continue }
-                if SweepScheduler.runnable.contains(r.status) {
-                    queue.append(id)
-                } else {
-                    if r.status == .done { summary.done += 1 } else { summary.failed += 1 }
-                    log("\(r.name ?? "#\(id)") \(r.status.rawValue) by the process that held it")
-                }
-            }
+            _ = try leases.tend(queue: &queue, summary: &summary)
             if !queue.isEmpty {
                 var (ready, blocked) = try RunDependencies.takeReady(&queue, limit: .max,
                                                                      running: Set(live.flatMap(\.runIds)).union(leases.waiting.keys),
