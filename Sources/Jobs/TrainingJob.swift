@@ -86,6 +86,10 @@ public struct TrainingJob {
     private func train(_ trainer: JobTrainer, opened: OpenedRun, threads: Int,
                        extra: (TrainResult) -> [String: Any] = { _ in [:] }) throws -> TrainResult {
         let runId = opened.record.id ?? 0
+        let removed = StaleTemporaries.remove(in: opened.folder)
+        if !removed.isEmpty {
+            printer.log("run \(runId): removed \(removed.count) temporary file(s) an interrupted write left: \(removed.joined(separator: ", "))")
+        }
         if FileManager.default.fileExists(atPath: opened.checkpoint.path) {
             try trainer.resume(from: opened.checkpoint)
             printer.emit(["event": "resume", "run": runId, "step": trainer.step, "path": opened.checkpoint.path],

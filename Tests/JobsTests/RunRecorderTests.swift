@@ -81,3 +81,18 @@ final class RunRecorderTests: XCTestCase {
         XCTAssertEqual(sink.runs.last?.finalValLoss ?? 0, Double(Float(2.6)), accuracy: 1e-9)
     }
 }
+
+final class StaleTemporariesTests: XCTestCase {
+    func testOnlyInterruptedWritesTemporariesAreRemoved() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("stale-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let names = [".checkpoint.safetensors.tmp-4242", ".step-40.safetensors.tmp-7", "checkpoint.safetensors",
+                     "log.txt", ".hidden", ".x.tmp-", "run.tmp-12"]
+        for n in names { XCTAssertTrue(FileManager.default.createFile(atPath: folder.appendingPathComponent(n).path, contents: Data([1]))) }
+        let removed = StaleTemporaries.remove(in: folder)
+        XCTAssertEqual(Set(removed), [".checkpoint.safetensors.tmp-4242", ".step-40.safetensors.tmp-7"])
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: folder.path)),
+                       ["checkpoint.safetensors", "log.txt", ".hidden", ".x.tmp-", "run.tmp-12"])
+    }
+}

@@ -34,6 +34,18 @@ final class RunIdentityCommandTests: XCTestCase {
         XCTAssertEqual(folders.count, 2, "\(folders)")
     }
 
+    /// A `train` that cannot start (its data is missing) leaves no row behind to block its name.
+    func testAFailedTrainLeavesNoOrphanRun() throws {
+        try writeConfig()
+        _ = try cli.ok(["train", "t.toml", "--name", "first"])
+        try cli.write("bad.toml", "[model]\nseq_len = 32\nd_model = 16\nn_layer = 1\nn_head = 2\n[data]\npath = \"missing.txt\"\n[train]\nbatch = 4\nsteps = 4\n")
+        let bad = try cli.run(["train", "bad.toml", "--name", "second"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("missing.txt"), bad.stderr)
+        let store = try ResultStore.open(path: cli.path("Results/ladder.sqlite"))
+        XCTAssertEqual(try store.runs().map(\.run.name), ["first"], "no pending row for the run that never started")
+    }
+
     /// `run-job` on a run another live process holds is refused, nothing changes; once that
     /// process is gone the claim is taken over and the run trains.
     func testARunHeldByALiveProcessIsNotTrainedTwice() throws {
