@@ -68,42 +68,72 @@ struct ConfigFile {
         }
     }
 
-    /// Decodes the whole file as `T` (through JSON, so integers read as floats where wanted).
+    /// Decodes the whole file as `T` with `TOMLValueDecoder`; errors name the file, the line and
+    /// the key ("Sweeps/x.toml:12: key 'train.steps' must be an integer, got 1.5").
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        let json = table.convert(to: .json)
         do {
-            return try JSONDecoder().decode(T.self, from: Data(json.utf8))
+            return try T(from: TOMLValueDecoder(table))
         } catch let DecodingError.keyNotFound(key, context) {
-            let section = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw ValidationError("\(path): missing key '\(section.isEmpty ? "" : section + ".")\(key.stringValue)'")
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.dataCorrupted(context) {
+            let full = context.codingPath + [key]
+            throw ValidationError("\(located(context.codingPath)) missing key '\(dotted(full))'")
+        } catch let DecodingError.typeMismatch(_, context) {
+            throw ValidationError("\(located(context.codingPath)) key '\(dotted(context.codingPath))' \(context.debugDescription)")
+        } catch let DecodingError.dataCorrupted(context) {
             throw ValidationError("\(located(context.codingPath)) bad value for '\(dotted(context.codingPath))': \(context.debugDescription)")
         } catch let DecodingError.valueNotFound(_, context) {
-            throw ValidationError("\(located(context.codingPath)) missing value for '\(dotted(context.codingPath))'")
+            throw ValidationError("\(located(context.codingPath)) missing value for '\(dotted(context.codingPath))': \(context.debugDescription)")
         }
     }
 
-    private func dotted(_ path: [CodingKey]) -> String { path.map(\.stringValue).joined(separator: ".") }
-
-    private func located(_ codingPath: [CodingKey]) -> String {
-        let parts = codingPath.map(\.stringValue)
-        guard let key = parts.last else { return "\(path):" }
-        return locate(section: parts.count > 1 ? parts.dropLast().joined(separator: ".") : nil, key: key)
+    /// "train.steps", "grid.budget[2].flops", "plan.flops[1]" (array positions 1-based).
+    private func dotted(_ path: [CodingKey]) -> String {
+        var text = ""
+        for key in path {
+            if let i = key.intValue, key is TOMLValueDecoder.Index { text += "[\(i + 1)]" } else { text += (text.isEmpty ? "" : ".") + key.stringValue }
+        }
+        return text
     }
 
-    /// "FILE:LINE:" for a key inside a [section] (or at top level), found by scanning the text.
-    func locate(section: String?, key: String) -> String {
+    /// "FILE:LINE:" of the last named key of `codingPath` (array positions pick the table's occurrence).
+    private func located(_ codingPath: [CodingKey]) -> String {
+        var names: [String] = []
+        var occurrence = 0
+        for (position, key) in codingPath.enumerated() {
+            if key is TOMLValueDecoder.Index {
+                // an array of tables ([[grid.budget]]): the index picks which table; an index at
+                // the end is an element of the key's own array, on the key's line
+                if position < codingPath.count - 1,
+                   names.count == codingPath.prefix(while: { !($0 is TOMLValueDecoder.Index) }).count { occurrence = key.intValue! }
+                continue
+            }
+            names.append(key.stringValue)
+        }
+        guard let key = names.last else { return "\(path):" }
+        return locate(section: names.count > 1 ? names.dropLast().joined(separator: ".") : nil, key: key, occurrence: occurrence)
+    }
+
+    /// "FILE:LINE:" for a key inside a [section] (or at top level), found by scanning the text;
+    /// `occurrence` picks the n-th (0-based) `[[section]]` of an array of tables.
+    func locate(section: String?, key: String, occurrence: Int = 0) -> String {
         var current: String? = nil
+        var seen: [String: Int] = [:]
         for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.hasPrefix("[") {
                 let name = line.trimmingCharacters(in: CharacterSet(charactersIn: "[] \t"))
                 current = name
+                seen[name, default: -1] += 1
                 if section == nil && name == key { return "\(path):\(i + 1):" }
                 continue
             }
-            if current == section, line.hasPrefix(key),
-               line.dropFirst(key.count).trimmingCharacters(in: .whitespaces).hasPrefix("=") {
+            if current == section, section == nil || seen[section!] == occurrence,
+               line.hasPrefix(key), line.dropFirst(key.count).trimmingCharacters(in: .whitespaces).hasPrefix("=") {
+                return "\(path):\(i + 1):"
+            }
+            // a dotted key at top level or in a parent table, e.g. `train.steps = 1.5`
+            if let section, current == nil || section.hasPrefix(current! + "."),
+               line.hasPrefix(section.dropFirst(current.map { $0.count + 1 } ?? 0) + "." + key),
+               line.dropFirst(section.count - (current.map { $0.count + 1 } ?? 0) + 1 + key.count).trimmingCharacters(in: .whitespaces).hasPrefix("=") {
                 return "\(path):\(i + 1):"
             }
         }

@@ -39,6 +39,11 @@ struct Train: ParsableCommand {
     @Option(help: "Where the ranks of a [parallel] run live: threads (of this process) or mpi (this process is one rank under mpirun; needs a `--traits MPI` build).")
     var backend: CommunicationBackend = .threads
 
+    func validate() throws {
+        try checkSafeName(sweep, option: "--sweep")
+        if let name { try checkSafeName(name, option: "--name") }
+    }
+
     func run() throws {
         let trainConfig = try Self.load(config)
         if trainConfig.parallel.worldSize > 1 || backend == .mpi { return try runParallel(trainConfig) }
