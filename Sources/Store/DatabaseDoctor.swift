@@ -18,13 +18,13 @@ public enum DatabaseDoctor {
         guard FileManager.default.fileExists(atPath: path) else {
             throw StoreError.cannotOpen(path: path, detail: "no such file")
         }
-        var config = Configuration()
-        config.readonly = true
-        config.busyMode = .timeout(ResultStore.busyTimeout)
         var report = DoctorReport(path: path)
         do {
-            let queue = try DatabaseQueue(path: path, configuration: config)
-            defer { try? queue.close() }
+            let (queue, scratch) = try ResultStore.readOnlyQueue(path: path)
+            defer {
+                try? queue.close()
+                if let scratch { try? FileManager.default.removeItem(at: scratch) }
+            }
             try queue.read { db in
                 switch try DatabaseIdentity.inspect(db) {
                 case .ladder: report.notes.append("a Ladder database (application_id 0x\(String(UInt32(bitPattern: DatabaseIdentity.applicationID), radix: 16)))")
@@ -67,6 +67,8 @@ public enum DatabaseDoctor {
             }
         } catch let error as DatabaseError {
             report.problems.append("SQLite: \(error.message ?? "\(error.resultCode)") (code \(error.resultCode.rawValue))")
+        } catch {
+            report.problems.append("SQLite: \(error)")
         }
         return report
     }

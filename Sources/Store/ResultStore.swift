@@ -19,6 +19,12 @@ public final class ResultStore: @unchecked Sendable {
 
     /// Opened with `openReadOnly`: every write fails.
     public let isReadOnly: Bool
+    /// A private copy's folder (see `readOnlyQueue`), removed with the store.
+    private var scratch: URL?
+
+    deinit {
+        if let scratch { try? FileManager.default.removeItem(at: scratch) }
+    }
 
     private init(path: String, writer: any DatabaseWriter, isReadOnly: Bool) {
         self.path = path
@@ -69,15 +75,9 @@ public final class ResultStore: @unchecked Sendable {
             throw StoreError.cannotOpen(path: path, detail: "no such file")
         }
         try checkHeader(of: url)
-        var config = Configuration()
-        config.readonly = true
-        config.busyMode = .timeout(busyTimeout)
-        config.foreignKeysEnabled = true
-        let queue: DatabaseQueue
-        do { queue = try DatabaseQueue(path: path, configuration: config) } catch let error as DatabaseError {
-            throw mapped(error, path: path)
-        }
+        let (queue, scratch) = try readOnlyQueue(path: path)
         let store = ResultStore(path: path, writer: queue, isReadOnly: true)
+        store.scratch = scratch
         let (identity, applied) = try store.read { db -> (DatabaseIdentity, [String]) in
             let identity = try DatabaseIdentity.inspect(db)
             let applied = try db.tableExists("grdb_migrations") ? try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") : []
@@ -96,14 +96,53 @@ public final class ResultStore: @unchecked Sendable {
         throw StoreError.needsUpgrade(path: path, missing: missing)
     }
 
+    /// A read-only connection. SQLite cannot read a WAL database whose `-shm` file is absent and
+    /// cannot be created (a read-only folder): such a database is copied (with its `-wal`, if
+    /// any) into a private temporary folder and the copy is read; `scratch` is that folder.
+    static func readOnlyQueue(path: String) throws -> (queue: DatabaseQueue, scratch: URL?) {
+        func queue(_ path: String) throws -> DatabaseQueue {
+            var config = Configuration()
+            config.readonly = true
+            config.busyMode = .timeout(busyTimeout)
+            config.foreignKeysEnabled = true
+            let queue = try DatabaseQueue(path: path, configuration: config)
+            _ = try queue.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM sqlite_master") }
+            return queue
+        }
+        do {
+            return (try queue(path), nil)
+        } catch let error as DatabaseError where [.SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_IOERR].contains(error.resultCode) {
+            let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("ladder-readonly-\(UUID().uuidString)")
+            do {
+                try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+                let copy = scratch.appendingPathComponent(URL(fileURLWithPath: path).lastPathComponent)
+                for suffix in ["", "-wal"] where FileManager.default.fileExists(atPath: path + suffix) {
+                    let data = try Data(contentsOf: URL(fileURLWithPath: path + suffix))
+                    guard FileManager.default.createFile(atPath: copy.path + suffix, contents: data, attributes: [.posixPermissions: 0o600]) else {
+                        throw StoreError.cannotOpen(path: path, detail: "cannot write a private copy in \(scratch.path)")
+                    }
+                }
+                return (try queue(copy.path), scratch)
+            } catch let error as DatabaseError {
+                try? FileManager.default.removeItem(at: scratch)
+                throw mapped(error, path: path)
+            } catch {
+                try? FileManager.default.removeItem(at: scratch)
+                throw StoreError.cannotOpen(path: path, detail: "read-only and in a read-only folder, and a private copy failed: \(error.localizedDescription)")
+            }
+        } catch let error as DatabaseError {
+            throw mapped(error, path: path)
+        }
+    }
+
     /// Refuses a non-empty file that is not Ladder's, or is damaged, reading it without writing.
     private static func inspectBeforeWriting(path: String) throws {
-        var config = Configuration()
-        config.readonly = true
-        config.busyMode = .timeout(busyTimeout)
         do {
-            let queue = try DatabaseQueue(path: path, configuration: config)
-            defer { try? queue.close() }
+            let (queue, scratch) = try readOnlyQueue(path: path)
+            defer {
+                try? queue.close()
+                if let scratch { try? FileManager.default.removeItem(at: scratch) }
+            }
             let (identity, check) = try queue.read { db -> (DatabaseIdentity, [String]) in
                 let identity = try DatabaseIdentity.inspect(db)
                 if case .foreign = identity { return (identity, []) }

@@ -60,6 +60,7 @@ final class HardeningCommandTests: XCTestCase {
         try cli.write("out/report.html", "my own page")
         try refused(["report", "--sweep", "paper", "--out", "out", "--bootstrap", "0"], ["out/report.html", "already exists", "--force"])
         XCTAssertEqual(bytes(cli.path("out/report.html")), Data("my own page".utf8))
+        try FileManager.default.createDirectory(atPath: cli.path("data"), withIntermediateDirectories: true)
         try cli.write("data/notes.txt", "keep")
         try cli.write("corpus.txt", String(repeating: "hello world. ", count: 200))
         try refused(["data", "prepare", "--input", "corpus.txt", "--out", "data"], ["--out data is not empty", "--force"])
@@ -243,7 +244,7 @@ final class HardeningCommandTests: XCTestCase {
     // Class 5: a model too large for the machine is an error before any allocation.
     func testModelTooLargeForTheMachineIsAClearError() throws {
         try cli.write("corpus.txt", String(repeating: "hello world. ", count: 400))
-        try cli.write("big.toml", "[model]\nseq_len = 8\nd_model = 65536\nn_layer = 64\nn_head = 64\n[data]\npath = \"corpus.txt\"\n[train]\nbatch = 2\nsteps = 2\n")
+        try cli.write("big.toml", "[model]\nseq_len = 8\nd_model = 32768\nn_layer = 64\nn_head = 64\n[data]\npath = \"corpus.txt\"\n[train]\nbatch = 2\nsteps = 2\n")
         let r = try refused(["train", "big.toml"], ["GiB", "this machine has"])
         XCTAssertFalse(r.stderr.contains("Fatal error"), r.stderr)
     }

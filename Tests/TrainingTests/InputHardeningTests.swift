@@ -66,8 +66,8 @@ final class InputHardeningTests: XCTestCase {
         let overflow = GPTConfig(vocab: 256, seqLen: 32, dModel: 1 << 20, nLayer: 4096, nHead: 1)
         XCTAssertNil(TrainingMemory.parameterCount(overflow))
         XCTAssertThrowsError(try overflow.validate()) { XCTAssertTrue("\($0)".contains("parameters"), "\($0)") }
-        // 64 layers of width 65536: ~3.3e12 parameters, ~53 TB with AdamW
-        let huge = GPTConfig(vocab: 256, seqLen: 32, dModel: 65536, nLayer: 64, nHead: 64)
+        // 64 layers of width 32768: ~8e11 parameters, ~13 TB with AdamW
+        let huge = GPTConfig(vocab: 256, seqLen: 32, dModel: 32768, nLayer: 64, nHead: 64)
         XCTAssertNoThrow(try huge.validate())
         XCTAssertThrowsError(try GPT(config: huge, batch: 1, seqLen: 32, seed: 1)) { error in
             XCTAssertTrue("\(error)".contains("GiB") && "\(error)".contains("this machine has"), "\(error)")
