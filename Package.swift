@@ -40,6 +40,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "ladder", targets: ["ladder"]),
+        .executable(name: "ladder-fuzz", targets: ["LadderFuzz"]),
     ],
     traits: [
         .trait(name: "MPI", description: "Multi-process training over OpenMPI (needs libopenmpi-dev; `--traits MPI`)."),
@@ -55,10 +56,16 @@ let package = Package(
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
-                "Store", "ScalingLaws", "Compute", "Attention", "Training", "Sweeps", "DataPrep", "Reports", "Distributed",
+                "Store", "ScalingLaws", "Compute", "Attention", "Training", "Sweeps", "DataPrep", "Reports", "Distributed", "ConfigFiles",
             ],
             swiftSettings: checkedFlags
         ),
+        .target(
+            name: "ConfigFiles",
+            dependencies: [.product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: checkedFlags
+        ),
+        .testTarget(name: "ConfigFilesTests", dependencies: ["ConfigFiles", "Sweeps", "Training"], swiftSettings: checkedFlags),
         .target(
             name: "Store",
             dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
@@ -90,7 +97,10 @@ let package = Package(
         .target(name: "Distributed", dependencies: ["Training", "ScalingLaws", .target(name: "CMPI", condition: .when(traits: ["MPI"]))],
                 swiftSettings: checkedFlags),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training", "ScalingLaws"], swiftSettings: checkedFlags),
-        .testTarget(name: "LadderCLITests", dependencies: ["ladder", "Store", "ScalingLaws"]),
+        .testTarget(name: "LadderCLITests", dependencies: ["ladder", "LadderFuzz", "Store", "ScalingLaws"]),
+        // One libFuzzer entry per parser of a user file; `.ci/fuzz` builds it instrumented.
+        .executableTarget(name: "LadderFuzz", dependencies: ["ConfigFiles", "DataPrep", "Store", "Sweeps", "Training"],
+                          swiftSettings: checkedFlags),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -4,27 +4,27 @@ import TOMLKit
 /// must be and what it was ("must be an integer, got 1.5"). Integers read as floats where a
 /// float is wanted; floats never read as integers; non-finite floats (inf, nan) are refused.
 /// `ConfigFile` turns the coding path of an error into the key and its line.
-struct TOMLValueDecoder: Decoder {
+public struct TOMLValueDecoder: Decoder {
     let value: TOMLValueConvertible
-    let codingPath: [CodingKey]
-    var userInfo: [CodingUserInfoKey: Any] { [:] }
+    public let codingPath: [CodingKey]
+    public var userInfo: [CodingUserInfoKey: Any] { [:] }
 
-    init(_ value: TOMLValueConvertible, codingPath: [CodingKey] = []) {
+    public init(_ value: TOMLValueConvertible, codingPath: [CodingKey] = []) {
         self.value = value
         self.codingPath = codingPath
     }
 
-    func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+    public func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         guard let table = value.table else { throw Self.mismatch(codingPath, "must be a table", value) }
         return KeyedDecodingContainer(Keyed<Key>(table: table, codingPath: codingPath))
     }
 
-    func unkeyedContainer() throws -> UnkeyedDecodingContainer {
+    public func unkeyedContainer() throws -> UnkeyedDecodingContainer {
         guard let array = value.array else { throw Self.mismatch(codingPath, "must be an array", value) }
         return Unkeyed(array: array, codingPath: codingPath)
     }
 
-    func singleValueContainer() throws -> SingleValueDecodingContainer { Single(value: value, codingPath: codingPath) }
+    public func singleValueContainer() throws -> SingleValueDecodingContainer { Single(value: value, codingPath: codingPath) }
 
     /// A type error at `path`: "`what`, got `value`".
     static func mismatch(_ path: [CodingKey], _ what: String, _ value: TOMLValueConvertible) -> DecodingError {
