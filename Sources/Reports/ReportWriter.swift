@@ -11,7 +11,7 @@ public enum ReportWriter {
 
     /// Whether a file's first bytes carry `mark`.
     public static func isReportOutput(_ head: Data) -> Bool {
-        String(decoding: head.prefix(512), as: UTF8.self).contains(mark)
+        String(decoding: head.prefix(4096), as: UTF8.self).contains(mark)
     }
 
     /// Writes `report.html` and one SVG per figure (``Figure/fileName``) into `directory`
@@ -23,11 +23,11 @@ public enum ReportWriter {
         } catch {
             throw ReportError.cannotWrite(path: directory.path, detail: error.localizedDescription)
         }
-        var page = HTMLPage.render(report)
-        if let end = page.firstIndex(of: "\n") { page.insert(contentsOf: "\n" + mark, at: end) } else { page = mark + "\n" + page }
-        var files: [(URL, String)] = [(directory.appendingPathComponent("report.html"), page)]
+        var files: [(URL, String)] = [(directory.appendingPathComponent("report.html"), HTMLPage.render(report))]
         for f in Figure.allCases {
-            files.append((directory.appendingPathComponent(f.fileName), "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\(mark)\n" + Figures.svg(f, report)))
+            var svg = Figures.svg(f, report)
+            if let end = svg.firstIndex(of: ">") { svg.insert(contentsOf: mark, at: svg.index(after: end)) }
+            files.append((directory.appendingPathComponent(f.fileName), "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + svg))
         }
         for (url, text) in files {
             do {

@@ -101,7 +101,7 @@ public enum SweepExpansion {
         var runs: [PlannedRun] = [], branchRuns: [PlannedRun] = []
         for n in wsd.params {
             // tokens per step of this size (its batch may follow grid.batch_rule)
-            let probe = try plan(spec, params: n, flops: nil, tokens: 1e15, budget: nil, seed: seed, role: .fit)
+            let probe = try plan(spec, params: n, flops: nil, tokens: 1e12, budget: nil, seed: seed, role: .fit)
             let perStep = Double(probe.config.train.batch * probe.config.train.microBatches * spec.model.seqLen)
             let points = Array(Set(wsd.tokens.map { max(2, Int(($0 / perStep).rounded())) })).sorted()
             let starts = points.map { $0 - max(1, Int((Double($0) * wsd.cooldownFraction).rounded())) }

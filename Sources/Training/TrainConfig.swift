@@ -180,7 +180,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         /// Checks the optimizer's own keys, naming the key and what is valid.
         public func validate() throws {
             func fail(_ m: String) throws -> Never { throw TrainingError.invalidConfig(m) }
-            if !(1...Self.maxSteps).contains(steps) { try fail("train.steps must be in 1...\(Self.maxSteps), got \(steps)") }
+            if !(1...Self.maxSteps).contains(steps) { try fail("train.steps must be at least 1 and at most \(Self.maxSteps), got \(steps)") }
             if !(1...(1 << 24)).contains(batch) { try fail("train.batch must be in 1...\(1 << 24), got \(batch)") }
             if !(1...(1 << 24)).contains(microBatches) { try fail("train.micro_batches must be in 1...\(1 << 24), got \(microBatches)") }
             if !(lr > 0 && lr.isFinite) { try fail("train.lr must be a positive finite number, got \(lr)") }

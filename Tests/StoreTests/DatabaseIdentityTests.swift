@@ -77,7 +77,7 @@ final class DatabaseIdentityTests: XCTestCase {
 
     func testEmptyFileBecomesALadderDatabase() throws {
         let p = path("empty.sqlite")
-        FileManager.default.createFile(atPath: p, contents: Data())
+        XCTAssertTrue(FileManager.default.createFile(atPath: p, contents: Data()))
         _ = try ResultStore.open(path: p)
         XCTAssertEqual(try Self.applicationID(p), 0x4C41_4444)
     }
