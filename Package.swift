@@ -37,7 +37,7 @@ let portableFlags: [SwiftSetting] = unchecked
 
 let package = Package(
     name: "Ladder",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "ladder", targets: ["ladder"]),
         .executable(name: "ladder-fuzz", targets: ["LadderFuzz"]),
@@ -56,7 +56,7 @@ let package = Package(
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
-                "Store", "ScalingLaws", "Compute", "Attention", "Training", "Sweeps", "DataPrep", "Reports", "Distributed", "ConfigFiles",
+                "Store", "ScalingLaws", "Compute", "Attention", "Training", "Sweeps", "DataPrep", "Reports", "Distributed", "Jobs", "ConfigFiles",
             ],
             swiftSettings: checkedFlags
         ),

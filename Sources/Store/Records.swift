@@ -55,9 +55,12 @@ public struct RunRecord: Codable, Equatable, Sendable, FetchableRecord, MutableP
     public var role: RunRole = .fit
     /// Optimizer steps fp16 loss scaling skipped (nil unless the run used fp16).
     public var skippedSteps: Int?
+    /// The run's identity: unique across databases, it names the run's folder (and so its
+    /// checkpoint). Assigned when the run is stored; nil for runs stored before identities existed.
+    public var uuid: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, name, status, config, params, tokens, flops, seed, error, host, created, updated, role
+        case id, name, status, config, params, tokens, flops, seed, error, host, created, updated, role, uuid
         case skippedSteps = "skipped_steps"
         case sweepId = "sweep_id", nLayer = "n_layer", dModel = "d_model", nHead = "n_head", dFF = "d_ff"
         case paramsTotal = "params_total", finalTrainLoss = "final_train_loss"

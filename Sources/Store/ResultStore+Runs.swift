@@ -42,6 +42,7 @@ extension ResultStore {
                 run.sweepId = sweepRecord.id!
                 if let name = run.name { try SafeName.check(name, field: "run name") }
                 try run.checkFinite()
+                if run.uuid == nil { run.uuid = UUID().uuidString.lowercased() }
                 if let name = run.name,
                    try RunRecord.filter(Column("sweep_id") == sweepRecord.id! && Column("name") == name).fetchCount(db) > 0 {
                     throw StoreError.invalid("sweep '\(sweep)' already has a run named '\(name)'")
@@ -49,6 +50,24 @@ extension ResultStore {
                 try run.insert(db)
                 return run
             }
+        }
+    }
+
+    /// Gives a stored, unfinished run a new plan: its row replaced by `run` (as pending, without
+    /// outcome) and its metric points deleted, in one transaction.
+    public func replanRun(_ run: RunRecord) throws {
+        guard let id = run.id else { throw StoreError.invalid("cannot re-plan a run that was never stored") }
+        var run = run
+        run.status = .pending
+        run.error = nil
+        run.finalTrainLoss = nil
+        run.finalValLoss = nil
+        run.wallSeconds = nil
+        run.skippedSteps = nil
+        run.updated = Date()
+        try write { db in
+            try db.execute(sql: "DELETE FROM metric WHERE run_id = ?", arguments: [id])
+            try run.update(db)
         }
     }
 

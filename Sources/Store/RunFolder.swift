@@ -15,10 +15,19 @@ public final class RunFolder: RunSink {
 
     public init(url: URL) { self.url = url }
 
-    /// Where every executor keeps a run's files: `<resultsFolder>/<sweep>/runs/<id>/`, with
-    /// `resultsFolder` the database's folder.
-    public static func location(resultsFolder: URL, sweep: String, runId: Int64) -> URL {
-        resultsFolder.appendingPathComponent(sweep).appendingPathComponent("runs").appendingPathComponent(String(runId))
+    /// Where every executor keeps a run's files: `<resultsFolder>/<sweep>/runs/<id>-<identity>/`,
+    /// with `resultsFolder` the database's folder and `<identity>` the first 12 characters of the
+    /// run's uuid, so a run never meets files another run (of this database, another one, or a
+    /// deleted one) left under the same id. Runs stored before identities existed: `<id>/`.
+    public static func location(resultsFolder: URL, sweep: String, run: RunRecord) -> URL {
+        resultsFolder.appendingPathComponent(sweep).appendingPathComponent("runs")
+            .appendingPathComponent(name(runId: run.id ?? 0, uuid: run.uuid))
+    }
+
+    /// A run folder's name: `<id>-<first 12 characters of the uuid>`, or `<id>` without one.
+    public static func name(runId: Int64, uuid: String?) -> String {
+        guard let uuid, !uuid.isEmpty else { return String(runId) }
+        return "\(runId)-\(uuid.replacingOccurrences(of: "-", with: "").prefix(12))"
     }
 
     /// The folder a store's run folders live under: the database's own folder.
@@ -97,8 +106,8 @@ public final class RunFolder: RunSink {
     public func ingest(into store: ResultStore, runId: Int64) throws -> RunRecord {
         guard var stored = try store.run(id: runId) else { throw StoreError.invalid("no run \(runId) in \(store.path)") }
         let written = try record()
-        guard written.id == runId else {
-            throw StoreError.invalid("\(recordURL.path) belongs to run \(written.id.map(String.init) ?? "?"), not run \(runId)")
+        guard written.id == runId, written.uuid == stored.uuid else {
+            throw StoreError.invalid("\(recordURL.path) belongs to run \(written.id.map(String.init) ?? "?") (identity \(written.uuid ?? "none")), not run \(runId) (identity \(stored.uuid ?? "none"))")
         }
         var points = metrics()
         for i in points.indices { points[i].id = nil; points[i].runId = runId }

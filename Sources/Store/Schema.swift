@@ -106,6 +106,25 @@ enum Schema {
                 ALTER TABLE fit_new RENAME TO fit;
                 """)
         }
+        migrator.registerMigration("addRunIdentityAndLeases") { db in
+            // Run identity (issue #19): a unique id per run that names its folder, so files of a run
+            // of another database (or of a deleted one) are never taken for this run's. Runs stored
+            // before keep NULL, and with it their id-named folders and checkpoints.
+            try db.execute(sql: "ALTER TABLE run ADD COLUMN uuid TEXT")
+            try db.execute(sql: "CREATE UNIQUE INDEX run_uuid ON run(uuid) WHERE uuid IS NOT NULL")
+            // Run leases: who trains a run now (one row per claimed run).
+            try db.execute(sql: """
+                CREATE TABLE run_lease (
+                    run_id INTEGER PRIMARY KEY REFERENCES run(id) ON DELETE CASCADE,
+                    token TEXT NOT NULL,
+                    host TEXT NOT NULL,
+                    pid INTEGER NOT NULL,
+                    process_start TEXT NOT NULL,
+                    acquired TEXT NOT NULL,
+                    heartbeat TEXT NOT NULL
+                )
+                """)
+        }
         return migrator
     }
 }

@@ -55,7 +55,7 @@ public final class CommandExecutor: RunExecutor {
     }
 
     public func start(_ run: RunRecord, sweep: String) throws -> RunningJob {
-        let folder = RunFolder.location(resultsFolder: resultsFolder, sweep: sweep, runId: run.id!)
+        let folder = RunFolder.location(resultsFolder: resultsFolder, sweep: sweep, run: run)
         let out = folder.appendingPathComponent("result.json")
         try? FileManager.default.removeItem(at: out)
         let args = try arguments(for: run, out: out)

@@ -78,19 +78,24 @@ public final class LocalExecutor: RunExecutor {
     let databasePath: String
     let resultsFolder: URL
     let threadsPerJob: Int?
+    /// The scheduler's claim token, passed to each `run-job` (`--lease`) so that the job trains
+    /// under its scheduler's claim.
+    let leaseToken: String?
 
-    public init(ladder: URL, databasePath: String, threadsPerJob: Int?) {
+    public init(ladder: URL, databasePath: String, threadsPerJob: Int?, leaseToken: String? = nil) {
         self.ladder = ladder
         self.databasePath = databasePath
         resultsFolder = URL(fileURLWithPath: databasePath).deletingLastPathComponent()
         self.threadsPerJob = threadsPerJob
+        self.leaseToken = leaseToken
     }
 
     public func start(_ run: RunRecord, sweep: String) throws -> RunningJob {
         let id = run.id!
-        let log = RunFolder.location(resultsFolder: resultsFolder, sweep: sweep, runId: id).appendingPathComponent("log.txt")
+        let log = RunFolder.location(resultsFolder: resultsFolder, sweep: sweep, run: run).appendingPathComponent("log.txt")
         var args = ["run-job", "--db", databasePath, "--run", String(id), "--exit-with-parent"]
         if let threadsPerJob { args += ["--threads", String(threadsPerJob)] }
+        if let leaseToken { args += ["--lease", leaseToken] }
         return LocalJob(runId: id, child: try ChildProcess(executable: ladder, arguments: args, log: log))
     }
 }

@@ -15,6 +15,8 @@ public final class SweepScheduler {
         public var pollInterval: TimeInterval = 0.1
         /// How long interrupted jobs get to checkpoint before they are killed.
         public var interruptGrace: TimeInterval = 60
+        /// The claim this scheduler holds on the runs it starts (its `run-job` processes share it).
+        public var owner = LeaseOwner.current()
         public init() {}
     }
 
@@ -55,21 +57,36 @@ public final class SweepScheduler {
         let total = queue.count
         let started = Date()
         var finished = 0
-        while !queue.isEmpty || !running.isEmpty {
+        let leases = LeaseBook(store: store, owner: options.owner, log: log)
+        defer { try? leases.releaseAll() }
+        while !queue.isEmpty || !running.isEmpty || !leases.waiting.isEmpty {
             if shouldStop() {
                 summary.stopped = true
                 try stopAll(running, summary: &summary)
                 return summary
             }
+            try leases.heartbeatIfDue()
+            for id in try leases.freed() {
+                // another process's claim ended: its run is finished, or it is ours to resume
+                guard let r = try store.run(id: id) else { continue }
+                if Self.runnable.contains(r.status) {
+                    queue.append(id)
+                } else {
+                    finished += 1
+                    if r.status == .done { summary.done += 1 } else { summary.failed += 1 }
+                    log("\(r.name ?? "#\(id)") \(r.status.rawValue) by the process that held it")
+                }
+            }
             let (ready, blocked) = try RunDependencies.takeReady(&queue, limit: options.jobs - running.count,
-                                                                 running: Set(running.map(\.runId)), store: store)
+                                                                 running: Set(running.map(\.runId)).union(leases.waiting.keys),
+                                                                 store: store)
             for r in blocked {
                 summary.failed += 1
                 finished += 1
                 log("failed \(r.name ?? "#\(r.id!)"): \(r.error ?? "")")
             }
             for id in ready {
-                guard var r = try store.run(id: id) else { continue }
+                guard var r = try store.run(id: id), try leases.claim(id, name: r.name) else { continue }
                 r.status = .running
                 r.error = nil
                 try store.updateRun(r)
@@ -81,6 +98,7 @@ public final class SweepScheduler {
                     r.status = .failed
                     r.error = "could not start: \(error)"
                     try store.updateRun(r)
+                    try leases.release(id)
                     summary.failed += 1
                     log("failed to start run \(id): \(error)")
                 }
@@ -97,6 +115,7 @@ public final class SweepScheduler {
                     r.error = "job \(exit.description) without recording a result"
                     try store.updateRun(r)
                 }
+                try leases.release(job.runId)
                 switch r.status {
                 case .done:
                     summary.done += 1
@@ -120,7 +139,11 @@ public final class SweepScheduler {
                 }
             }
             running = still
-            if !running.isEmpty { Thread.sleep(forTimeInterval: options.pollInterval) }
+            if !running.isEmpty {
+                Thread.sleep(forTimeInterval: options.pollInterval)
+            } else if queue.isEmpty && !leases.waiting.isEmpty {
+                Thread.sleep(forTimeInterval: max(options.pollInterval, 0.5))
+            }
         }
         return summary
     }

@@ -264,11 +264,14 @@ public struct SweepSpec: Codable, Equatable, Sendable {
 public enum SweepError: Error, CustomStringConvertible, Equatable {
     case invalid(String)
     case notFound(String)
+    /// The sweep file plans stored runs differently (``SweepEdits``).
+    case edited(String)
 
     public var description: String {
         switch self {
         case let .invalid(m): return m
         case let .notFound(m): return m
+        case let .edited(m): return m
         }
     }
 }

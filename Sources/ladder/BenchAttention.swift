@@ -3,6 +3,7 @@ import Attention
 import Compute
 import Dispatch
 import Foundation
+import Jobs
 
 /// `ladder bench attention`: causal attention forward + backward, flash vs naive materialized.
 struct BenchAttention: ParsableCommand {

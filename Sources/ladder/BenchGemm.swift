@@ -1,6 +1,7 @@
 import ArgumentParser
 import Compute
 import Foundation
+import Jobs
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -1,3 +1,4 @@
+import Jobs
 import ScalingLaws
 import ArgumentParser
 import Compute

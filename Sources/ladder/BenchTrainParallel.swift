@@ -2,6 +2,7 @@ import ArgumentParser
 import Compute
 import Distributed
 import Foundation
+import Jobs
 import ScalingLaws
 import Training
 

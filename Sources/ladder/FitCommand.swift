@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Jobs
 import ScalingLaws
 import Store
 import Sweeps
@@ -227,32 +228,5 @@ struct Fit: ParsableCommand {
             throw ValidationError("no finished runs to fit\(sweep.map { " in sweep '\($0)'" } ?? "") in \(db.path)")
         }
         return (obs, ids, sweepId, db)
-    }
-}
-
-/// The runs a fit uses (done, role fit, with a loss) as observations, with their ids; the IsoFLOP
-/// budget is the label a sweep stored in the run's config.
-func fittedObservations(_ db: ResultStore, sweep: String?, counting: ParameterCounting? = nil) throws -> ([Observation], [Int64]) {
-    let runs = try db.runs(sweep: sweep, status: .done).map(\.run)
-        .filter { $0.role == .fit && $0.loss != nil && !SweepStore.isTrunk($0) }
-    let obs = runs.map { r in
-        Observation(params: SweepStore.params(of: r, counting: counting), tokens: r.tokens, loss: r.loss!, flops: r.flops, name: r.name,
-                    budget: SweepStore.label("budget", of: r) as? String)
-    }
-    return (obs, runs.compactMap(\.id))
-}
-
-/// One line of JSON; non-finite numbers (which JSON cannot hold) become null.
-func jsonLine(_ object: [String: Any]) throws -> String {
-    String(decoding: try JSONSerialization.data(withJSONObject: finiteJSON(object), options: [.sortedKeys]), as: UTF8.self)
-}
-
-func finiteJSON(_ value: Any) -> Any {
-    switch value {
-    case let d as Double: return d.isFinite ? d : NSNull()
-    case let f as Float: return f.isFinite ? Double(f) : NSNull()
-    case let a as [Any]: return a.map(finiteJSON)
-    case let o as [String: Any]: return o.mapValues(finiteJSON)
-    default: return value
     }
 }

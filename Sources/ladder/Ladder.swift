@@ -1,5 +1,6 @@
 import ArgumentParser
 import Compute
+import Jobs
 
 @main
 struct Ladder: ParsableCommand {

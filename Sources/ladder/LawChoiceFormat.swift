@@ -1,4 +1,5 @@
 import Foundation
+import Jobs
 import ScalingLaws
 
 /// Text and JSON of the law a fit used (family, constraint, AIC, R², RMSE) and of `--law auto`'s choice.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ScalingLaws
+import Jobs
 import Store
 
 /// Which law a command plans with: a published one, or a stored fit.
@@ -60,24 +61,8 @@ struct LawOptions: ParsableArguments {
     }
 
     static func decode(_ record: FitRecord) throws -> (law: ChinchillaLaw, name: String, bootstrap: [ChinchillaLaw], level: Double?) {
-        guard let p = try JSONSerialization.jsonObject(with: Data(record.parameters.utf8)) as? [String: Any],
-              let E = p["E"] as? Double, let A = p["A"] as? Double, let B = p["B"] as? Double,
-              let alpha = p["alpha"] as? Double, let beta = p["beta"] as? Double else {
-            throw ValidationError("fit \(record.id ?? 0) has unreadable parameters")
-        }
-        var laws: [ChinchillaLaw] = []
-        var level: Double?
-        if let text = record.intervals, let iv = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] {
-            level = iv["level"] as? Double
-            laws = (iv["laws"] as? [[Double]] ?? []).filter { $0.count == 5 }
-                .map { ChinchillaLaw(E: $0[0], A: $0[1], B: $0[2], alpha: $0[3], beta: $0[4]) }
-        }
-        return (ChinchillaLaw(E: E, A: A, B: B, alpha: alpha, beta: beta), "fit \(record.id!)", laws, level)
+        let stored: StoredLaw
+        do { stored = try StoredLaw.decode(record) } catch { throw ValidationError("\(error)") }
+        return (stored.law, stored.name, stored.bootstrap, stored.level)
     }
-}
-
-/// A percentile interval over bootstrap laws of a planned quantity, as [lower, upper].
-func interval(_ laws: [ChinchillaLaw], level: Double?, _ quantity: (ChinchillaLaw) throws -> Double) -> [Double]? {
-    guard !laws.isEmpty, let level else { return nil }
-    return Bootstrap(laws: laws, level: level).interval(quantity).map { [$0.lower, $0.upper] }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Jobs
 import Store
 import Sweeps
 import Training
@@ -35,6 +36,9 @@ struct RunJob: ParsableCommand {
     @Option(help: "Where the ranks of a [parallel] run live: threads (of this process) or mpi (this process is one rank under mpirun).")
     var backend: CommunicationBackend = .threads
 
+    @Option(help: ArgumentHelp("Train under this claim token (set by the sweep scheduler, which holds the run's claim).", valueName: "token"))
+    var lease: String?
+
     @Flag(name: .customLong("exit-with-parent"), help: "Checkpoint and stop (interrupted) when the parent process dies (set by the sweep scheduler).")
     var exitWithParent = false
 
@@ -44,57 +48,23 @@ struct RunJob: ParsableCommand {
     }
 
     func run() throws {
-        let sink: RunSink
-        let record: RunRecord
-        let folder: URL
+        let target: JobTarget
         if let runDir {
-            let runFolder = RunFolder(url: URL(fileURLWithPath: runDir).standardizedFileURL)
-            do { record = try runFolder.record() } catch { throw ValidationError("\(error)") }
-            sink = runFolder
-            folder = runFolder.url
+            target = .folder(RunFolder(url: URL(fileURLWithPath: runDir).standardizedFileURL))
         } else {
-            let db = try store.open()
-            let id = runId!
-            guard let stored = try db.run(id: id) else { throw ValidationError("no run with id \(id) in \(db.path)") }
-            guard let sweep = try db.sweeps().first(where: { $0.id == stored.sweepId }) else {
-                throw ValidationError("run \(id) has no sweep")
-            }
-            record = stored
-            sink = db
-            folder = TrainingJob.runFolderURL(store: db, sweep: sweep.name, runId: id)
+            target = .stored(store: { try store.open() }, runId: runId!)
         }
-        let label = record.id.map { "run \($0)" } ?? "the run"
-        if record.status == .done { throw ValidationError("\(label) is already done") }
         var config: TrainConfig
-        do {
-            config = try JSONDecoder().decode(TrainConfig.self, from: Data(record.config.utf8))
-        } catch {
-            throw ValidationError("\(label) has no training config the built-in trainer can use: \(error)")
-        }
+        do { config = try target.storedConfig() } catch { throw ValidationError("\(error)") }
         if let threads { config.train.threads = threads }
-        if config.parallel.worldSize > 1 || backend == .mpi {
-            guard runDir == nil else {
-                throw ValidationError("\(label) asks for \(config.parallel.worldSize) ranks ([parallel]); --run-dir trains single-rank runs: use --run ID (with --backend)")
-            }
-            let job = ParallelTrainingJob(config: config, backend: backend, store: store, run: .stored(record), printJSON: json)
-            installStopHandlers()
-            let result = try job.execute()
-            if result.outcome != .done { throw ExitCode(result.outcome == .interrupted ? 130 : 2) }
-            return
-        }
-        var job = TrainingJob(sink: sink, run: record, config: config,
-                              checkpoint: folder.appendingPathComponent("checkpoint.safetensors"),
-                              printJSON: json, quiet: quiet)
-        if let trunk = SweepStore.trunkRun(of: record), let step = SweepStore.branchStep(of: record) {
-            let trunkCheckpoint = folder.deletingLastPathComponent().appendingPathComponent(String(trunk))
-                .appendingPathComponent("checkpoint.safetensors")
-            job.branchFrom = KeptCheckpoint.url(beside: trunkCheckpoint, step: step)
-        }
+        var job = TrainingJob(target: target, config: config, printer: RunEventPrinter(json: json, quiet: quiet))
+        job.backend = backend
+        if let lease { job.leaseToken = lease }
         if exitWithParent {
             let parent = getppid()
             job.parentAlive = { getppid() == parent }
         }
-        installStopHandlers()
+        StopSignal.installHandlers()
         let result = try job.execute()
         if result.outcome != .done { throw ExitCode(result.outcome == .interrupted ? 130 : 2) }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Jobs
 import Store
 
 extension RunStatus: ExpressibleByArgument {}

@@ -59,7 +59,7 @@ struct RunsDelete: ParsableCommand {
             throw ValidationError("runs \(running.map { String($0.run.id!) }.joined(separator: ", ")) are running (a process may still be writing them); stop them first or pass --force. Nothing was deleted")
         }
         let results = RunFolder.resultsFolder(of: db)
-        let folders = chosen.map { RunFolder.location(resultsFolder: results, sweep: sweep, runId: $0.run.id!) }
+        let folders = chosen.map { RunFolder.location(resultsFolder: results, sweep: sweep, run: $0.run) }
         for (listing, folder) in zip(chosen, folders) {
             let exists = FileManager.default.fileExists(atPath: folder.path)
             print("\(yes ? "deleting" : "would delete") run \(listing.run.id!) \(listing.run.name ?? "-") (\(listing.run.status.rawValue))" + (exists ? " and \(folder.path)" : ""))

@@ -46,12 +46,6 @@ struct StoreOptions: ParsableArguments {
     }
 }
 
-/// Facts about this process that the store records with each run.
-enum Provenance {
-    static let codeVersion = "ladder 0.1.0"
-    static var host: String { ProcessInfo.processInfo.hostName }
-}
-
 /// Writes text to standard output, or to a user-named file through `OutputFile` (never the
 /// database; an existing file only with `force`).
 func emit(_ text: String, to path: String?, force: Bool, database: String?) throws {

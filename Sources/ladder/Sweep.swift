@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Jobs
 import ScalingLaws
 import Store
 import Sweeps

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Jobs
 import ScalingLaws
 import Store
 import Sweeps
@@ -41,6 +42,9 @@ struct SweepRun: ParsableCommand {
     @Option(help: "Retries of a crashed run (default: the file's grid.retries).")
     var retries: Int?
 
+    @Flag(help: "Train stored unfinished runs that the edited sweep file now plans differently with the file's settings (they start over); without it such edits are refused with the differences.")
+    var replan = false
+
     func validate() throws {
         if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if let t = threadsPerJob, t < 1 { throw ValidationError("--threads-per-job must be at least 1") }
@@ -53,14 +57,23 @@ struct SweepRun: ParsableCommand {
         let db = try opened ?? store.open()
         let planned: [PlannedRun]
         do { planned = try SweepExpansion.fitRuns(spec) } catch { throw ValidationError("\(file): \(error)") }
-        let records = try SweepStore.materialize(planned, sweep: spec.name, specText: text, store: db)
-        installStopHandlers()
+        let records: [RunRecord]
+        do {
+            records = try SweepStore.materialize(planned, sweep: spec.name, specText: text, store: db, replan: replan)
+        } catch let error as SweepError {
+            throw ValidationError("\(file): \(error)")
+        }
+        StopSignal.installHandlers()
         let scheduler = try makeDriver(spec, db: db)
         let alreadyDone = records.filter { $0.status == .done }.count
         say("sweep \(spec.name): \(records.count) grid runs (\(alreadyDone) already done), \(jobs) at a time, database \(db.path)")
         if let savings = WSDSavings(planned) { say(savings.summary) }
         let summary = try scheduler.run(records.compactMap(\.id))
         if summary.stopped { throw ExitCode(130) }
+        if try SweepFailures.report(records.compactMap(\.id), store: db, sweep: spec.name, stage: "grid") > 0 {
+            say("not fitting: the law would be fitted without the failed runs; fix the cause and run the same command again (failed runs resume from their checkpoints)")
+            throw ExitCode(1)
+        }
 
         if spec.grid.lrs != nil {
             // a learning-rate sweep: its product is the learning-rate law, not L(N, D)
@@ -80,10 +93,15 @@ struct SweepRun: ParsableCommand {
                 (threads.map { ", \($0) threads each" } ?? ""))
             let vsummary = try vscheduler.run(validation.compactMap(\.id))
             if vsummary.stopped { throw ExitCode(130) }
+            _ = try SweepFailures.report(validation.compactMap(\.id), store: db, sweep: spec.name, stage: "validation")
         }
         try report.printValidation()
         try report.printPlans(fitted)
+        if try !SweepFailures.failed(validation.compactMap(\.id), store: db).isEmpty { throw ExitCode(1) }
     }
+
+    /// This coordinator's claim on the runs it starts (its `run-job` processes share the token).
+    static let owner = LeaseOwner.current()
 
     func makeDriver(_ spec: SweepSpec, db: ResultStore, threads: Int? = nil) throws -> SweepDriver {
         let ladder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
@@ -94,14 +112,16 @@ struct SweepRun: ParsableCommand {
             options.cpusPerTask = threadsPerJob ?? spec.train.threads
             options.threadsOverride = threadsPerJob
             options.sbatchOptions = spec.executor.sbatch ?? []
+            options.owner = Self.owner
             return SlurmSweep(store: db, sweep: spec.name, ladder: ladder, slurm: SlurmCommands(), options: options,
-                              shouldStop: { stopRequested }, log: { say($0) })
+                              shouldStop: { StopSignal.requested }, log: { say($0) })
         }
         var options = SweepScheduler.Options()
         options.jobs = jobs
         options.retries = retries ?? spec.grid.retries
+        options.owner = Self.owner
         return SweepScheduler(store: db, sweep: spec.name, executor: try makeExecutor(spec, db: db, ladder: ladder, threads: threads),
-                              options: options, shouldStop: { stopRequested }, log: { say($0) })
+                              options: options, shouldStop: { StopSignal.requested }, log: { say($0) })
     }
 
     func makeExecutor(_ spec: SweepSpec, db: ResultStore, ladder: URL, threads: Int? = nil) throws -> RunExecutor {
@@ -111,7 +131,7 @@ struct SweepRun: ParsableCommand {
         case .local:
             return LocalExecutor(ladder: ladder,
                                  databasePath: URL(fileURLWithPath: db.path).standardizedFileURL.path,
-                                 threadsPerJob: threads ?? threadsPerJob)
+                                 threadsPerJob: threads ?? threadsPerJob, leaseToken: Self.owner.token)
         case .command:
             guard let template = spec.executor.command else {
                 throw ValidationError("\(file): --executor command needs [executor] command = [\"program\", \"arg\", ...]")

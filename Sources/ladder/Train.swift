@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Jobs
 import Store
 import Training
 import Distributed
@@ -46,17 +47,13 @@ struct Train: ParsableCommand {
 
     func run() throws {
         let trainConfig = try Self.load(config)
-        if trainConfig.parallel.worldSize > 1 || backend == .mpi { return try runParallel(trainConfig) }
-        let db = try store.open()
         let stem = URL(fileURLWithPath: config).deletingPathExtension().lastPathComponent
         let runName = name ?? "\(stem)-\(Int(Date().timeIntervalSince1970))"
-        let record = try TrainingJob.record(for: trainConfig, name: runName)
-        guard let stored = try db.insertRuns([record], intoSweep: sweep).first else { return }
-        var job = TrainingJob(sink: db, run: stored, config: trainConfig,
-                              checkpoint: TrainingJob.checkpointURL(store: db, sweep: sweep, runId: stored.id!),
-                              printJSON: json)
+        var job = TrainingJob(target: .new(store: { try store.open() }, sweep: sweep, name: runName), config: trainConfig,
+                              printer: RunEventPrinter(json: json))
         job.peakGflopsPerThread = peakGflops
-        installStopHandlers()
+        job.backend = backend
+        StopSignal.installHandlers()
         let result = try job.execute()
         if result.outcome != .done { throw ExitCode(result.outcome == .interrupted ? 130 : 2) }
     }

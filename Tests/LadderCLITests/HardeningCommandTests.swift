@@ -222,7 +222,7 @@ final class HardeningCommandTests: XCTestCase {
         try imported()
         let store = try ResultStore.open(path: db)
         let runs = try store.runs(sweep: "paper")
-        let folder = RunFolder.location(resultsFolder: URL(fileURLWithPath: cli.path("Results")), sweep: "paper", runId: runs[0].run.id!)
+        let folder = RunFolder.location(resultsFolder: URL(fileURLWithPath: cli.path("Results")), sweep: "paper", run: runs[0].run)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try Data("log".utf8).write(to: folder.appendingPathComponent("log.txt"))
         let dry = try cli.ok(["runs", "delete", "--sweep", "paper", "--run", String(runs[0].run.id!)])

@@ -33,9 +33,15 @@ final class ParallelTrainCommandTests: XCTestCase {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let checkpoint = cli.path("Results/train/runs/1/checkpoint.safetensors")
+        // the run's folder is named by its id and identity: found once the run is stored
+        let runs = URL(fileURLWithPath: cli.path("Results/train/runs"))
+        var checkpoint = ""
         let deadline = Date().addingTimeInterval(120)
-        while !FileManager.default.fileExists(atPath: checkpoint) && process.isRunning && Date() < deadline {
+        while process.isRunning && Date() < deadline {
+            if let folder = (try? FileManager.default.contentsOfDirectory(atPath: runs.path))?.first(where: { $0.hasPrefix("1-") }) {
+                checkpoint = runs.appendingPathComponent(folder).appendingPathComponent("checkpoint.safetensors").path
+                if FileManager.default.fileExists(atPath: checkpoint) { break }
+            }
             usleep(20_000)
         }
         XCTAssertTrue(process.isRunning, "the run ended before it could be killed; make it longer")

@@ -60,7 +60,10 @@ final class TrainCommandTests: XCTestCase {
         let metrics = try store.metrics(runId: run.id!)
         XCTAssertEqual(metrics.count, 40)
         XCTAssertEqual(metrics.filter { $0.valLoss != nil }.map(\.step), [20, 40])
-        XCTAssertTrue(FileManager.default.fileExists(atPath: cli.path("Results/train/runs/\(run.id!)/checkpoint.safetensors")))
+        let folder = RunFolder.location(resultsFolder: URL(fileURLWithPath: cli.path("Results")), sweep: "train", run: run)
+        XCTAssertEqual(folder.lastPathComponent, "\(run.id!)-\(run.uuid!.replacingOccurrences(of: "-", with: "").prefix(12))",
+                       "run folders are named by id and identity")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("checkpoint.safetensors").path))
     }
 
     func testBadConfigsNameTheKey() throws {

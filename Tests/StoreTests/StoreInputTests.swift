@@ -34,11 +34,11 @@ final class StoreInputTests: XCTestCase {
     func testRunFolderRefusesALocationOutsideTheResultsFolder() throws {
         let results = folder.appendingPathComponent("Results")
         for sweep in ["..", "../../x", ".hidden"] {
-            let runFolder = RunFolder(url: RunFolder.location(resultsFolder: results, sweep: sweep, runId: 1))
+            let runFolder = RunFolder(url: RunFolder.location(resultsFolder: results, sweep: sweep, run: RunRecord(id: 1, sweepId: 1, params: 1e6, tokens: 1e7, flops: 6e13)))
             XCTAssertThrowsError(try runFolder.prepare(RunRecord(id: 1, sweepId: 1, params: 1e6, tokens: 1e7, flops: 6e13)), sweep)
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), [])
-        let fine = RunFolder(url: RunFolder.location(resultsFolder: results, sweep: "s", runId: 1))
+        let fine = RunFolder(url: RunFolder.location(resultsFolder: results, sweep: "s", run: RunRecord(id: 1, sweepId: 1, params: 1e6, tokens: 1e7, flops: 6e13)))
         XCTAssertNoThrow(try fine.prepare(RunRecord(id: 1, sweepId: 1, params: 1e6, tokens: 1e7, flops: 6e13)))
     }
 

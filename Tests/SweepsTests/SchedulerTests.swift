@@ -88,9 +88,28 @@ final class SchedulerTests: XCTestCase {
         XCTAssertEqual(first.map(\.id), second.map(\.id))
         XCTAssertEqual(try store.runCount(sweep: "t"), first.count)
         var changed = try planned()
-        changed[0].tokens *= 2
+        changed[0].config.train.lr *= 2
+        let before = try store.runs(sweep: "t").map(\.run)
         XCTAssertThrowsError(try SweepStore.materialize(changed, sweep: "t", specText: "spec", store: store)) {
-            XCTAssertTrue("\($0)".contains("new sweep name"), "\($0)")
+            XCTAssertTrue("\($0)".contains("train.lr"), "\($0)")
+            XCTAssertTrue("\($0)".contains("--replan"), "\($0)")
+        }
+        XCTAssertEqual(try store.runs(sweep: "t").map(\.run), before, "a refused edit changes nothing")
+        // re-planned: the unfinished run takes the new settings and a new identity, its metrics dropped
+        try store.appendMetrics([MetricRecord(runId: first[0].id!, step: 1, tokensSeen: 10, trainLoss: 5)])
+        let replanned = try SweepStore.materialize(changed, sweep: "t", specText: "spec", store: store, replan: true)
+        XCTAssertEqual(replanned.map(\.id), first.map(\.id))
+        XCTAssertNotEqual(replanned[0].uuid, first[0].uuid)
+        XCTAssertEqual(replanned[1].uuid, first[1].uuid, "unchanged runs keep theirs")
+        XCTAssertTrue(try store.metrics(runId: first[0].id!).isEmpty)
+        // a finished run is never re-planned
+        var done = replanned[0]
+        done.status = .done
+        try store.updateRun(done)
+        var again = changed
+        again[0].config.train.lr *= 2
+        XCTAssertThrowsError(try SweepStore.materialize(again, sweep: "t", specText: "spec", store: store, replan: true)) {
+            XCTAssertTrue("\($0)".contains("already trained"), "\($0)")
         }
     }
 

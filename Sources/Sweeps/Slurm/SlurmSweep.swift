@@ -25,6 +25,8 @@ public final class SlurmSweep: SweepDriver {
         public var sbatchOptions: [String] = []
         /// Most tasks per array (Slurm's MaxArraySize default allows indices up to 1000).
         public var maxArraySize = 1000
+        /// The claim this coordinator holds on the runs it submits or watches.
+        public var owner = LeaseOwner.current()
         public init() {}
     }
 
@@ -44,14 +46,24 @@ public final class SlurmSweep: SweepDriver {
         sweepFolder = RunFolder.resultsFolder(of: store).appendingPathComponent(sweep)
     }
 
-    func runFolder(_ id: Int64) -> RunFolder {
-        RunFolder(url: RunFolder.location(resultsFolder: RunFolder.resultsFolder(of: store), sweep: sweep, runId: id))
+    func runFolder(_ id: Int64) throws -> RunFolder {
+        guard let run = try store.run(id: id) else { throw SweepError.notFound("run \(id) is not in the store") }
+        return RunFolder(url: RunFolder.location(resultsFolder: RunFolder.resultsFolder(of: store), sweep: sweep, run: run))
     }
 
     public func run(_ runIds: [Int64]) throws -> SweepScheduler.Summary {
         var summary = SweepScheduler.Summary()
-        var live = try reattach()
-        let busy = Set(live.flatMap(\.runIds))
+        let leases = LeaseBook(store: store, owner: options.owner, log: log)
+        defer { try? leases.releaseAll() }
+        var live: [SlurmSubmission] = []
+        for s in try reattach() {
+            // an array another live coordinator watches stays its own
+            let open = s.runIds.enumerated().filter { !s.ended.contains($0.offset) }.map(\.element)
+            var mine: [Int64] = []
+            for id in open where try leases.claim(id, name: nil) { mine.append(id) }
+            if mine.count == open.count { live.append(s) } else { for id in mine { try leases.release(id) } }
+        }
+        let busy = Set(live.flatMap(\.runIds)).union(leases.waiting.keys)
         var queue: [Int64] = []
         for id in runIds where !busy.contains(id) {
             guard let r = try store.run(id: id) else { throw SweepError.notFound("run \(id) is not in the store") }
@@ -59,15 +71,27 @@ public final class SlurmSweep: SweepDriver {
         }
         var attempts: [Int64: Int] = [:]
         var failedPolls = 0
-        while !queue.isEmpty || !live.isEmpty {
+        while !queue.isEmpty || !live.isEmpty || !leases.waiting.isEmpty {
             if shouldStop() {
                 summary.stopped = true
                 try stopAll(live, summary: &summary)
                 return summary
             }
+            try leases.heartbeatIfDue()
+            for id in try leases.freed() {
+                guard let r = try store.run(id: id) else { continue }
+                if SweepScheduler.runnable.contains(r.status) {
+                    queue.append(id)
+                } else {
+                    if r.status == .done { summary.done += 1 } else { summary.failed += 1 }
+                    log("\(r.name ?? "#\(id)") \(r.status.rawValue) by the process that held it")
+                }
+            }
             if !queue.isEmpty {
-                let (ready, blocked) = try RunDependencies.takeReady(&queue, limit: .max,
-                                                                     running: Set(live.flatMap(\.runIds)), store: store)
+                var (ready, blocked) = try RunDependencies.takeReady(&queue, limit: .max,
+                                                                     running: Set(live.flatMap(\.runIds)).union(leases.waiting.keys),
+                                                                     store: store)
+                ready = try ready.filter { try leases.claim($0, name: nil) }
                 for r in blocked {
                     summary.failed += 1
                     log("failed \(r.name ?? "#\(r.id!)"): \(r.error ?? "")")
@@ -95,6 +119,7 @@ public final class SlurmSweep: SweepDriver {
                     }
                     live[i].ended.append(index)
                     let r = try finish(id, submission: live[i], index: index)
+                    try leases.release(id)
                     switch r.status {
                     case .done:
                         summary.done += 1
@@ -116,7 +141,7 @@ public final class SlurmSweep: SweepDriver {
                 try live[i].save(in: sweepFolder)
             }
             live.removeAll { $0.finished }
-            if !live.isEmpty { Thread.sleep(forTimeInterval: options.pollInterval) }
+            if !live.isEmpty || (queue.isEmpty && !leases.waiting.isEmpty) { Thread.sleep(forTimeInterval: options.pollInterval) }
         }
         return summary
     }
@@ -158,7 +183,8 @@ public final class SlurmSweep: SweepDriver {
             try runFolder(id).prepare(r)
         }
         let tasks = dir.appendingPathComponent("tasks.txt")
-        try (ids.map(String.init).joined(separator: "\n") + "\n").write(to: tasks, atomically: true, encoding: .utf8)
+        let folders = try ids.map { try runFolder($0).url.lastPathComponent }
+        try (folders.joined(separator: "\n") + "\n").write(to: tasks, atomically: true, encoding: .utf8)
         let script = dir.appendingPathComponent("job.sh")
         try SlurmSubmission.script(ladder: ladder, tasks: tasks, runs: sweepFolder.appendingPathComponent("runs"),
                                    threads: options.threadsOverride)
@@ -208,7 +234,7 @@ public final class SlurmSweep: SweepDriver {
             r.status = .failed
             r.error = "Slurm task \(submission.jobId ?? "?")_\(index) ended without recording a result"
                 + (slurmSays.map { " (\($0))" } ?? "")
-                + "; see \(runFolder(id).url.appendingPathComponent("log.txt").path)"
+                + "; see \(try runFolder(id).url.appendingPathComponent("log.txt").path)"
             try store.updateRun(r)
         }
         return r

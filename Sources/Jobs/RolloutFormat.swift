@@ -2,8 +2,8 @@ import Foundation
 import ScalingLaws
 
 /// Text and JSON of a rollout (expanding-window backtest), as `ladder fit` and `sweep run` print it.
-enum RolloutFormat {
-    static func text(_ r: RolloutResult) -> String {
+public enum RolloutFormat {
+    public static func text(_ r: RolloutResult) -> String {
         let what = r.axis == .compute ? "budget" : "model size"
         var out = "rollout: refit without the largest \(what)s, predict them (error = (measured - predicted) / predicted; "
         out += "reducible: / (predicted - E))\n"
@@ -26,7 +26,7 @@ enum RolloutFormat {
         return out
     }
 
-    static func object(_ r: RolloutResult) -> [String: Any] {
+    public static func object(_ r: RolloutResult) -> [String: Any] {
         var o: [String: Any] = [
             "axis": r.axis.rawValue,
             "groups": r.groups.map { ["label": $0.label, "value": $0.value, "runs": $0.runs] as [String: Any] },
@@ -52,8 +52,8 @@ enum RolloutFormat {
 }
 
 /// Text and JSON of a fit's quality flags.
-enum QualityFormat {
-    static func text(_ q: FitQuality) -> String {
+public enum QualityFormat {
+    public static func text(_ q: FitQuality) -> String {
         let level = Int((q.level * 100).rounded())
         guard q.isPoorlyDetermined else {
             return String(format: "fit quality: determined (%d%% intervals from %d resamples: E's stays above %.0f%% of E, alpha's, beta's and a's within ±%.2f)\n",
@@ -64,7 +64,7 @@ enum QualityFormat {
         return out
     }
 
-    static func object(_ q: FitQuality) -> [String: Any] {
+    public static func object(_ q: FitQuality) -> [String: Any] {
         ["poorly_determined": q.isPoorlyDetermined, "level": q.level, "resamples": q.resamples,
          "flags": q.flags.map { ["code": $0.code, "message": $0.description] },
          "thresholds": ["irreducible_loss_floor_fraction": FitQuality.irreducibleLossFloorFraction,

@@ -3,11 +3,11 @@ import ScalingLaws
 import Store
 
 /// A finished fit as the CLI prints and stores it.
-enum FitOutcome {
+public enum FitOutcome {
     case parametric(ParametricFitResult, Bootstrap?)
     case isoflop(IsoFLOPFit)
 
-    var kind: FitKind {
+    public var kind: FitKind {
         switch self {
         case .parametric: return .parametric
         case .isoflop: return .isoflop
@@ -15,18 +15,18 @@ enum FitOutcome {
     }
 
     /// The poorly-determined flags of a parametric fit with a bootstrap (80% intervals).
-    var quality: FitQuality? {
+    public var quality: FitQuality? {
         guard case let .parametric(r, boot?) = self else { return nil }
         return FitQuality.assess(law: r.law, bootstrap: boot)
     }
 
-    static func lawObject(_ law: ChinchillaLaw) -> [String: Any] {
+    public static func lawObject(_ law: ChinchillaLaw) -> [String: Any] {
         ["E": law.E, "A": law.A, "B": law.B, "alpha": law.alpha, "beta": law.beta,
          "a": law.paramsExponent, "b": law.tokensExponent]
     }
 
     /// The JSON object `ladder fit --json` prints.
-    var summary: [String: Any] {
+    public var summary: [String: Any] {
         switch self {
         case let .parametric(r, boot):
             var o = Self.lawObject(r.law)
@@ -54,27 +54,27 @@ enum FitOutcome {
         }
     }
 
-    static func intervalsObject(_ iv: LawIntervals, level: Double, resamples: Int) -> [String: Any] {
+    public static func intervalsObject(_ iv: LawIntervals, level: Double, resamples: Int) -> [String: Any] {
         func pair(_ i: Interval) -> [Double] { [i.lower, i.upper] }
         return ["level": level, "resamples": resamples, "E": pair(iv.E), "A": pair(iv.A), "B": pair(iv.B),
                 "alpha": pair(iv.alpha), "beta": pair(iv.beta), "a": pair(iv.a), "b": pair(iv.b)]
     }
 
-    func parametersJSON() throws -> String {
+    public func parametersJSON() throws -> String {
         var o = summary
         o.removeValue(forKey: "intervals")
         return try jsonLine(o)
     }
 
     /// Intervals plus every bootstrap law, so plans can put intervals on what they derive.
-    func intervalsJSON() throws -> String? {
+    public func intervalsJSON() throws -> String? {
         guard case let .parametric(_, boot?) = self, let iv = boot.lawIntervals() else { return nil }
         var o = Self.intervalsObject(iv, level: boot.level, resamples: boot.laws.count)
         o["laws"] = boot.laws.map { [$0.E, $0.A, $0.B, $0.alpha, $0.beta] }
         return try jsonLine(o)
     }
 
-    var text: String {
+    public var text: String {
         switch self {
         case let .parametric(r, boot):
             let law = r.law

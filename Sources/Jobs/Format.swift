@@ -1,18 +1,18 @@
 import Foundation
 
 /// Number and table formatting for terminal output.
-enum Format {
+public enum Format {
     /// 1.23e+18 style.
-    static func scientific(_ x: Double, _ digits: Int = 3) -> String {
+    public static func scientific(_ x: Double, _ digits: Int = 3) -> String {
         String(format: "%.\(digits - 1)e", x)
     }
 
-    static func fixed(_ x: Double, _ digits: Int) -> String {
+    public static func fixed(_ x: Double, _ digits: Int) -> String {
         String(format: "%.\(digits)f", x)
     }
 
     /// 125M, 2.1B, 35.0K style for counts of parameters and tokens.
-    static func si(_ x: Double) -> String {
+    public static func si(_ x: Double) -> String {
         let units: [(Double, String)] = [(1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")]
         for (scale, unit) in units where abs(x) >= scale {
             let v = x / scale
@@ -22,7 +22,7 @@ enum Format {
     }
 
     /// A left-aligned text table with a header rule.
-    static func table(header: [String], rows: [[String]]) -> String {
+    public static func table(header: [String], rows: [[String]]) -> String {
         var widths = header.map(\.count)
         for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
         func line(_ cells: [String]) -> String {

@@ -7,27 +7,35 @@ import Sweeps
 /// measured loss, and plans for larger budgets. N is counted as the sweep's `[model] params`
 /// says and C is the sweep's own FLOP count (``SweepSpec/ModelFamily/flopCounting``), so fit,
 /// validation and plan mean the same N and C.
-struct SweepReport {
-    let spec: SweepSpec
-    let store: ResultStore
+public struct SweepReport {
+    public let spec: SweepSpec
+    public let store: ResultStore
 
-    /// A fitted law with what predictions need: its bootstrap laws and the seed-to-seed noise.
-    struct FittedLaw {
-        var law: ChinchillaLaw
-        var fitId: Int64
-        var bootstrap: Bootstrap?
-        var noise: SeedNoise?
-        /// The largest budget the law was fitted on.
-        var maxFittedFlops: Double
+    public init(spec: SweepSpec, store: ResultStore) {
+        self.spec = spec
+        self.store = store
     }
 
-    var counting: ParameterCounting { spec.model.counting }
+    /// A fitted law with what predictions need: its bootstrap laws and the seed-to-seed noise.
+    public struct FittedLaw {
+        public init(law: ChinchillaLaw, fitId: Int64, bootstrap: Bootstrap?, noise: SeedNoise?, maxFittedFlops: Double) {
+            self.law = law; self.fitId = fitId; self.bootstrap = bootstrap; self.noise = noise; self.maxFittedFlops = maxFittedFlops
+        }
+        public var law: ChinchillaLaw
+        public var fitId: Int64
+        public var bootstrap: Bootstrap?
+        public var noise: SeedNoise?
+        /// The largest budget the law was fitted on.
+        public var maxFittedFlops: Double
+    }
+
+    public var counting: ParameterCounting { spec.model.counting }
 
     /// Fits the parametric law (stored, with bootstrap intervals) and the IsoFLOP curves (stored
     /// when every budget has its minimum inside the sampled range). Runs repeated with other
     /// seeds give the noise and are fitted as one point (their geometric-mean loss). Returns the
     /// law, or nil (with the reason printed) when the runs do not determine it.
-    func fit() throws -> FittedLaw? {
+    public func fit() throws -> FittedLaw? {
         let (all, ids) = try fittedObservations(store, sweep: spec.name, counting: counting)
         let noise = SeedNoise.estimate(all)
         let obs = SeedNoise.averaged(all)
@@ -73,7 +81,7 @@ struct SweepReport {
 
     /// Leave-top-budget-out: the law refitted without the largest budget predicts each of its
     /// runs (no extra compute). Printed per run, with the summary of ``RolloutFormat``.
-    func printBacktest(_ result: ParametricFitResult) {
+    public func printBacktest(_ result: ParametricFitResult) {
         var options = RolloutOptions()
         options.windows = 1
         do {
@@ -95,7 +103,7 @@ struct SweepReport {
 
     /// The law's prediction for a run of N, D with its interval: the bootstrap laws' spread
     /// combined in quadrature with the seed-to-seed noise.
-    func prediction(_ fitted: FittedLaw, params: Double, tokens: Double) -> (loss: Double, interval: [Double]?) {
+    public func prediction(_ fitted: FittedLaw, params: Double, tokens: Double) -> (loss: Double, interval: [Double]?) {
         let loss = fitted.law.loss(params: params, tokens: tokens)
         guard let boot = fitted.bootstrap, let iv = boot.interval({ $0.loss(params: params, tokens: tokens) }) else {
             return (loss, nil)
@@ -109,7 +117,7 @@ struct SweepReport {
 
     /// The validation runs: found in the store, or planned now at the law's compute-optimal size
     /// (under the sweep's FLOP counting) with the law's prediction recorded before they train.
-    func validationRuns(_ fitted: FittedLaw) throws -> [RunRecord] {
+    public func validationRuns(_ fitted: FittedLaw) throws -> [RunRecord] {
         let stored = try store.runs(sweep: spec.name).map(\.run).filter { $0.role == .validation }
         var result: [RunRecord] = []
         for v in spec.validation {
@@ -132,7 +140,7 @@ struct SweepReport {
         return result
     }
 
-    func printValidation() throws {
+    public func printValidation() throws {
         let runs = try store.runs(sweep: spec.name).map(\.run).filter { $0.role == .validation }
         guard !runs.isEmpty else { return }
         print("validation (the law's prediction and its 80% interval, recorded before each run trained;")
@@ -155,10 +163,10 @@ struct SweepReport {
         print(Format.table(header: ["run", "C", "C / fitted", "N", "D", "predicted [80%]", "measured", "error", "reducible"], rows: rows))
     }
 
-    func printPlans(_ fitted: FittedLaw) throws {
+    public func printPlans(_ fitted: FittedLaw) throws {
         guard !spec.plan.flops.isEmpty else { return }
         let fit = try store.fit(id: fitted.fitId)
-        let boot = try fit.map { try LawOptions.decode($0) }
+        let boot = try fit.map { try StoredLaw.decode($0) }
         let counting = spec.model.flopCounting
         print("plan with fit \(fitted.fitId) (N \(self.counting == .total ? "total" : "non-embedding"), C as the sweep counts it\(boot?.level.map { ", \(Int($0 * 100))% bootstrap intervals" } ?? "")):")
         let rows: [[String]] = try spec.plan.flops.map { c in

@@ -1,0 +1,4 @@
+import ArgumentParser
+import Distributed
+
+extension CommunicationBackend: ExpressibleByArgument {}
