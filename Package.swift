@@ -97,6 +97,10 @@ let package = Package(
         .target(name: "Distributed", dependencies: ["Training", "ScalingLaws", .target(name: "CMPI", condition: .when(traits: ["MPI"]))],
                 swiftSettings: checkedFlags),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training", "ScalingLaws"], swiftSettings: checkedFlags),
+        .target(name: "Jobs", dependencies: ["Store", "ScalingLaws", "Compute", "Training", "Sweeps", "Distributed"],
+                swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
+        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Store", "Sweeps", "Training", "ScalingLaws"],
+                    swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
         .testTarget(name: "LadderCLITests", dependencies: ["ladder", "LadderFuzz", "Store", "ScalingLaws"]),
         // One libFuzzer entry per parser of a user file; `.ci/fuzz` builds it instrumented.
         .executableTarget(name: "LadderFuzz", dependencies: ["ConfigFiles", "DataPrep", "Store", "Sweeps", "Training"],
