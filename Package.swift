@@ -12,7 +12,7 @@ import PackageDescription
 ///   one at run time from CPUID (`LADDER_ISA` / `--isa` force a lower one).
 /// - Opt-in: `LADDER_NATIVE=1 swift build ...` compiles the baseline for the building CPU
 ///   (`-target-cpu native`); such a binary runs only on CPUs like the one that built it.
-/// `-Ounchecked` applies only to release builds.
+/// `-Ounchecked` applies only to release builds, and only to kernel targets (`kernelFlags`).
 let native = Context.environment["LADDER_NATIVE"] == "1"
 func cpu(_ name: String) -> [SwiftSetting] {
     #if arch(x86_64)
@@ -25,6 +25,10 @@ let unchecked: [SwiftSetting] = [
     .unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release)),
 ]
 let kernelFlags: [SwiftSetting] = cpu(native ? "native" : "haswell") + unchecked
+/// Everything that is not a kernel (parsers, config, store, sweeps, fits, reports, the executable)
+/// keeps Swift's overflow and bounds checks: a size from a user's file that wraps around must
+/// trap or be refused, never silently index past a buffer (issue #19).
+let checkedFlags: [SwiftSetting] = cpu(native ? "native" : "haswell")
 /// Tier targets: AVX-512 (F, BW, DQ, VL, CD: Skylake-SP and later, Zen 4 and later), AVX2 + FMA
 /// (Haswell, Zen 1 and later), and portable (the architecture's base: SSE2 on x86-64, NEON on arm64).
 let avx512Flags: [SwiftSetting] = cpu("skylake-avx512") + unchecked
@@ -36,6 +40,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "ladder", targets: ["ladder"]),
+        .executable(name: "ladder-fuzz", targets: ["LadderFuzz"]),
     ],
     traits: [
         .trait(name: "MPI", description: "Multi-process training over OpenMPI (needs libopenmpi-dev; `--traits MPI`)."),
@@ -51,17 +56,24 @@ let package = Package(
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
-                "Store", "ScalingLaws", "Compute", "Attention", "Training", "Sweeps", "DataPrep", "Reports", "Distributed", "Jobs",
+                "Store", "ScalingLaws", "Compute", "Attention", "Training", "Sweeps", "DataPrep", "Reports", "Distributed", "Jobs", "ConfigFiles",
             ],
-            swiftSettings: kernelFlags
+            swiftSettings: checkedFlags
         ),
         .target(
+            name: "ConfigFiles",
+            dependencies: [.product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: checkedFlags
+        ),
+        .testTarget(name: "ConfigFilesTests", dependencies: ["ConfigFiles", "Sweeps", "Training"], swiftSettings: checkedFlags),
+        .target(
             name: "Store",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: checkedFlags
         ),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
-        .target(name: "ScalingLaws", swiftSettings: kernelFlags),
-        .testTarget(name: "ScalingLawsTests", dependencies: ["ScalingLaws"], swiftSettings: kernelFlags),
+        .target(name: "ScalingLaws", swiftSettings: checkedFlags),
+        .testTarget(name: "ScalingLawsTests", dependencies: ["ScalingLaws"], swiftSettings: checkedFlags),
         .target(name: "CComputeKernels"),
         .target(name: "KernelCore", swiftSettings: kernelFlags),
         .target(name: "KernelsAVX512", dependencies: ["KernelCore"], swiftSettings: avx512Flags),
@@ -72,24 +84,27 @@ let package = Package(
         .testTarget(name: "ComputeTests", dependencies: ["Compute"], swiftSettings: kernelFlags),
         .target(name: "Attention", dependencies: ["Compute"], swiftSettings: kernelFlags),
         .testTarget(name: "AttentionTests", dependencies: ["Attention", "Compute"], swiftSettings: kernelFlags),
-        .target(name: "Training", dependencies: ["ScalingLaws", "Compute", "Attention", "DataPrep"], swiftSettings: kernelFlags),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "DataPrep", "ScalingLaws", "Compute"], exclude: ["Resources"], swiftSettings: kernelFlags),
-        .testTarget(name: "MixedPrecisionTests", dependencies: ["Training", "Compute", "DataPrep"], swiftSettings: kernelFlags),
-        .target(name: "Sweeps", dependencies: ["ScalingLaws", "Training", "Store"], swiftSettings: kernelFlags),
-        .testTarget(name: "SweepsTests", dependencies: ["Sweeps"], swiftSettings: kernelFlags),
-        .target(name: "DataPrep", swiftSettings: kernelFlags),
-        .testTarget(name: "DataPrepTests", dependencies: ["DataPrep"], resources: [.copy("Resources")], swiftSettings: kernelFlags),
-        .target(name: "Reports", dependencies: ["Store", "ScalingLaws"]),
+        .target(name: "Training", dependencies: ["ScalingLaws", "Compute", "Attention", "DataPrep"], swiftSettings: checkedFlags),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "DataPrep", "ScalingLaws", "Compute"], exclude: ["Resources"], swiftSettings: checkedFlags),
+        .testTarget(name: "MixedPrecisionTests", dependencies: ["Training", "Compute", "DataPrep"], swiftSettings: checkedFlags),
+        .target(name: "Sweeps", dependencies: ["ScalingLaws", "Training", "Store"], swiftSettings: checkedFlags),
+        .testTarget(name: "SweepsTests", dependencies: ["Sweeps"], swiftSettings: checkedFlags),
+        .target(name: "DataPrep", swiftSettings: checkedFlags),
+        .testTarget(name: "DataPrepTests", dependencies: ["DataPrep"], resources: [.copy("Resources")], swiftSettings: checkedFlags),
+        .target(name: "Reports", dependencies: ["Store", "ScalingLaws"], swiftSettings: checkedFlags),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Store", "ScalingLaws"]),
         .systemLibrary(name: "CMPI", pkgConfig: "ompi", providers: [.apt(["libopenmpi-dev"])]),
         .target(name: "Distributed", dependencies: ["Training", "ScalingLaws", .target(name: "CMPI", condition: .when(traits: ["MPI"]))],
-                swiftSettings: kernelFlags),
-        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training", "ScalingLaws"], swiftSettings: kernelFlags),
+                swiftSettings: checkedFlags),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training", "ScalingLaws"], swiftSettings: checkedFlags),
         .target(name: "Jobs", dependencies: ["Store", "ScalingLaws", "Compute", "Training", "Sweeps", "Distributed"],
-                swiftSettings: [.swiftLanguageMode(.v6)]),
+                swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "Store", "Sweeps", "Training", "ScalingLaws"],
-                    swiftSettings: [.swiftLanguageMode(.v6)]),
-        .testTarget(name: "LadderCLITests", dependencies: ["ladder", "Store", "ScalingLaws"]),
+                    swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
+        .testTarget(name: "LadderCLITests", dependencies: ["ladder", "LadderFuzz", "Store", "ScalingLaws"]),
+        // One libFuzzer entry per parser of a user file; `.ci/fuzz` builds it instrumented.
+        .executableTarget(name: "LadderFuzz", dependencies: ["ConfigFiles", "DataPrep", "Store", "Sweeps", "Training"],
+                          swiftSettings: checkedFlags),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -11,6 +11,7 @@ public enum HTMLPage {
         <html lang="en" xmlns="http://www.w3.org/1999/xhtml">
         <head>
         <meta charset="utf-8"/>
+        \(ReportWriter.mark)
         <meta name="viewport" content="width=device-width, initial-scale=1"/>
         <title>\(e("Ladder report: " + report.sweep))</title>
         <style>\(css)</style>

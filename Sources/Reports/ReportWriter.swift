@@ -2,6 +2,18 @@ import Foundation
 
 /// Writes a report's page and figures into a folder.
 public enum ReportWriter {
+    /// A comment every page and figure carries near its start, so a later `ladder report` knows
+    /// the files it may replace (anything else in the folder needs `--force`).
+    public static let mark = "<!-- written by ladder report -->"
+
+    /// The names of the files `write` creates: the page, then one SVG per figure.
+    public static var fileNames: [String] { ["report.html"] + Figure.allCases.map(\.fileName) }
+
+    /// Whether a file's first bytes carry `mark`.
+    public static func isReportOutput(_ head: Data) -> Bool {
+        String(decoding: head.prefix(4096), as: UTF8.self).contains(mark)
+    }
+
     /// Writes `report.html` and one SVG per figure (``Figure/fileName``) into `directory`
     /// (created when absent), each atomically. Returns the paths written, page first.
     @discardableResult
@@ -13,7 +25,9 @@ public enum ReportWriter {
         }
         var files: [(URL, String)] = [(directory.appendingPathComponent("report.html"), HTMLPage.render(report))]
         for f in Figure.allCases {
-            files.append((directory.appendingPathComponent(f.fileName), "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + Figures.svg(f, report)))
+            var svg = Figures.svg(f, report)
+            if let end = svg.firstIndex(of: ">") { svg.insert(contentsOf: mark, at: svg.index(after: end)) }
+            files.append((directory.appendingPathComponent(f.fileName), "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + svg))
         }
         for (url, text) in files {
             do {

@@ -63,6 +63,14 @@ public enum CSV {
         return field
     }
 
+    /// A text cell made inert for spreadsheets (OWASP CSV injection): a cell starting with `=`,
+    /// `+`, `-`, `@`, tab or carriage return would be read as a formula, so it gets a leading `'`.
+    /// Only for text: numbers (e.g. -0.5) are written as they are.
+    public static func text(_ cell: String) -> String {
+        guard let first = cell.unicodeScalars.first, ["=", "+", "-", "@", "\t", "\r"].contains(first) else { return cell }
+        return "'" + cell
+    }
+
     /// One CSV line (without its line end).
     public static func line(_ fields: [String]) -> String {
         fields.map(escape).joined(separator: ",")

@@ -24,6 +24,7 @@ extension ResultStore {
     }
 
     static func ensureSweep(_ db: Database, name: String, spec: String) throws -> SweepRecord {
+        try SafeName.check(name, field: "sweep name")
         if let existing = try SweepRecord.filter(Column("name") == name).fetchOne(db) { return existing }
         var sweep = SweepRecord(name: name, spec: spec)
         try sweep.insert(db)
@@ -39,6 +40,8 @@ extension ResultStore {
             return try runs.map { run in
                 var run = run
                 run.sweepId = sweepRecord.id!
+                if let name = run.name { try SafeName.check(name, field: "run name") }
+                try run.checkFinite()
                 if run.uuid == nil { run.uuid = UUID().uuidString.lowercased() }
                 if let name = run.name,
                    try RunRecord.filter(Column("sweep_id") == sweepRecord.id! && Column("name") == name).fetchCount(db) > 0 {
@@ -72,6 +75,10 @@ extension ResultStore {
     public func updateRun(_ run: RunRecord) throws {
         guard run.id != nil else { throw StoreError.invalid("cannot update a run that was never stored") }
         var run = run
+        // a loss that overflowed is no loss: kept as missing, so the run's status still lands
+        if run.finalTrainLoss.map({ !$0.isFinite }) == true { run.finalTrainLoss = nil }
+        if run.finalValLoss.map({ !$0.isFinite }) == true { run.finalValLoss = nil }
+        try run.checkFinite()
         run.updated = Date()
         try write { db in try run.update(db) }
     }
@@ -81,8 +88,14 @@ extension ResultStore {
         try read { db in try RunRecord.fetchOne(db, key: id) }
     }
 
-    /// Runs with their sweep names, filtered by sweep name and status, in insertion order.
+    /// Runs with their sweep names, filtered by sweep name and status, in insertion order. Rows
+    /// with non-finite numbers are left out (see `poisonedRuns()`).
     public func runs(sweep: String? = nil, status: RunStatus? = nil) throws -> [RunListing] {
+        try allRuns(sweep: sweep, status: status).filter { $0.run.nonFiniteColumns.isEmpty }
+    }
+
+    /// Every run row, finite or not.
+    func allRuns(sweep: String? = nil, status: RunStatus? = nil) throws -> [RunListing] {
         try read { db in
             var sql = "SELECT run.*, sweep.name AS sweep_name FROM run JOIN sweep ON sweep.id = run.sweep_id"
             var clauses: [String] = []
@@ -148,9 +161,11 @@ extension ResultStore {
         try read { db in try FitRecord.fetchOne(db, key: id) }
     }
 
-    /// The most recent fit, optionally of one kind.
+    /// The most recent fit, optionally of one kind; for `.parametric`, the most recent whose law
+    /// can plan (see `FitRecord.unusableReason`).
     public func latestFit(kind: FitKind? = nil) throws -> FitRecord? {
-        try read { db in
+        if kind == .parametric { return try latestUsableParametricFit().fit }
+        return try read { db in
             var request = FitRecord.order(Column("id").desc)
             if let kind { request = request.filter(Column("kind") == kind.rawValue) }
             return try request.fetchOne(db)

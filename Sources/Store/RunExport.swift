@@ -57,16 +57,17 @@ public enum RunExport {
                              "n_layer", "d_model", "n_head", "d_ff", "seed", "loss", "final_train_loss",
                              "final_val_loss", "wall_seconds", "error"]
 
-    /// CSV with a header; numbers printed exactly (round-trip precision).
+    /// CSV with a header; numbers printed exactly (round-trip precision); text cells that a
+    /// spreadsheet would run as formulas are escaped (`CSV.text`).
     public static func csv(_ runs: [ExportedRun]) -> String {
         func d(_ x: Double?) -> String { x.map { "\($0)" } ?? "" }
         func i<T: BinaryInteger>(_ x: T?) -> String { x.map { "\($0)" } ?? "" }
         var lines = [CSV.line(csvColumns)]
         for r in runs {
-            lines.append(CSV.line([i(r.id), r.sweep, r.name ?? "", r.status.rawValue, r.role.rawValue, d(r.params),
+            lines.append(CSV.line([i(r.id), CSV.text(r.sweep), CSV.text(r.name ?? ""), r.status.rawValue, r.role.rawValue, d(r.params),
                                    d(r.paramsTotal), d(r.tokens), d(r.flops), i(r.nLayer), i(r.dModel),
                                    i(r.nHead), i(r.dFF), i(r.seed), d(r.loss), d(r.finalTrainLoss),
-                                   d(r.finalValLoss), d(r.wallSeconds), r.error ?? ""]))
+                                   d(r.finalValLoss), d(r.wallSeconds), CSV.text(r.error ?? "")]))
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -35,8 +35,22 @@ public final class RunFolder: RunSink {
         URL(fileURLWithPath: store.path).deletingLastPathComponent()
     }
 
+    /// Refuses a folder whose path climbs out with `..`, or whose sweep component (in
+    /// `<sweep>/runs/<id>`) is not a safe name: a second line of defence behind the store, which
+    /// refuses such sweep names when they are first given.
+    public func checkSafe() throws {
+        let parts = url.pathComponents
+        if parts.contains("..") {
+            throw StoreError.invalid("run folder \(url.path) climbs out of its results folder ('..'); nothing was written")
+        }
+        if parts.count >= 3, parts[parts.count - 2] == "runs", let problem = SafeName.problem(parts[parts.count - 3]) {
+            throw StoreError.invalid("run folder \(url.path): sweep folder '\(SafeName.printable(parts[parts.count - 3]))' \(problem) (\(SafeName.rule)); nothing was written")
+        }
+    }
+
     /// Writes the record a task starts from (the coordinator does this before submitting).
     public func prepare(_ run: RunRecord) throws {
+        try checkSafe()
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         try updateRun(run)
     }
@@ -53,6 +67,7 @@ public final class RunFolder: RunSink {
     }
 
     public func updateRun(_ run: RunRecord) throws {
+        try checkSafe()
         var run = run
         run.updated = Date()
         try Self.encoder.encode(run).write(to: recordURL, options: .atomic)
@@ -60,6 +75,7 @@ public final class RunFolder: RunSink {
 
     public func appendMetrics(_ metrics: [MetricRecord]) throws {
         guard !metrics.isEmpty else { return }
+        try checkSafe()
         var text = Data()
         for m in metrics { text += try Self.encoder.encode(m) + Data("\n".utf8) }
         if !FileManager.default.fileExists(atPath: metricsURL.path) {

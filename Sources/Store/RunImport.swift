@@ -57,7 +57,12 @@ public enum RunImport {
             throw RunImportError(file: file, problems: [.init(line: header.line, message: "column '\(empty)' needs a task name, e.g. task:hellaswag")])
         }
         var index: [String: Int] = [:]
-        for (i, column) in columns.enumerated() where index[column] == nil { index[column] = i }
+        for (i, column) in columns.enumerated() {
+            if let first = index[column] {
+                throw RunImportError(file: file, problems: [.init(line: header.line, message: "column '\(column)' appears twice (columns \(first + 1) and \(i + 1)); each column may appear once")])
+            }
+            index[column] = i
+        }
         let missing = requiredColumns.filter { index[$0] == nil }
         if !missing.isEmpty {
             throw RunImportError(file: file, problems: [.init(line: header.line, message: "missing required column(s) \(missing.joined(separator: ", ")) (header has: \(columns.joined(separator: ", ")))")])
@@ -101,8 +106,17 @@ public enum RunImport {
                 continue
             }
             let name = value("name").flatMap { $0.isEmpty ? nil : $0 }
+            if let name, let problem = SafeName.problem(name) {
+                problems.append(.init(line: record.line, message: "name '\(SafeName.printable(name))' \(problem) (\(SafeName.rule))"))
+                continue
+            }
+            let computed = flops ?? 6 * params! * tokens!
+            guard computed.isFinite else {
+                problems.append(.init(line: record.line, message: "flops = 6 x params x tokens overflows (params \(params!), tokens \(tokens!)); give a flops column or smaller values"))
+                continue
+            }
             runs.append(ImportedRun(line: record.line, name: name, params: params!, tokens: tokens!,
-                                    loss: loss!, flops: flops ?? 6 * params! * tokens!, tasks: tasks))
+                                    loss: loss!, flops: computed, tasks: tasks))
         }
         var seen: [String: Int] = [:]
         for run in runs {

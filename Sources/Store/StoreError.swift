@@ -12,6 +12,12 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case invalid(String)
     /// A named sweep, run or fit was not found.
     case notFound(String)
+    /// A SQLite database that is not Ladder's (see `DatabaseIdentity`): never migrated or written.
+    case foreignDatabase(path: String, detail: String)
+    /// SQLite's quick check found damage: writes are refused until `ladder doctor` is consulted.
+    case damaged(path: String, findings: [String])
+    /// A read-only database that would need a schema upgrade before this ladder can read it.
+    case needsUpgrade(path: String, missing: [String])
 
     public var description: String {
         switch self {
@@ -25,6 +31,12 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
             return message
         case let .notFound(message):
             return message
+        case let .foreignDatabase(path, detail):
+            return "\(path) is a SQLite database but not a Ladder results database (\(detail)). Nothing was changed; point --db at a Ladder database or a new file."
+        case let .damaged(path, findings):
+            return "\(path) is damaged (SQLite's quick_check: \(findings.prefix(3).joined(separator: "; "))\(findings.count > 3 ? "; ..." : "")). Nothing was written; run `ladder doctor --db \(path)` for the full check, and restore from a backup or `.recover` it with sqlite3."
+        case let .needsUpgrade(path, missing):
+            return "\(path) is read-only and was written by an older ladder (missing schema migrations: \(missing.joined(separator: ", "))); make it writable once so ladder can upgrade it. Nothing was changed."
         }
     }
 }

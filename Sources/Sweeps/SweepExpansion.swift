@@ -101,7 +101,7 @@ public enum SweepExpansion {
         var runs: [PlannedRun] = [], branchRuns: [PlannedRun] = []
         for n in wsd.params {
             // tokens per step of this size (its batch may follow grid.batch_rule)
-            let probe = try plan(spec, params: n, flops: nil, tokens: 1e15, budget: nil, seed: seed, role: .fit)
+            let probe = try plan(spec, params: n, flops: nil, tokens: 1e12, budget: nil, seed: seed, role: .fit)
             let perStep = Double(probe.config.train.batch * probe.config.train.microBatches * spec.model.seqLen)
             let points = Array(Set(wsd.tokens.map { max(2, Int(($0 / perStep).rounded())) })).sorted()
             let starts = points.map { $0 - max(1, Int((Double($0) * wsd.cooldownFraction).rounded())) }
@@ -175,11 +175,20 @@ public enum SweepExpansion {
         let flopsPerToken = shape.trainingFlopsPerToken
         var train = spec.train
         if spec.grid.batchRule == .params {
-            train.batch = max(1, Int((Double(train.batch) * pow(n / spec.grid.batchReferenceParams, spec.grid.batchParamsExponent)).rounded()))
+            let scaled = (Double(train.batch) * pow(n / spec.grid.batchReferenceParams, spec.grid.batchParamsExponent)).rounded()
+            guard scaled.isFinite, scaled <= Double(1 << 24) else {
+                throw SweepError.invalid("grid.batch_rule = \"params\": N = \(n) gets batch \(scaled), more than \(1 << 24); check grid.batch_reference_params and grid.batch_params_exponent")
+            }
+            train.batch = max(1, Int(scaled))
         }
-        let perStep = Double(train.batch * train.microBatches * m.seqLen)
+        let perStep = Double(train.batch) * Double(train.microBatches) * Double(m.seqLen)
         let wanted = tokens ?? flops! / flopsPerToken
-        let steps = Int((wanted / perStep).rounded())
+        let exactSteps = (wanted / perStep).rounded()
+        guard exactSteps.isFinite, exactSteps <= Double(TrainConfig.Optimization.maxSteps) else {
+            let what = flops.map { "budget \(label($0))" } ?? "point (N = \(target), D = \(wanted))"
+            throw SweepError.invalid("\(what): N = \(n) would train \(exactSteps) steps, more than \(TrainConfig.Optimization.maxSteps); lower the budget or raise min_params")
+        }
+        let steps = Int(exactSteps)
         guard steps >= 1 else {
             let what = flops.map { "budget \(label($0))" } ?? "point (N = \(target), D = \(wanted))"
             throw SweepError.invalid("\(what): N = \(Int(n)) gets \(Int(wanted)) tokens, less than one step of \(Int(perStep)) tokens (train.batch x seq_len); raise the budget or lower min_params")

@@ -1,5 +1,6 @@
 import Foundation
 import ScalingLaws
+import Store
 import Training
 
 /// A sweep file (`Sweeps/*.toml`) as a typed value: the data, the model family, the trainer
@@ -287,9 +288,15 @@ public enum SweepError: Error, CustomStringConvertible, Equatable {
 
 extension SweepSpec {
     /// Checks values the types cannot; messages name the key.
+    /// Most model sizes one budget may ask for.
+    public static let maxSizes = 1000
+    /// Largest budget a sweep may train (FLOPs): far beyond any CPU, far from overflowing step counts.
+    public static let maxFlops = 1e30
+
     public func validate() throws {
         func fail(_ m: String) throws -> Never { throw SweepError.invalid(m) }
-        if name.isEmpty || name.contains("/") { try fail("name must be non-empty and contain no '/', got '\(name)'") }
+        if let problem = SafeName.problem(name) { try fail("name '\(name)' \(problem): it becomes the folder Results/<name>/ (\(SafeName.rule))") }
+        do { try train.validate() } catch { try fail("\(error)") }
         if grid.budgets.isEmpty && grid.points.isEmpty && wsd == nil {
             try fail("the grid is empty: add [[grid.budget]] or [[grid.point]] entries, or a [wsd] table")
         }
@@ -298,17 +305,19 @@ extension SweepSpec {
         for (i, b) in grid.budgets.enumerated() {
             let key = "grid.budget[\(i + 1)]"
             if !(b.flops.isFinite && b.flops > 0) { try fail("\(key).flops must be positive, got \(b.flops)") }
-            if b.sizes < 1 { try fail("\(key).sizes must be at least 1, got \(b.sizes)") }
-            if !(b.minParams >= 1000 && b.maxParams >= b.minParams && b.maxParams.isFinite) {
-                try fail("\(key): need 1000 <= min_params <= max_params, got \(b.minParams) and \(b.maxParams)")
+            if !(1...Self.maxSizes).contains(b.sizes) { try fail("\(key).sizes must be in 1...\(Self.maxSizes), got \(b.sizes)") }
+            if !(b.flops <= Self.maxFlops) { try fail("\(key).flops must be at most \(Self.maxFlops) (a CPU sweep), got \(b.flops)") }
+            if !(b.minParams >= 1000 && b.maxParams >= b.minParams && b.maxParams <= 1e15) {
+                try fail("\(key): need 1000 <= min_params <= max_params <= 1e15, got \(b.minParams) and \(b.maxParams)")
             }
         }
-        for (i, p) in grid.points.enumerated() where !(p.params >= 1000 && p.tokens > 0 && p.tokens.isFinite) {
-            try fail("grid.point[\(i + 1)]: params must be >= 1000 and tokens positive, got \(p.params) and \(p.tokens)")
+        for (i, p) in grid.points.enumerated() where !(p.params >= 1000 && p.params <= 1e15 && p.tokens > 0 && p.tokens <= 1e18) {
+            try fail("grid.point[\(i + 1)]: params must be in [1000, 1e15] and tokens in (0, 1e18], got \(p.params) and \(p.tokens)")
         }
         for (i, v) in validation.enumerated() {
             if !(v.flops.isFinite && v.flops > 0) { try fail("validation[\(i + 1)].flops must be positive, got \(v.flops)") }
-            if let p = v.params, !(p >= 1000) { try fail("validation[\(i + 1)].params must be >= 1000, got \(p)") }
+            if !(v.flops <= Self.maxFlops) { try fail("validation[\(i + 1)].flops must be at most \(Self.maxFlops), got \(v.flops)") }
+            if let p = v.params, !(p >= 1000 && p <= 1e15) { try fail("validation[\(i + 1)].params must be in [1000, 1e15], got \(p)") }
         }
         if grid.evalsPerRun < 1 { try fail("grid.evals_per_run must be at least 1") }
         if grid.checkpointsPerRun < 1 { try fail("grid.checkpoints_per_run must be at least 1") }
@@ -353,6 +362,8 @@ extension SweepSpec {
         if !(1...512).contains(model.minLayers) { try fail("model.min_layers must be in 1...512, got \(model.minLayers)") }
         do { try model.family?.validate() } catch { try fail("\(error)") }
         if plan.bootstrap < 0 { try fail("plan.bootstrap must be >= 0") }
+        if plan.flops.isEmpty { try fail("plan.flops must list at least one budget") }
+        if let bad = plan.flops.first(where: { !($0.isFinite && $0 > 0) }) { try fail("plan.flops must list positive finite budgets (FLOPs), got \(bad)") }
         if let command = executor.command, command.isEmpty { try fail("executor.command must name a program") }
         if !(0...1024).contains(executor.gpus) { try fail("executor.gpus must be in 0...1024, got \(executor.gpus)") }
     }

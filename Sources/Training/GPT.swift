@@ -31,6 +31,7 @@ public final class GPT {
         guard T >= 1 && T <= config.seqLen else {
             throw TrainingError.invalidConfig("sequence length \(T) must be in 1...\(config.seqLen) (model.seq_len)")
         }
+        try TrainingMemory.check(config, batch: B, seqLen: T)
         self.config = config
         self.B = B
         self.T = T

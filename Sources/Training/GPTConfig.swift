@@ -49,6 +49,13 @@ public struct GPTConfig: Codable, Equatable, Sendable {
         self.tiedHead = tiedHead
     }
 
+    /// Largest vocabulary (token ids are Int32).
+    public static let maxVocab = Int(Int32.max)
+    /// Largest d_model and seq_len: 2^20.
+    public static let maxWidth = 1 << 20
+    /// Most layers.
+    public static let maxLayers = 4096
+
     public var headDim: Int { dModel / nHead }
     public var dFF: Int { mlpRatio * dModel }
 
@@ -56,13 +63,16 @@ public struct GPTConfig: Codable, Equatable, Sendable {
     public func validate() throws {
         func fail(_ m: String) throws -> Never { throw TrainingError.invalidConfig(m) }
         if vocab < 2 { try fail("model.vocab must be at least 2, got \(vocab)") }
-        if vocab > Int(Int32.max) { try fail("model.vocab \(vocab) is too large") }
-        if seqLen < 1 { try fail("model.seq_len must be positive, got \(seqLen)") }
-        if dModel < 1 { try fail("model.d_model must be positive, got \(dModel)") }
-        if nLayer < 1 { try fail("model.n_layer must be positive, got \(nLayer)") }
+        if vocab > Self.maxVocab { try fail("model.vocab must be at most \(Self.maxVocab), got \(vocab)") }
+        if !(1...Self.maxWidth).contains(seqLen) { try fail("model.seq_len must be in 1...\(Self.maxWidth), got \(seqLen)") }
+        if !(1...Self.maxWidth).contains(dModel) { try fail("model.d_model must be in 1...\(Self.maxWidth), got \(dModel)") }
+        if !(1...Self.maxLayers).contains(nLayer) { try fail("model.n_layer must be in 1...\(Self.maxLayers), got \(nLayer)") }
         if nHead < 1 { try fail("model.n_head must be positive, got \(nHead)") }
         if dModel % nHead != 0 { try fail("model.d_model (\(dModel)) must be divisible by model.n_head (\(nHead))") }
-        if mlpRatio < 1 { try fail("model.mlp_ratio must be positive, got \(mlpRatio)") }
+        if !(1...64).contains(mlpRatio) { try fail("model.mlp_ratio must be in 1...64, got \(mlpRatio)") }
+        if TrainingMemory.parameterCount(self) == nil {
+            try fail("model (d_model \(dModel), n_layer \(nLayer), vocab \(vocab), seq_len \(seqLen)) has more than \(TrainingMemory.maxElements) parameters")
+        }
         if position == .rope && headDim % 2 != 0 { try fail("rope needs an even head dimension; d_model / n_head = \(headDim)") }
     }
 }

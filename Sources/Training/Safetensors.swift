@@ -40,25 +40,46 @@ public enum Safetensors {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw TrainingError.checkpoint("cannot read \(url.path)")
         }
-        guard data.count >= 8 else { throw TrainingError.checkpoint("\(url.path) is too short to be safetensors") }
-        let n = data.prefix(8).withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
-        guard n > 0, 8 + n <= data.count,
-              let header = try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + n))) as? [String: Any] else {
-            throw TrainingError.checkpoint("\(url.path) has no valid safetensors header")
+        return try parse(data, path: url.path)
+    }
+
+    /// Parses a whole safetensors file (F32 tensors only). Every size in it is checked before it
+    /// is used: a damaged or hostile header is an error naming the file, never a trap.
+    public static func parse(_ data: Data, path: String) throws -> File {
+        guard data.count >= 8 else { throw TrainingError.checkpoint("\(path) is too short to be safetensors") }
+        let declared = data.prefix(8).withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        guard declared > 0, declared <= UInt64(data.count - 8) else {
+            throw TrainingError.checkpoint("\(path): the safetensors header claims \(declared) bytes, the file has \(data.count - 8) after the length")
+        }
+        let n = Int(declared)
+        let start = data.startIndex
+        guard let header = try? JSONSerialization.jsonObject(with: data.subdata(in: (start + 8)..<(start + 8 + n))) as? [String: Any] else {
+            throw TrainingError.checkpoint("\(path) has no valid safetensors header (not a JSON object)")
         }
         var file = File(metadata: header["__metadata__"] as? [String: String] ?? [:], tensors: [:])
         let body = 8 + n
+        let available = data.count - body
         for (name, value) in header where name != "__metadata__" {
             guard let info = value as? [String: Any], info["dtype"] as? String == "F32",
                   let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2,
-                  offsets[0] >= 0, offsets[1] >= offsets[0], body + offsets[1] <= data.count,
-                  (offsets[1] - offsets[0]) == shape.reduce(1, *) * 4 else {
-                throw TrainingError.checkpoint("\(url.path): tensor \(name) is malformed or not F32")
+                  shape.count <= 8, shape.allSatisfy({ $0 >= 0 }),
+                  offsets[0] >= 0, offsets[1] >= offsets[0], offsets[1] <= available else {
+                throw TrainingError.checkpoint("\(path): tensor \(name) is malformed or not F32")
             }
-            let count = shape.reduce(1, *)
+            var count = 1
+            for dim in shape {
+                let (product, overflow) = count.multipliedReportingOverflow(by: dim)
+                guard !overflow, product <= available / 4 else {
+                    throw TrainingError.checkpoint("\(path): tensor \(name) has shape \(shape), larger than the file")
+                }
+                count = product
+            }
+            guard offsets[1] - offsets[0] == count * 4 else {
+                throw TrainingError.checkpoint("\(path): tensor \(name) has shape \(shape) (\(count * 4) bytes) but data_offsets span \(offsets[1] - offsets[0]) bytes")
+            }
             var values = [Float](repeating: 0, count: count)
             _ = values.withUnsafeMutableBytes { dst in
-                data.copyBytes(to: dst, from: (body + offsets[0])..<(body + offsets[1]))
+                data.copyBytes(to: dst, from: (start + body + offsets[0])..<(start + body + offsets[1]))
             }
             file.tensors[name] = (shape, values)
         }

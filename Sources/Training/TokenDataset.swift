@@ -30,6 +30,9 @@ public struct TokenDataset: Sendable {
         guard let data, !data.isEmpty else {
             throw TrainingError.data("cannot read \(path), or it is empty")
         }
+        if let problem = TextCheck.problem(data) {
+            throw TrainingError.data("\(path) does not look like a text corpus (\(problem)); data.path takes a UTF-8 text file (optionally .gz) or a `ladder data prepare` folder")
+        }
         let parts = Self.split(data.map { Int32($0) }, valFraction: valFraction, split: split, block: splitBlock)
         return TokenDataset(train: parts.train, validation: parts.validation, vocab: 256, bytesPerToken: 1, source: path)
     }

@@ -171,6 +171,30 @@ public struct TrainConfig: Codable, Equatable, Sendable {
             }
         }
 
+        /// Most optimizer steps a config may ask for (far beyond any CPU run; keeps step and
+        /// token counts far from integer overflow).
+        public static let maxSteps = 1 << 40
+        /// Most tokens a run may read (steps x tokens per step).
+        public static let maxTokens = 1 << 52
+
+        /// Checks the optimizer's own keys, naming the key and what is valid.
+        public func validate() throws {
+            func fail(_ m: String) throws -> Never { throw TrainingError.invalidConfig(m) }
+            if !(1...Self.maxSteps).contains(steps) { try fail("train.steps must be at least 1 and at most \(Self.maxSteps), got \(steps)") }
+            if !(1...(1 << 24)).contains(batch) { try fail("train.batch must be in 1...\(1 << 24), got \(batch)") }
+            if !(1...(1 << 24)).contains(microBatches) { try fail("train.micro_batches must be in 1...\(1 << 24), got \(microBatches)") }
+            if !(lr > 0 && lr.isFinite) { try fail("train.lr must be a positive finite number, got \(lr)") }
+            if !(0.0..<1.0).contains(beta1) { try fail("train.beta1 must be in [0, 1), got \(beta1)") }
+            if !(0.0..<1.0).contains(beta2) { try fail("train.beta2 must be in [0, 1), got \(beta2)") }
+            if !(eps > 0 && eps.isFinite) { try fail("train.eps must be a positive finite number, got \(eps)") }
+            if !(weightDecay >= 0 && weightDecay.isFinite) { try fail("train.weight_decay must be a finite number >= 0, got \(weightDecay)") }
+            if !(0...1).contains(minLRRatio) { try fail("train.min_lr_ratio must be in [0, 1], got \(minLRRatio)") }
+            if !(0...1).contains(cooldownFraction) { try fail("train.cooldown_fraction must be in [0, 1], got \(cooldownFraction)") }
+            if !(gradClip >= 0 && gradClip.isFinite) { try fail("train.grad_clip must be a finite number >= 0 (0 disables), got \(gradClip)") }
+            if !(maxGradNorm > 0) { try fail("train.max_grad_norm must be positive, got \(maxGradNorm)") }
+            if !(1...4096).contains(threads) { try fail("train.threads must be in 1...4096, got \(threads)") }
+        }
+
         public var adamW: AdamWConfig {
             AdamWConfig(beta1: Float(beta1), beta2: Float(beta2), eps: Float(eps), weightDecay: Float(weightDecay))
         }
@@ -184,14 +208,14 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         try model.validate()
         func fail(_ m: String) throws -> Never { throw TrainingError.invalidConfig(m) }
         let t = train
-        if t.steps < 1 { try fail("train.steps must be at least 1, got \(t.steps)") }
-        if t.batch < 1 { try fail("train.batch must be at least 1, got \(t.batch)") }
-        if t.microBatches < 1 { try fail("train.micro_batches must be at least 1, got \(t.microBatches)") }
-        if !(t.lr > 0 && t.lr.isFinite) { try fail("train.lr must be a positive number, got \(t.lr)") }
+        try t.validate()
         if t.warmup < 0 || t.warmup >= t.steps && t.steps > 1 { try fail("train.warmup must be in 0..<train.steps (\(t.steps)), got \(t.warmup)") }
-        if !(0...1).contains(t.minLRRatio) { try fail("train.min_lr_ratio must be in [0, 1], got \(t.minLRRatio)") }
-        if !(0...1).contains(t.cooldownFraction) { try fail("train.cooldown_fraction must be in [0, 1], got \(t.cooldownFraction)") }
-        if t.gradClip < 0 { try fail("train.grad_clip must be >= 0, got \(t.gradClip)") }
+        let (perStep, o1) = t.batch.multipliedReportingOverflow(by: t.microBatches)
+        let (tokens, o2) = perStep.multipliedReportingOverflow(by: model.seqLen)
+        let (total, o3) = tokens.multipliedReportingOverflow(by: t.steps)
+        if o1 || o2 || o3 || total > Optimization.maxTokens {
+            try fail("train.steps x train.batch x train.micro_batches x model.seq_len (\(t.steps) x \(t.batch) x \(t.microBatches) x \(model.seqLen)) is more than \(Optimization.maxTokens) tokens")
+        }
         if t.evalInterval < 0 { try fail("train.eval_interval must be >= 0, got \(t.evalInterval)") }
         if t.evalBatches < 1 { try fail("train.eval_batches must be at least 1, got \(t.evalBatches)") }
         if t.evalTokens < 0 { try fail("train.eval_tokens must be >= 0, got \(t.evalTokens)") }
@@ -201,7 +225,6 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         }
         if data.splitBlock < 1 { try fail("data.split_block must be at least 1, got \(data.splitBlock)") }
         if t.checkpointInterval < 0 { try fail("train.checkpoint_interval must be >= 0, got \(t.checkpointInterval)") }
-        if t.threads < 1 { try fail("train.threads must be at least 1, got \(t.threads)") }
         if let bad = t.saveAt.first(where: { !(1...t.steps).contains($0) }) {
             try fail("train.save_at must list steps in 1...train.steps (\(t.steps)), got \(bad)")
         }

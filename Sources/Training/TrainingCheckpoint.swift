@@ -60,7 +60,7 @@ public enum TrainingCheckpoint {
     /// state; every tensor must be present with its shape.
     public static func read(_ file: Safetensors.File, from url: URL, layout: ParameterLayout, params: UnsafeMutablePointer<Float>,
                             m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>) throws -> State {
-        guard let step = Int(file.metadata["step"] ?? ""), let rngState = UInt64(file.metadata["rng"] ?? "") else {
+        guard let step = Int(file.metadata["step"] ?? ""), step >= 0, let rngState = UInt64(file.metadata["rng"] ?? "") else {
             throw TrainingError.checkpoint("\(url.path) is not a ladder checkpoint (missing metadata)")
         }
         for (prefix, buffer) in [("", params), ("optimizer.m.", m), ("optimizer.v.", v)] {

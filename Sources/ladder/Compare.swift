@@ -43,6 +43,9 @@ struct Compare: ParsableCommand {
     @Option(help: "Write the frontier figure (SVG) to this file.")
     var figure: String?
 
+    @Flag(help: "Replace --figure when it exists.")
+    var force = false
+
     @Flag(help: "Print one JSON object.")
     var json = false
 
@@ -71,7 +74,7 @@ struct Compare: ParsableCommand {
                 Observation(params: $0.params, tokens: $0.tokens, loss: $0.loss, flops: $0.flops, name: $0.name)
             }
         }
-        if db == nil { db = try store.openExisting() }
+        if db == nil { db = try store.openForReading() }
         guard try db!.sweep(named: source) != nil else {
             throw ValidationError("'\(source)' is neither a CSV file (*.csv) nor a sweep in \(db!.path)")
         }
@@ -81,6 +84,7 @@ struct Compare: ParsableCommand {
     }
 
     func run() throws {
+        if let figure { try OutputFile.check(figure, force: force, database: store.resolvedPath, option: "--figure") }
         var db: ResultStore?
         let base = try load(baseline, db: &db)
         let variants = try variant.map { (name: $0, runs: try load($0, db: &db)) }
@@ -93,7 +97,8 @@ struct Compare: ParsableCommand {
         options.plannedFlops = try budgets()
         let result = try Comparison.run(baseline: (baseline, base), variants: variants, options: options)
         if let figure {
-            try Data(Figures.comparison(result).utf8).write(to: URL(fileURLWithPath: figure))
+            try OutputFile.write(Data(Figures.comparison(result).utf8), to: figure, force: force,
+                                 database: store.resolvedPath, option: "--figure")
         }
         if json {
             print(try jsonLine(CompareFormat.object(result)))

@@ -32,11 +32,25 @@ struct DataPrepare: ParsableCommand {
     @Option(name: .long, help: "Worker threads, 0 = all cores (overrides the config).") var threads: Int?
     @Option(name: .long, help: "Encode with this existing tokenizer.json instead of training one (overrides the config).") var tokenizer: String?
     @Flag(name: .long, help: "Print the report as JSON on stdout.") var json = false
+    @Flag(name: .long, help: "Write into --out even when it already holds files (they may be replaced).") var force = false
 
     func validate() throws {
         if input.isEmpty { throw ValidationError("give at least one --input path") }
-        if let v = vocab, v < 257 { throw ValidationError("--vocab must be at least 257 (256 bytes + <|endoftext|>)") }
+        if let v = vocab, !(257...(1 << 24)).contains(v) { throw ValidationError("--vocab must be in 257...\(1 << 24) (256 bytes + <|endoftext|> and merges), got \(v)") }
+        if let t = threads, !(0...4096).contains(t) { throw ValidationError("--threads must be in 0...4096 (0 = all cores), got \(t)") }
         if let f = valFraction, !(0 ... 1).contains(f) { throw ValidationError("--val-fraction must be between 0 and 1") }
+    }
+
+    /// `--out` must be a new or empty folder unless `--force`: the pipeline writes manifest.json,
+    /// tokenizer.json, report.{md,json} and shards there, replacing files of the same names.
+    static func checkOutput(_ out: String, force: Bool) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory) else { return }
+        guard isDirectory.boolValue else { throw ValidationError("--out \(out) is a file; give a folder (new or empty)") }
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []
+        if !entries.isEmpty && !force {
+            throw ValidationError("--out \(out) is not empty (\(entries.sorted().prefix(5).joined(separator: ", "))\(entries.count > 5 ? ", ..." : "")); pass --force to write into it anyway (files of the same names are replaced), or choose a new folder. Nothing was written.")
+        }
     }
 
     func run() throws {
@@ -49,6 +63,7 @@ struct DataPrepare: ParsableCommand {
         let pipeline = DataPipeline(config: cfg)
         pipeline.progress = { FileHandle.standardError.write(Data(("ladder data: " + $0 + "\n").utf8)) }
         let outURL = URL(fileURLWithPath: out)
+        try Self.checkOutput(out, force: force)
         let report = try pipeline.run(inputs: input, output: outURL)
         if json {
             let e = JSONEncoder()

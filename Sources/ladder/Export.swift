@@ -16,16 +16,20 @@ struct Export: ParsableCommand {
     @Option(help: "csv or json.")
     var format: Format
 
-    @Option(help: "Write to this file (atomically) instead of standard output.")
+    @Option(help: "Write to this file (atomically) instead of standard output; never the database.")
     var out: String?
 
+    @Flag(help: "Replace --out when it exists.")
+    var force = false
+
     func run() throws {
-        let db = try store.openExisting()
+        if let out { try OutputFile.check(out, force: force, database: store.resolvedPath) }
+        let db = try store.openForReading()
         if let sweep, try db.sweep(named: sweep) == nil {
             throw ValidationError("no sweep named '\(sweep)' in \(db.path)")
         }
         let runs = try db.runs(sweep: sweep).map(ExportedRun.init)
         let text = format == .csv ? RunExport.csv(runs) : try RunExport.json(runs)
-        try emit(text, to: out)
+        try emit(text, to: out, force: force, database: store.resolvedPath)
     }
 }

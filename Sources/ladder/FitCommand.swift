@@ -170,7 +170,11 @@ struct Fit: ParsableCommand {
             preconditionFailure("--method lr returns before loading observations")
         }
         var storedId: Int64?
-        if !noStore, let db {
+        var refused: String?
+        if case let .parametric(r, _) = outcome, !r.law.isValid {
+            refused = "not stored: the law cannot plan (E = \(r.law.E), A = \(r.law.A), B = \(r.law.B), alpha = \(r.law.alpha), beta = \(r.law.beta); every one must be positive and finite). Add runs over a wider range of N and D, or fix E (--law fixed-e --e VALUE)"
+        }
+        if !noStore, refused == nil, let db {
             var parameters = try outcome.parametersJSON()
             if let choice { parameters = try LawChoiceFormat.merged(parameters, choice.fitted, choice.selection) }
             let record = FitRecord(kind: outcome.kind, sweepId: sweepId, parameters: parameters,
@@ -190,6 +194,7 @@ struct Fit: ParsableCommand {
             if let rolloutResult { print(RolloutFormat.text(rolloutResult), terminator: "") }
             if let storedId { print("stored as fit \(storedId)") }
         }
+        if let refused { throw ValidationError(refused) }
     }
 
     /// Prints (text or JSON) a compute-only law, which is not stored.

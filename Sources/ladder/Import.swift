@@ -20,6 +20,8 @@ struct Import: ParsableCommand {
     @Option(help: "Sweep to import into (created when absent).")
     var sweep: String = "imported"
 
+    func validate() throws { try checkSafeName(sweep, option: "--sweep") }
+
     func run() throws {
         let text = try readText(file)
         let runs = try RunImport.parse(text, file: file)

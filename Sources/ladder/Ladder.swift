@@ -12,12 +12,12 @@ struct Ladder: ParsableCommand {
             Results/ladder.sqlite. Run `ladder help COMMAND` for a command's options.
             """,
         version: "0.1.0",
-        subcommands: [Sweep.self, Plan.self, Fit.self, Compare.self, Curves.self, Train.self, RunJob.self, Import.self, Runs.self, Export.self, Report.self, DataCommand.self, Bench.self]
+        subcommands: [Sweep.self, Plan.self, Fit.self, Compare.self, Curves.self, Train.self, RunJob.self, Import.self, Runs.self, Export.self, Report.self, Doctor.self, DataCommand.self, Bench.self]
     )
 
     /// Selects the kernel tier from `LADDER_ISA` before any command runs.
     static func main() {
         do { try KernelTierSetup.fromEnvironment() } catch { exit(withError: error) }
-        main(nil)
+        main(NegativeValues.joined(Array(CommandLine.arguments.dropFirst())))
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Jobs
 import ScalingLaws
+import Store
 
 struct Plan: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -112,7 +113,11 @@ struct Plan: ParsableCommand {
     }
 
     func run() throws {
+        try noteSkippedFits()
         let (law, lawName, boot, level) = try lawOptions.resolve(store: store)
+        guard law.isValid else {
+            throw ValidationError("\(lawName) cannot plan: L = E + A/N^alpha + B/D^beta needs every parameter positive and finite, got E = \(law.E), A = \(law.A), B = \(law.B), alpha = \(law.alpha), beta = \(law.beta); refit with more runs (`ladder fit`) or pick another fit (--fit ID)")
+        }
         var out: [String: Any] = ["law": lawName, "flop_counting": "C = 6 N D, N non-embedding parameters",
                                   "E": law.E, "A": law.A, "B": law.B, "alpha": law.alpha, "beta": law.beta]
         var intervals: [String: Any] = [:]
@@ -160,6 +165,7 @@ struct Plan: ParsableCommand {
                 intervals["loss"] = interval(boot, level: level) { try $0.computeOptimal(flops: c).loss }
             }
         }
+        try Self.checkUsable(plan, lawName: lawName)
         out["flops"] = plan.flops
         out["params"] = plan.params
         out["tokens"] = plan.tokens
@@ -231,4 +237,26 @@ struct Plan: ParsableCommand {
     }
 
     private func fmt(_ x: Double) -> String { String(format: "%.4g", x) }
+
+    /// A plan must train at least one parameter on at least one token to a plausible loss; a law
+    /// fitted on too few or too noisy runs can give D = 0 or a loss of thousands of nats.
+    static func checkUsable(_ plan: Allocation, lawName: String) throws {
+        let finite = [plan.flops, plan.params, plan.tokens, plan.loss].allSatisfy(\.isFinite)
+        guard finite, plan.params >= 1, plan.tokens >= 1, plan.loss > 0, plan.loss < maxPlausibleLoss else {
+            throw ValidationError("\(lawName) gives N = \(plan.params), D = \(plan.tokens), loss \(plan.loss) at C = \(plan.flops): not a usable plan (N and D must be at least 1, the loss in (0, \(maxPlausibleLoss)) nats); refit the law with more runs or pick another (--fit ID, --law)")
+        }
+    }
+
+    /// Far above the loss of a uniform guess over any vocabulary (ln 2^31 = 21.5 nats).
+    static let maxPlausibleLoss = 50.0
+
+    /// Says which newer stored fits the default law skips, and why.
+    func noteSkippedFits() throws {
+        guard lawOptions.fit == nil || lawOptions.fit == "latest", lawOptions.law == nil,
+              FileManager.default.fileExists(atPath: store.resolvedPath),
+              let db = try? ResultStore.openReadOnly(path: store.resolvedPath) else { return }
+        for (fit, reason) in try db.latestUsableParametricFit().skipped {
+            FileHandle.standardError.write(Data("note: fit \(fit.id ?? 0) is newer but not used: \(reason)\n".utf8))
+        }
+    }
 }

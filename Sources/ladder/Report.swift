@@ -30,6 +30,9 @@ struct Report: ParsableCommand {
     @Flag(help: "Print the figures as text tables instead of writing files.")
     var text = false
 
+    @Flag(help: "Replace files in the output folder that an earlier `ladder report` did not write.")
+    var force = false
+
     @Option(name: .customLong("plan-flops"), help: "Comma-separated budgets to plan for (default: the sweep file's [plan] flops, else the three decades above the largest run).")
     var planFlops: String?
 
@@ -49,7 +52,7 @@ struct Report: ParsableCommand {
     }
 
     func run() throws {
-        let db = try store.openExisting()
+        let db = try store.openForReading()
         do {
             let record = try ReportLoader.resolveSweep(sweep, store: db)
             let settings = Self.specSettings(record.spec)
@@ -64,6 +67,10 @@ struct Report: ParsableCommand {
                 return
             }
             let folder = URL(fileURLWithPath: out ?? "Results/\(Self.folderName(record.name))")
+            for name in ReportWriter.fileNames {
+                try OutputFile.check(folder.appendingPathComponent(name).path, force: force, database: store.resolvedPath,
+                                     replaceable: ReportWriter.isReportOutput)
+            }
             let files = try ReportWriter.write(report, to: folder)
             print("wrote \(files[0].path)")
             print("figures: " + files.dropFirst().map(\.lastPathComponent).joined(separator: ", ") + " (in \(folder.path))")

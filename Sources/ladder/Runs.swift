@@ -5,7 +5,14 @@ import Store
 extension RunStatus: ExpressibleByArgument {}
 
 struct Runs: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List stored runs.")
+    static let configuration = CommandConfiguration(
+        abstract: "List (the default) or delete stored runs.",
+        subcommands: [RunsList.self, RunsDelete.self],
+        defaultSubcommand: RunsList.self)
+}
+
+struct RunsList: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List stored runs.")
 
     @OptionGroup var store: StoreOptions
 
@@ -19,7 +26,7 @@ struct Runs: ParsableCommand {
     var json = false
 
     func run() throws {
-        let db = try store.openExisting()
+        let db = try store.openForReading()
         if let sweep, try db.sweep(named: sweep) == nil {
             throw ValidationError("no sweep named '\(sweep)' in \(db.path)")
         }

@@ -20,26 +20,40 @@ struct StoreOptions: ParsableArguments {
         try ResultStore.open(path: resolvedPath)
     }
 
-    /// Opens a database that must already exist (commands that only read results).
+    /// Opens a database that must already exist, for writing.
     func openExisting() throws -> ResultStore {
+        try requireExisting()
+        return try open()
+    }
+
+    /// Opens an existing database read-only (commands that only read results: a read-only file
+    /// in a read-only folder works), warning about rows with non-finite numbers, which are skipped.
+    func openForReading() throws -> ResultStore {
+        try requireExisting()
+        let db = try ResultStore.openReadOnly(path: resolvedPath)
+        let poisoned = try db.poisonedRuns()
+        if !poisoned.isEmpty {
+            let ids = poisoned.prefix(10).map { String($0.run.id ?? 0) }.joined(separator: ", ")
+            FileHandle.standardError.write(Data("warning: \(db.path): skipping \(poisoned.count) run(s) with non-finite numbers (ids \(ids)\(poisoned.count > 10 ? ", ..." : "")); `ladder runs delete --sweep S --run ID --yes` removes them\n".utf8))
+        }
+        return db
+    }
+
+    private func requireExisting() throws {
         guard FileManager.default.fileExists(atPath: resolvedPath) else {
             throw ValidationError("no results database at \(resolvedPath) (run a sweep, `ladder train` or `ladder import` first, or pass --db)")
         }
-        return try open()
     }
 }
 
-/// Writes text to a file atomically (temporary file, then rename), or to standard output.
-func emit(_ text: String, to path: String?) throws {
+/// Writes text to standard output, or to a user-named file through `OutputFile` (never the
+/// database; an existing file only with `force`).
+func emit(_ text: String, to path: String?, force: Bool, database: String?) throws {
     guard let path else {
         FileHandle.standardOutput.write(Data(text.utf8))
         return
     }
-    do {
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-    } catch {
-        throw ValidationError("cannot write \(path): \(error.localizedDescription)")
-    }
+    try OutputFile.write(Data(text.utf8), to: path, force: force, database: database)
 }
 
 /// Reads a whole text file with an error that names it.
@@ -54,4 +68,11 @@ func readText(_ path: String) throws -> String {
         throw ValidationError("\(path): not valid UTF-8 text")
     }
     return text
+}
+
+/// Refuses a name given on the command line that cannot be a folder name, naming the option.
+func checkSafeName(_ name: String, option: String) throws {
+    if let problem = SafeName.problem(name) {
+        throw ValidationError("\(option) '\(name)' \(problem): names become folder names (\(SafeName.rule))")
+    }
 }

@@ -61,7 +61,7 @@ struct SweepPlan: ParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func run() throws {
-        let (spec, _) = try Sweep.load(file, store: { try store.openExisting() })
+        let (spec, _) = try Sweep.load(file, store: { try store.openForReading() })
         let runs: [PlannedRun]
         do { runs = try SweepExpansion.fitRuns(spec) } catch { throw ValidationError("\(file): \(error)") }
         var seconds: [String: Double] = [:]

@@ -40,6 +40,11 @@ struct Train: ParsableCommand {
     @Option(help: "Where the ranks of a [parallel] run live: threads (of this process) or mpi (this process is one rank under mpirun; needs a `--traits MPI` build).")
     var backend: CommunicationBackend = .threads
 
+    func validate() throws {
+        try checkSafeName(sweep, option: "--sweep")
+        if let name { try checkSafeName(name, option: "--name") }
+    }
+
     func run() throws {
         let trainConfig = try Self.load(config)
         let stem = URL(fileURLWithPath: config).deletingPathExtension().lastPathComponent

@@ -20,7 +20,10 @@ final class CommandExecutorTests: XCTestCase {
         chmod(script.path, 0o755)
         let store = try ResultStore.inMemory()
         var planned = try SweepExpansion.fitRuns(SweepExpansionTests.spec())[0]
-        planned.name = "x; touch \(marker); $(touch \(marker))"
+        // a valid run name (no '/': names become folder names), so the marker is relative: were it
+        // run, it would land in the command's working directory, this process's
+        let markerName = "pwned-\(UUID().uuidString.prefix(8))"
+        planned.name = "x; touch \(markerName); $(touch \(markerName)) `touch \(markerName)`"
         let run = try SweepStore.materialize([planned], sweep: "t", specText: "", store: store)[0]
         let executor = try CommandExecutor(template: [script.path, "{out}", "{n_layer}", "{name}"], resultsFolder: folder)
         let args = try executor.arguments(for: run, out: URL(fileURLWithPath: "/o.json"))
@@ -35,6 +38,9 @@ final class CommandExecutorTests: XCTestCase {
         XCTAssertEqual(done.finalTrainLoss, 2.4)
         XCTAssertEqual(try store.metrics(runId: run.id!).map(\.step), [10])
         XCTAssertFalse(FileManager.default.fileExists(atPath: marker), "a value ran as a shell command")
+        for dir in [FileManager.default.currentDirectoryPath, folder.path] {
+            XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/" + markerName), "a value ran as a shell command")
+        }
     }
 
     func testBadTemplatesAndMissingResults() throws {

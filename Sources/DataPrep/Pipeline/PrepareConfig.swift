@@ -59,12 +59,25 @@ public struct PrepareConfig: Codable, Sendable, Equatable {
         let d = JSONDecoder()
         d.keyDecodingStrategy = .convertFromSnakeCase
         do {
-            return try d.decode(PrepareConfig.self, from: JSONSerialization.data(withJSONObject: merged))
+            let config = try d.decode(PrepareConfig.self, from: JSONSerialization.data(withJSONObject: merged))
+            try config.validate()
+            return config
         } catch let DecodingError.typeMismatch(_, ctx), let DecodingError.valueNotFound(_, ctx) {
             throw ConfigError("config value at \(ctx.codingPath.map(\.stringValue).joined(separator: ".")) has the wrong type: \(ctx.debugDescription)")
         } catch let DecodingError.dataCorrupted(ctx) {
             throw ConfigError("config value at \(ctx.codingPath.map(\.stringValue).joined(separator: ".")) is invalid: \(ctx.debugDescription)")
         }
+    }
+
+    /// Sizes that become allocations must be in range (overflow-free, within reason).
+    public func validate() throws {
+        if !(257...(1 << 24)).contains(tokenizer.vocabSize) { throw ConfigError("tokenizer.vocab_size must be in 257...\(1 << 24), got \(tokenizer.vocabSize)") }
+        if tokenizer.minFrequency < 1 { throw ConfigError("tokenizer.min_frequency must be at least 1, got \(tokenizer.minFrequency)") }
+        if tokenizer.maxTrainingBytes < 0 { throw ConfigError("tokenizer.max_training_bytes must be >= 0, got \(tokenizer.maxTrainingBytes)") }
+        if !(shards.valFraction >= 0 && shards.valFraction <= 1) { throw ConfigError("shards.val_fraction must be in [0, 1], got \(shards.valFraction)") }
+        if !(1...(1 << 32)).contains(shards.maxTokensPerShard) { throw ConfigError("shards.max_tokens_per_shard must be in 1...\(1 << 32), got \(shards.maxTokensPerShard)") }
+        if !(0...4096).contains(threads) { throw ConfigError("threads must be in 0...4096 (0 = all cores), got \(threads)") }
+        if reportExamples < 0 { throw ConfigError("report_examples must be >= 0, got \(reportExamples)") }
     }
 
     public static func load(from url: URL) throws -> PrepareConfig {

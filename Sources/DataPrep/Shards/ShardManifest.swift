@@ -63,11 +63,35 @@ public struct ShardManifest: Codable, Sendable {
 
     public static func load(from directory: URL) throws -> ShardManifest {
         let url = directory.appendingPathComponent(fileName)
-        do {
-            return try JSONDecoder().decode(ShardManifest.self, from: Data(contentsOf: url))
-        } catch {
-            throw ShardError.io("cannot read \(url.path): \(error)")
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch { throw ShardError.io("cannot read \(url.path): \(error)") }
+        return try parse(data, path: url.path)
+    }
+
+    /// Decodes and checks a manifest: sizes in range, shard and tokenizer names plain file names
+    /// in the manifest's folder (a manifest must not make the reader open files elsewhere).
+    public static func parse(_ data: Data, path: String) throws -> ShardManifest {
+        let m: ShardManifest
+        do { m = try JSONDecoder().decode(ShardManifest.self, from: data) } catch {
+            throw ShardError.io("cannot read \(path): \(error)")
         }
+        func fail(_ message: String) -> ShardError { ShardError.io("\(path): \(message)") }
+        if !(2...(1 << 24)).contains(m.vocabSize) { throw fail("vocab_size must be in 2...\(1 << 24), got \(m.vocabSize)") }
+        if m.tokenWidth != 2 && m.tokenWidth != 4 { throw fail("token_width must be 2 or 4, got \(m.tokenWidth)") }
+        if m.tokenWidth == 2 && m.vocabSize > 1 << 16 { throw fail("token_width 2 cannot hold vocab_size \(m.vocabSize)") }
+        if let e = m.endOfText, Int(e) >= m.vocabSize { throw fail("end_of_text \(e) is not below vocab_size \(m.vocabSize)") }
+        func plainName(_ name: String) -> Bool {
+            !name.isEmpty && !name.hasPrefix(".") && !name.contains("/") && !name.contains("\\") && !name.contains("\u{0}")
+        }
+        if !plainName(m.tokenizer) { throw fail("tokenizer must be a file name in the manifest's folder, got '\(m.tokenizer)'") }
+        for shard in m.shards {
+            if !plainName(shard.file) { throw fail("shard file must be a file name in the manifest's folder, got '\(shard.file)'") }
+            if shard.tokens < 0 || shard.documents < 0 { throw fail("shard \(shard.file) has negative counts") }
+        }
+        for counts in [m.train, m.val] where counts.tokens < 0 || counts.documents < 0 || counts.bytes < 0 {
+            throw fail("split counts must be >= 0")
+        }
+        return m
     }
 
     public func save(to directory: URL) throws {

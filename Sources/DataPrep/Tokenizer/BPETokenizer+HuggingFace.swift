@@ -86,6 +86,9 @@ extension BPETokenizer {
         try BPETokenizer(huggingFaceJSON: try Data(contentsOf: url))
     }
 
+    /// Largest vocabulary a tokenizer file may have (token ids are checked against it before use).
+    public static let maxVocab = 1 << 24
+
     /// Loads a byte-level BPE tokenizer from Hugging Face `tokenizers` JSON (ours, or e.g. GPT-2's).
     public init(huggingFaceJSON data: Data) throws {
         guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
@@ -102,7 +105,7 @@ extension BPETokenizer {
         guard let vocab = model["vocab"] as? [String: Any] else { throw TokenizerError.invalidFormat("missing model.vocab") }
         var specials: [String: UInt32] = [:]
         for t in root["added_tokens"] as? [[String: Any]] ?? [] {
-            guard let c = t["content"] as? String, let id = (t["id"] as? NSNumber)?.intValue, id >= 0 else {
+            guard let c = t["content"] as? String, let id = (t["id"] as? NSNumber)?.intValue, id >= 0, id < Self.maxVocab else {
                 throw TokenizerError.invalidFormat("added token without content or id")
             }
             specials[c] = UInt32(id)
@@ -110,7 +113,9 @@ extension BPETokenizer {
         var maxId = specials.values.map(Int.init).max() ?? -1
         var byId: [Int: [UInt8]] = [:]
         for (k, v) in vocab {
-            guard let id = (v as? NSNumber)?.intValue, id >= 0 else { throw TokenizerError.invalidFormat("vocab entry \(k) has no integer id") }
+            guard let id = (v as? NSNumber)?.intValue, id >= 0, id < Self.maxVocab else {
+                throw TokenizerError.invalidFormat("vocab entry \(k) has no integer id in 0..<\(Self.maxVocab)")
+            }
             guard let bytes = ByteLevelAlphabet.decode(k) else {
                 throw TokenizerError.invalidFormat("vocab entry \(k) is not in the byte-level alphabet")
             }
@@ -118,6 +123,10 @@ extension BPETokenizer {
             maxId = max(maxId, id)
         }
         for (c, id) in specials where byId[Int(id)] == nil { byId[Int(id)] = Array(c.utf8) }
+        // contiguous ids 0...maxId need that many entries: refuse before allocating for a huge id
+        guard maxId < byId.count + specials.count else {
+            throw TokenizerError.invalidFormat("token ids are not contiguous: the largest is \(maxId) but there are \(byId.count + specials.count) tokens")
+        }
         var tokenBytes: [[UInt8]] = []
         tokenBytes.reserveCapacity(maxId + 1)
         for id in 0 ... max(maxId, 0) {
