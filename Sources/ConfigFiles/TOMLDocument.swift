@@ -19,6 +19,9 @@ public struct TOMLDocument {
     public init(path: String, text: String) throws {
         self.path = path
         self.text = text
+        if let line = TOMLHeaderCheck.firstBadHeader(text) {
+            throw TOMLDocumentError("\(path):\(line): TOML syntax error: a table header must start with a key, e.g. [train] or [[grid.budget]]")
+        }
         do {
             table = try TOMLTable(string: text)
         } catch let error as TOMLParseError {
