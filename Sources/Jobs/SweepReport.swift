@@ -57,6 +57,12 @@ public struct SweepReport {
             print("no parametric fit: \(error)")
             return nil
         }
+        guard result.law.isValid else {
+            // a law with a non-positive or non-finite parameter plans nothing sound: not stored
+            print(parametric.text, terminator: "")
+            print("not stored: the fitted law has a non-positive or non-finite parameter (E, A, B, alpha, beta must be positive and finite); the runs do not determine it")
+            return nil
+        }
         let record = try store.insertFit(FitRecord(kind: .parametric, sweepId: sweepId, parameters: try parametric.parametersJSON(),
                                                    intervals: try parametric.intervalsJSON(), runIds: runIds))
         print(parametric.text, terminator: "")

@@ -86,6 +86,7 @@ public struct TrainingJob {
     private func train(_ trainer: JobTrainer, opened: OpenedRun, threads: Int,
                        extra: (TrainResult) -> [String: Any] = { _ in [:] }) throws -> TrainResult {
         let runId = opened.record.id ?? 0
+        try RunFolder(url: opened.folder).checkSafe()
         let removed = StaleTemporaries.remove(in: opened.folder)
         if !removed.isEmpty {
             printer.log("run \(runId): removed \(removed.count) temporary file(s) an interrupted write left: \(removed.joined(separator: ", "))")

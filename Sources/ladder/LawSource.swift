@@ -29,7 +29,7 @@ struct LawOptions: ParsableArguments {
         if !explicit && !FileManager.default.fileExists(atPath: path) {
             return (.chinchilla, "chinchilla (Hoffmann et al. 2022; no stored fit)", [], nil)
         }
-        let db = try store.open()
+        let db = try store.openForReading()
         let record: FitRecord?
         switch fit {
         case nil, "latest"?: record = try db.latestFit(kind: .parametric)
@@ -51,7 +51,7 @@ struct LawOptions: ParsableArguments {
     /// The task link stored with the fit `resolve` uses (`ladder fit --target task:NAME`), if any.
     func storedTask(store: StoreOptions) throws -> StoredTask? {
         guard law == nil, FileManager.default.fileExists(atPath: store.resolvedPath) else { return nil }
-        let db = try store.open()
+        let db = try store.openForReading()
         let record: FitRecord?
         switch fit {
         case nil, "latest"?: record = try db.latestFit(kind: .parametric)

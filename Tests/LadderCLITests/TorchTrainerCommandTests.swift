@@ -102,7 +102,7 @@ final class TorchTrainerCommandTests: XCTestCase {
             XCTAssertTrue(metrics.allSatisfy { $0.trainLoss != nil && $0.learningRate != nil && $0.tokensPerSecond != nil })
             XCTAssertEqual(metrics.last?.valLoss, run.finalValLoss)
             XCTAssertGreaterThanOrEqual(metrics.filter { $0.valLoss != nil }.count, 2)
-            let ends = lines(runsFolder.appendingPathComponent(String(run.id!)).appendingPathComponent("trainer.jsonl"))
+            let ends = lines(RunFolder.location(resultsFolder: cli.folder, sweep: "torch-tiny", run: run).appendingPathComponent("trainer.jsonl"))
                 .filter { $0["event"] as? String == "end" && $0["outcome"] as? String == "done" }
             XCTAssertEqual(ends.count, 1, "\(run.name ?? "") trained to its end more than once")
             XCTAssertEqual(try store.resources(runId: run.id!)?.device, "cpu")
@@ -115,7 +115,7 @@ final class TorchTrainerCommandTests: XCTestCase {
         XCTAssertLessThan(starts.last ?? .max, stepsBefore)
 
         // resume is exact: the same config trained without interruption ends at the same loss
-        let killed = try XCTUnwrap(runs.first { String($0.id!) == killedRun })
+        let killed = try XCTUnwrap(runs.first { RunFolder.name(runId: $0.id!, uuid: $0.uuid) == killedRun })
         let fresh = cli.folder.appendingPathComponent("fresh")
         let direct = Process()
         direct.executableURL = URL(fileURLWithPath: python)

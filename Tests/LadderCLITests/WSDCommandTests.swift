@@ -41,11 +41,11 @@ final class WSDCommandTests: XCTestCase {
         XCTAssertEqual(runs.count, 9)
         XCTAssertTrue(runs.allSatisfy { $0.status == .done }, runs.map { "\($0.name!) \($0.status) \($0.error ?? "")" }.joined(separator: "\n"))
         for r in runs where !r.name!.hasPrefix("wsd-trunk-") {
-            let log = try String(contentsOfFile: cli.path("w/runs/\(r.id!)/log.txt"), encoding: .utf8)
+            let log = try String(contentsOfFile: RunFolder.location(resultsFolder: cli.folder, sweep: "w", run: r).appendingPathComponent("log.txt").path, encoding: .utf8)
             XCTAssertTrue(log.contains("branching run \(r.id!) from its trunk at step"), log)
         }
         for r in runs where r.name!.hasPrefix("wsd-trunk-") {
-            let kept = try FileManager.default.contentsOfDirectory(atPath: cli.path("w/runs/\(r.id!)")).filter { $0.hasPrefix("step-") }
+            let kept = try FileManager.default.contentsOfDirectory(atPath: RunFolder.location(resultsFolder: cli.folder, sweep: "w", run: r).path).filter { $0.hasPrefix("step-") }
             XCTAssertEqual(kept.count, 2, "one kept checkpoint per branch: \(kept)")
         }
         XCTAssertTrue(run.stdout.contains("on 6 runs"), "the fit uses the 6 branches, not the trunks:\n\(run.stderr)\n\(run.stdout)")

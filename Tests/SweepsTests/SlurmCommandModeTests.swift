@@ -54,7 +54,9 @@ final class SlurmCommandModeTests: XCTestCase {
         let store = try ResultStore.open(path: folder.appendingPathComponent("results.sqlite").path)
         var planned = try SweepExpansion.fitRuns(SweepExpansionTests.spec())
         planned = Array(planned.prefix(2))
-        let name = "it's $(touch \(folder.path)/pwned)"
+        // a hostile name without '/' (names must be safe folder names): the command would create
+        // `pwned` in the task's working directory, the results folder
+        let name = "it's $(touch pwned) `touch pwned`"
         planned[0].name = name
         let runs = try SweepStore.materialize(planned, sweep: "t", specText: "", store: store)
         let executor = try CommandExecutor(template: [trainer.path, "{metrics}", "{name}"], resultsFolder: folder)
@@ -68,6 +70,7 @@ final class SlurmCommandModeTests: XCTestCase {
         XCTAssertTrue(slurm.submissions[0].options.contains("--gres=gpu:2"))
         XCTAssertTrue(slurm.submissions[0].script.contains(#"exec /bin/sh "$RUN_DIR/command.sh""#))
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("pwned").path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "pwned"), "the name reached a shell")
         for r in runs {
             let stored = try XCTUnwrap(try store.run(id: r.id!))
             XCTAssertEqual(stored.status, .done)
