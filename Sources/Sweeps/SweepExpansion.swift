@@ -103,6 +103,10 @@ public enum SweepExpansion {
             // tokens per step of this size (its batch may follow grid.batch_rule)
             let probe = try plan(spec, params: n, flops: nil, tokens: 1e12, budget: nil, seed: seed, role: .fit)
             let perStep = Double(probe.config.train.batch * probe.config.train.microBatches * spec.model.seqLen)
+            // token counts become step counts: checked before any conversion to Int (found by .ci/fuzz)
+            if let d = wsd.tokens.first(where: { !(($0 / perStep).rounded() <= Double(TrainConfig.Optimization.maxSteps)) }) {
+                throw SweepError.invalid("wsd.tokens: \(d) tokens would take more than \(TrainConfig.Optimization.maxSteps) steps at \(Int(perStep)) tokens per step (N = \(n)); give at most \(Double(TrainConfig.Optimization.maxSteps) * perStep) tokens")
+            }
             let points = Array(Set(wsd.tokens.map { max(2, Int(($0 / perStep).rounded())) })).sorted()
             let starts = points.map { $0 - max(1, Int((Double($0) * wsd.cooldownFraction).rounded())) }
             var trunk = try plan(spec, params: n, flops: nil, tokens: Double(starts.max()!) * perStep, budget: nil,
