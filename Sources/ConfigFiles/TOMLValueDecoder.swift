@@ -1,15 +1,13 @@
-import TOMLKit
-
-/// Decodes `Decodable` values straight from TOMLKit's values, with errors that say what a key
+/// Decodes `Decodable` values straight from parsed `TOMLValue`s, with errors that say what a key
 /// must be and what it was ("must be an integer, got 1.5"). Integers read as floats where a
 /// float is wanted; floats never read as integers; non-finite floats (inf, nan) are refused.
 /// `ConfigFile` turns the coding path of an error into the key and its line.
 public struct TOMLValueDecoder: Decoder {
-    let value: TOMLValueConvertible
+    let value: TOMLValue
     public let codingPath: [CodingKey]
     public var userInfo: [CodingUserInfoKey: Any] { [:] }
 
-    public init(_ value: TOMLValueConvertible, codingPath: [CodingKey] = []) {
+    public init(_ value: TOMLValue, codingPath: [CodingKey] = []) {
         self.value = value
         self.codingPath = codingPath
     }
@@ -27,25 +25,25 @@ public struct TOMLValueDecoder: Decoder {
     public func singleValueContainer() throws -> SingleValueDecodingContainer { Single(value: value, codingPath: codingPath) }
 
     /// A type error at `path`: "`what`, got `value`".
-    static func mismatch(_ path: [CodingKey], _ what: String, _ value: TOMLValueConvertible) -> DecodingError {
+    static func mismatch(_ path: [CodingKey], _ what: String, _ value: TOMLValue) -> DecodingError {
         .typeMismatch(Any.self, .init(codingPath: path, debugDescription: "\(what), got \(describe(value))"))
     }
 
     /// A value as the user wrote it, for messages.
-    static func describe(_ value: TOMLValueConvertible) -> String {
-        switch value.type {
-        case .int: return value.int.map(String.init) ?? "an integer"
-        case .double: return value.double.map { "\($0)" } ?? "a number"
-        case .string: return value.string.map { "the string \"\($0)\"" } ?? "a string"
-        case .bool: return value.bool.map { "\($0)" } ?? "a boolean"
+    static func describe(_ value: TOMLValue) -> String {
+        switch value {
+        case .integer(let i): return String(i)
+        case .float(let d): return "\(d)"
+        case .string(let s): return "the string \"\(s)\""
+        case .bool(let b): return "\(b)"
         case .table: return "a table"
         case .array: return "an array"
-        default: return "a date or time"
+        case .datetime(let s): return "the date or time \(s)"
         }
     }
 
     /// Reads one primitive (or any Decodable through a nested decoder).
-    static func decode<T: Decodable>(_ type: T.Type, from value: TOMLValueConvertible, at path: [CodingKey]) throws -> T {
+    static func decode<T: Decodable>(_ type: T.Type, from value: TOMLValue, at path: [CodingKey]) throws -> T {
         func integer<I: FixedWidthInteger>(_: I.Type) throws -> I {
             guard let i = value.int else { throw mismatch(path, "must be an integer", value) }
             guard let x = I(exactly: i) else { throw mismatch(path, "must be an integer in \(I.min)...\(I.max)", value) }
@@ -91,7 +89,7 @@ public struct TOMLValueDecoder: Decoder {
         func contains(_ key: Key) -> Bool { table.contains(key: key.stringValue) }
         func decodeNil(forKey key: Key) throws -> Bool { !contains(key) }
 
-        func value(_ key: Key) throws -> TOMLValueConvertible {
+        func value(_ key: Key) throws -> TOMLValue {
             guard let v = table[key.stringValue] else {
                 throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "missing"))
             }
@@ -124,20 +122,20 @@ public struct TOMLValueDecoder: Decoder {
         func nestedUnkeyedContainer(forKey key: Key) throws -> UnkeyedDecodingContainer {
             try TOMLValueDecoder(try value(key), codingPath: codingPath + [key]).unkeyedContainer()
         }
-        func superDecoder() throws -> Decoder { TOMLValueDecoder(table, codingPath: codingPath) }
+        func superDecoder() throws -> Decoder { TOMLValueDecoder(.table(table), codingPath: codingPath) }
         func superDecoder(forKey key: Key) throws -> Decoder { TOMLValueDecoder(try value(key), codingPath: codingPath + [key]) }
     }
 
     struct Unkeyed: UnkeyedDecodingContainer {
-        let array: TOMLArray
+        let array: [TOMLValue]
         let codingPath: [CodingKey]
         var count: Int? { array.count }
         var isAtEnd: Bool { currentIndex >= array.count }
         var currentIndex = 0
 
-        init(array: TOMLArray, codingPath: [CodingKey]) { self.array = array; self.codingPath = codingPath }
+        init(array: [TOMLValue], codingPath: [CodingKey]) { self.array = array; self.codingPath = codingPath }
 
-        mutating func next() throws -> (TOMLValueConvertible, [CodingKey]) {
+        mutating func next() throws -> (TOMLValue, [CodingKey]) {
             guard !isAtEnd else {
                 throw DecodingError.valueNotFound(Any.self, .init(codingPath: codingPath, debugDescription: "the array has only \(array.count) elements"))
             }
@@ -164,7 +162,7 @@ public struct TOMLValueDecoder: Decoder {
     }
 
     struct Single: SingleValueDecodingContainer {
-        let value: TOMLValueConvertible
+        let value: TOMLValue
         let codingPath: [CodingKey]
         func decodeNil() -> Bool { false }
         func decode<T: Decodable>(_ type: T.Type) throws -> T { try TOMLValueDecoder.decode(type, from: value, at: codingPath) }

@@ -25,46 +25,54 @@ public enum JobTarget {
             _ = try db.claimRun(stored.id!, owner: owner)
             return OpenedRun(sink: db, record: stored, folder: RunLocation.folder(store: db, sweep: sweep, run: stored),
                              lease: (db, owner.token))
-        case let .stored(store, id):
-            let db = try store()
-            guard let stored = try db.run(id: id) else { throw JobError.invalid("no run with id \(id) in \(db.path)") }
+        case .stored:
+            let (stored, db) = try unfinished()
+            guard let db, let id = stored.id else { throw JobError.invalid("the stored run has no id") }
             guard let sweep = try db.sweeps().first(where: { $0.id == stored.sweepId }) else {
                 throw JobError.invalid("run \(id) has no sweep in \(db.path)")
             }
-            if stored.status == .done { throw JobError.invalid("run \(id) is already done") }
-            if case let .held(lease) = try db.claimRun(id, owner: owner) {
+            let own: Bool
+            switch try db.claimRun(id, owner: owner) {
+            case let .held(lease):
                 throw JobError.busy("run \(id) (\(stored.name ?? "unnamed")) is being trained by another process: \(lease.ownerDescription); not started (it is taken over once that process is gone)")
+            case .claimed: own = true
+            case .shared: own = false  // a `run-job` under its scheduler's claim: the scheduler renews and releases it
             }
-            // the claim is re-read: a `run-job` under its scheduler's claim (same token) does not own it
-            let own = try db.lease(runId: id)?.pid == owner.pid
             return OpenedRun(sink: db, record: stored, folder: RunLocation.folder(store: db, sweep: sweep.name, run: stored),
                              lease: own ? (db, owner.token) : nil)
         case let .folder(folder):
-            let record: RunRecord
-            do { record = try folder.record() } catch { throw JobError.invalid("\(error)") }
-            if record.status == .done { throw JobError.invalid("run \(record.id.map(String.init) ?? "?") in \(folder.url.path) is already done") }
+            let (record, _) = try unfinished()
             return OpenedRun(sink: folder, record: record, folder: folder.url, lease: nil)
         }
     }
 
     /// The training config a stored run (or a run folder's run) was planned with.
     public func storedConfig() throws -> TrainConfig {
-        let record: RunRecord
-        switch self {
-        case .new: throw JobError.invalid("a new run has no stored config")
-        case let .stored(store, id):
-            let db = try store()
-            guard let stored = try db.run(id: id) else { throw JobError.invalid("no run with id \(id) in \(db.path)") }
-            record = stored
-        case let .folder(folder):
-            do { record = try folder.record() } catch { throw JobError.invalid("\(error)") }
-        }
-        let label = record.id.map { "run \($0)" } ?? "the run"
-        if record.status == .done { throw JobError.invalid("\(label) is already done") }
+        let (record, _) = try unfinished()
         do {
             return try JSONDecoder().decode(TrainConfig.self, from: Data(record.config.utf8))
         } catch {
-            throw JobError.invalid("\(label) has no training config the built-in trainer can use: \(error)")
+            throw JobError.invalid("run \(record.id.map(String.init) ?? "?") has no training config the built-in trainer can use: \(error)")
+        }
+    }
+
+    /// The stored run (with its store) or the run folder's run, refused when it is already done.
+    /// Read afresh each time: `open` reads it again after the trainer is built, since another
+    /// process may have finished it meanwhile.
+    private func unfinished() throws -> (record: RunRecord, store: ResultStore?) {
+        switch self {
+        case .new:
+            throw JobError.invalid("a new run has no stored record")
+        case let .stored(store, id):
+            let db = try store()
+            guard let record = try db.run(id: id) else { throw JobError.invalid("no run with id \(id) in \(db.path)") }
+            if record.status == .done { throw JobError.invalid("run \(id) is already done") }
+            return (record, db)
+        case let .folder(folder):
+            let record: RunRecord
+            do { record = try folder.record() } catch { throw JobError.invalid("\(error)") }
+            if record.status == .done { throw JobError.invalid("run \(record.id.map(String.init) ?? "?") in \(folder.url.path) is already done") }
+            return (record, nil)
         }
     }
 }

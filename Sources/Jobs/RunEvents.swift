@@ -1,4 +1,5 @@
 import Foundation
+import Sweeps
 import Training
 
 /// Where a job's events go: one JSON object a line on standard output (`--json`), or one human

@@ -9,10 +9,10 @@ public enum SweepFailures {
         try runIds.compactMap { try store.run(id: $0) }.filter { $0.status == .failed }
     }
 
-    /// Prints the failed runs among `runIds` on standard error; returns how many failed.
-    public static func report(_ runIds: [Int64], store: ResultStore, sweep: String, stage: String) throws -> Int {
+    /// The failed runs among `runIds`, one error line and log path each; nil when none failed.
+    public static func report(_ runIds: [Int64], store: ResultStore, sweep: String, stage: String) throws -> String? {
         let runs = try failed(runIds, store: store)
-        guard !runs.isEmpty else { return 0 }
+        guard !runs.isEmpty else { return nil }
         var text = "\(runs.count) \(stage) run\(runs.count == 1 ? "" : "s") of sweep '\(sweep)' failed:\n"
         for r in runs {
             let first = (r.error ?? "no error recorded").split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? ""
@@ -20,7 +20,6 @@ public enum SweepFailures {
                 .appendingPathComponent("log.txt")
             text += "  \(r.name ?? "#\(r.id ?? 0)") (run \(r.id ?? 0)): \(first)\n    log: \(log.path)\n"
         }
-        FileHandle.standardError.write(Data(text.utf8))
-        return runs.count
+        return text
     }
 }

@@ -82,6 +82,9 @@ public struct RunLease: Codable, Equatable, Sendable, FetchableRecord, Persistab
 public enum ClaimOutcome: Equatable, Sendable {
     /// The run is ours now; `tookOver` is the stale claim it replaced (its owner died).
     case claimed(tookOver: RunLease?)
+    /// Already claimed under the same token, by this owner or by the coordinator whose job this
+    /// is: the job trains under that claim, and whoever made it renews and releases it.
+    case shared(RunLease)
     /// Another live owner holds it.
     case held(by: RunLease)
 }
@@ -98,7 +101,7 @@ extension ResultStore {
     public func claimRun(_ runId: Int64, owner: LeaseOwner, staleAfter: TimeInterval = ResultStore.leaseTimeout) throws -> ClaimOutcome {
         try write { db in
             let existing = try RunLease.fetchOne(db, key: runId)
-            if let existing, existing.token == owner.token { return .claimed(tookOver: nil) }
+            if let existing, existing.token == owner.token { return .shared(existing) }
             if let existing, !existing.isStale(staleAfter: staleAfter) { return .held(by: existing) }
             let now = Date()
             try RunLease(runId: runId, token: owner.token, host: owner.host, pid: owner.pid, processStart: owner.processStart,

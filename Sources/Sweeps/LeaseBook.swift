@@ -25,9 +25,12 @@ final class LeaseBook {
     func claim(_ id: Int64, name: String?) throws -> Bool {
         switch try store.claimRun(id, owner: owner) {
         case let .claimed(previous):
-            if let previous, previous.token != owner.token {
+            if let previous {
                 log("run \(name ?? "#\(id)"): its claim by \(previous.ownerDescription) is stale (owner gone); taking it over")
             }
+            held.insert(id)
+            return true
+        case .shared:
             held.insert(id)
             return true
         case let .held(lease):

@@ -142,13 +142,7 @@ public final class SweepScheduler {
         let elapsed = Date().timeIntervalSince(started)
         let eta = finished > 0 ? elapsed / Double(finished) * Double(total - finished) : .nan
         return String(format: "[%d/%d finished, %d running, %d failed, %@ elapsed, ETA %@]", finished, total, running, failed,
-                      Self.duration(elapsed), Self.duration(eta))
-    }
-
-    static func duration(_ seconds: Double) -> String {
-        guard seconds.isFinite else { return "-" }
-        let s = Int(seconds.rounded())
-        return s >= 3600 ? String(format: "%dh%02dm", s / 3600, (s % 3600) / 60) : String(format: "%dm%02ds", s / 60, s % 60)
+                      duration(elapsed), duration(eta))
     }
 
     /// Interrupts every job, gives them time to checkpoint, and records what is left as interrupted.

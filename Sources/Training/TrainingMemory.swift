@@ -37,6 +37,30 @@ public enum TrainingMemory {
         return (Checked(16) * Checked(p) + Checked(4) * activations).value
     }
 
+    /// A lower bound on what one `GPT` of `c` for B x T micro-batches allocates: parameters and
+    /// gradients (8 bytes each) and the fp32 activations of one forward. Nil on overflow.
+    public static func modelBytes(_ c: GPTConfig, batch B: Int, seqLen T: Int) -> Int? {
+        guard let p = parameterCount(c) else { return nil }
+        let R = Checked(B) * Checked(T), C = Checked(c.dModel), F = Checked(c.dModel) * Checked(c.mlpRatio)
+        let activations = Checked(c.nLayer) * (Checked(10) * R * C + Checked(2) * R * F) + R * Checked(c.vocab) + Checked(4) * R * C
+        return (Checked(8) * Checked(p) + Checked(4) * activations).value
+    }
+
+    /// Throws when `ranks` ranks that share this process (the threads backend), each holding one
+    /// `GPT` of `c` for `batch` x `seqLen`, need more memory together than the machine has. Each
+    /// rank's own `GPT` checks itself; this catches layouts where one fits and all do not.
+    public static func checkRanks(_ c: GPTConfig, ranks: Int, batch B: Int, seqLen T: Int) throws {
+        guard ranks > 1 else { return }
+        guard let one = modelBytes(c, batch: B, seqLen: T), let all = (Checked(ranks) * Checked(one)).value else {
+            throw TrainingError.invalidConfig("\(ranks) ranks of model (d_model \(c.dModel), n_layer \(c.nLayer), vocab \(c.vocab)) are too large to count (size overflows)")
+        }
+        if let physical = physicalBytes, all > physical {
+            throw TrainingError.invalidConfig("\(ranks) ranks in one process (--backend threads) each hold the model (d_model \(c.dModel), n_layer \(c.nLayer), vocab \(c.vocab)) with batch \(B) x seq_len \(T): at least \(gib(all)) GiB together (parameters, gradients, activations); this machine has \(gib(physical)) GiB. Use fewer ranks, a smaller model or batch, or --backend mpi across machines")
+        }
+    }
+
+    static func gib(_ x: Int) -> String { String(Double(Int(Double(x) / 1_073_741_824 * 10)) / 10) }
+
     /// Physical memory of this machine in bytes (nil when unknown).
     public static var physicalBytes: Int? {
         let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))
@@ -50,7 +74,6 @@ public enum TrainingMemory {
             throw TrainingError.invalidConfig("model (d_model \(c.dModel), n_layer \(c.nLayer), vocab \(c.vocab)) with batch \(B) x seq_len \(T) is too large to count (size overflows)")
         }
         if let physical = physicalBytes, bytes > physical {
-            func gib(_ x: Int) -> String { String(Double(Int(Double(x) / 1_073_741_824 * 10)) / 10) }
             throw TrainingError.invalidConfig("model (d_model \(c.dModel), n_layer \(c.nLayer), vocab \(c.vocab)) with batch \(B) x seq_len \(T) needs at least \(gib(bytes)) GiB (parameters, gradients, AdamW moments, activations); this machine has \(gib(physical)) GiB. Lower model.d_model, model.n_layer, train.batch or model.seq_len")
         }
     }

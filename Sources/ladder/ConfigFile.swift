@@ -1,6 +1,5 @@
 import ArgumentParser
 import ConfigFiles
-import TOMLKit
 
 /// A TOML config file read from disk (`TOMLDocument`), its errors as the command's validation
 /// errors ("FILE:LINE: key 'train.steps' must be an integer, got 1.5").

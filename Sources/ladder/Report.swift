@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Reports
 import Store
-import TOMLKit
+import ConfigFiles
 
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -92,7 +92,7 @@ struct Report: ParsableCommand {
     /// `[plan] flops` and `bootstrap` of the sweep file stored with the sweep (nil when absent or unreadable).
     static func specSettings(_ spec: String) -> (planFlops: [Double]?, bootstrap: Int?) {
         guard !spec.isEmpty, let table = try? TOMLTable(string: spec), let plan = table["plan"]?.table else { return (nil, nil) }
-        let flops = plan["flops"]?.array.map { $0.compactMap { $0.double ?? $0.int.map(Double.init) } }
-        return (flops?.isEmpty == false ? flops : nil, plan["bootstrap"]?.int)
+        let flops = plan["flops"]?.array.map { $0.compactMap(\.number) }
+        return (flops?.isEmpty == false ? flops : nil, plan["bootstrap"]?.int.flatMap { Int(exactly: $0) })
     }
 }

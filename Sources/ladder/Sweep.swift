@@ -136,6 +136,8 @@ enum Throughput {
     static func secondsPerStep(_ config: TrainConfig) throws -> Double {
         var c = config
         c.train.steps = 3
+        c.train.saveAt = []  // a WSD trunk's checkpoint steps lie beyond the probe's 3
+        c.train.checkpointInterval = 0
         c.train.evalInterval = 0
         c.train.evalBatches = 1
         c.train.warmup = 0

@@ -70,7 +70,8 @@ struct SweepRun: ParsableCommand {
         if let savings = WSDSavings(planned) { say(savings.summary) }
         let summary = try scheduler.run(records.compactMap(\.id))
         if summary.stopped { throw ExitCode(130) }
-        if try SweepFailures.report(records.compactMap(\.id), store: db, sweep: spec.name, stage: "grid") > 0 {
+        if let failures = try SweepFailures.report(records.compactMap(\.id), store: db, sweep: spec.name, stage: "grid") {
+            FileHandle.standardError.write(Data(failures.utf8))
             say("not fitting: the law would be fitted without the failed runs; fix the cause and run the same command again (failed runs resume from their checkpoints)")
             throw ExitCode(1)
         }
@@ -93,11 +94,12 @@ struct SweepRun: ParsableCommand {
                 (threads.map { ", \($0) threads each" } ?? ""))
             let vsummary = try vscheduler.run(validation.compactMap(\.id))
             if vsummary.stopped { throw ExitCode(130) }
-            _ = try SweepFailures.report(validation.compactMap(\.id), store: db, sweep: spec.name, stage: "validation")
         }
+        let validationFailures = try SweepFailures.report(validation.compactMap(\.id), store: db, sweep: spec.name, stage: "validation")
+        if let validationFailures { FileHandle.standardError.write(Data(validationFailures.utf8)) }
         try report.printValidation()
         try report.printPlans(fitted)
-        if try !SweepFailures.failed(validation.compactMap(\.id), store: db).isEmpty { throw ExitCode(1) }
+        if validationFailures != nil { throw ExitCode(1) }
     }
 
     /// This coordinator's claim on the runs it starts (its `run-job` processes share the token).

@@ -38,6 +38,20 @@ struct CLIHarness {
         return p
     }
 
+    /// A fake trainer command `NAME OUT N D`: writes `{"loss": L}` to OUT with L from Chinchilla's
+    /// published law (Hoffmann et al. 2022) at (N, D); it sleeps `sleep` seconds first, and fails
+    /// (exit 3, an error on stderr) while a file named `failWhenExists` is in the scratch folder.
+    func writeLawTrainer(_ name: String, sleep: Double? = nil, failWhenExists: String? = nil) throws {
+        var script = "#!/bin/sh\n"
+        if let sleep { script += "sleep \(sleep)\n" }
+        if let failWhenExists {
+            script += "if [ -e \"\(path(failWhenExists))\" ]; then echo \"cannot open the data: no such file\" >&2; exit 3; fi\n"
+        }
+        script += #"awk -v n="$2" -v d="$3" 'BEGIN { printf "{\"loss\": %.12f}", 1.69 + 406.4 / n^0.34 + 410.7 / d^0.28 }' > "$1""# + "\n"
+        try write(name, script)
+        chmod(path(name), 0o755)
+    }
+
     /// Runs `ladder ARGS` with the scratch folder as working directory.
     func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
         let process = Process()

@@ -8,14 +8,7 @@ final class SweepCommandTests: XCTestCase {
     override func tearDown() { cli.cleanUp() }
 
     /// A fake trainer: sleeps a little, then writes the loss a known law gives for (N, D).
-    func writeFakeTrainer() throws {
-        try cli.write("fake-train.sh", """
-            #!/bin/sh
-            sleep 0.15
-            awk -v n="$2" -v d="$3" 'BEGIN { printf "{\\"loss\\": %.12f}", 1.69 + 406.4 / n^0.34 + 410.7 / d^0.28 }' > "$1"
-            """)
-        chmod(cli.path("fake-train.sh"), 0o755)
-    }
+    func writeFakeTrainer() throws { try cli.writeLawTrainer("fake-train.sh", sleep: 0.15) }
 
     func sweepFile(name: String = "s", extra: String = "") -> String {
         """

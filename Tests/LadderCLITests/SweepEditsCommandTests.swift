@@ -10,14 +10,7 @@ final class SweepEditsCommandTests: XCTestCase {
     override func tearDown() { cli.cleanUp() }
 
     /// A fake trainer that writes the loss a known law gives, or fails when FAIL is in its folder.
-    func writeTrainer() throws {
-        try cli.write("train.sh", """
-            #!/bin/sh
-            if [ -e "\(cli.path("FAIL"))" ]; then echo "cannot open the data: no such file" >&2; exit 3; fi
-            awk -v n="$2" -v d="$3" 'BEGIN { printf "{\\"loss\\": %.12f}", 1.69 + 406.4 / n^0.34 + 410.7 / d^0.28 }' > "$1"
-            """)
-        chmod(cli.path("train.sh"), 0o755)
-    }
+    func writeTrainer() throws { try cli.writeLawTrainer("train.sh", failWhenExists: "FAIL") }
 
     func sweep(lr: String) -> String {
         """

@@ -32,7 +32,8 @@ final class WSDCommandTests: XCTestCase {
             flops = [1e15]
             bootstrap = 0
             """)
-        let plan = try cli.ok(["sweep", "plan", "w.toml", "--no-estimate"])
+        // with time estimates: the probe that times a step must not inherit a trunk's checkpoint steps
+        let plan = try cli.ok(["sweep", "plan", "w.toml"])
         XCTAssertTrue(plan.contains("3 trunk(s) + 6 cooldown branch(es)"), plan)
         let run = try cli.run(["sweep", "run", "w.toml", "--jobs", "2", "--db", "r.sqlite"])
         XCTAssertEqual(run.status, 0, run.stderr)

@@ -78,6 +78,25 @@ final class InputHardeningTests: XCTestCase {
         XCTAssertNoThrow(try GPT(config: small, batch: 2, seqLen: 32, seed: 1))
     }
 
+    /// Ranks that share one process (threads backend) each hold a whole model: one fits, the
+    /// world may not.
+    func testInProcessRanksAreCheckedTogether() throws {
+        // ~1.6e8 parameters: about 1.3 GB of parameters and gradients per rank
+        let medium = GPTConfig(vocab: 256, seqLen: 32, dModel: 2048, nLayer: 3, nHead: 16)
+        let one = try XCTUnwrap(TrainingMemory.modelBytes(medium, batch: 1, seqLen: 32))
+        XCTAssertLessThan(one, try XCTUnwrap(TrainingMemory.trainingBytes(medium, batch: 1, seqLen: 32)))
+        XCTAssertGreaterThanOrEqual(one, 8 * TrainingMemory.parameterCount(medium)!)
+        let physical = try XCTUnwrap(TrainingMemory.physicalBytes)
+        let tooMany = physical / one + 1
+        XCTAssertThrowsError(try TrainingMemory.checkRanks(medium, ranks: tooMany, batch: 1, seqLen: 32)) { error in
+            XCTAssertTrue("\(error)".contains("\(tooMany) ranks in one process") && "\(error)".contains("this machine has"), "\(error)")
+        }
+        XCTAssertNoThrow(try TrainingMemory.checkRanks(medium, ranks: 2, batch: 1, seqLen: 32))
+        XCTAssertThrowsError(try TrainingMemory.checkRanks(medium, ranks: Int.max / 2, batch: 1, seqLen: 32)) { error in
+            XCTAssertTrue("\(error)".contains("too large to count"), "\(error)")
+        }
+    }
+
     func testBinaryFileIsRefusedAsATextCorpus() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ladder-bin-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
