@@ -84,3 +84,28 @@ public enum AttentionReference {
         return p
     }
 }
+
+extension AttentionReference {
+    /// The same reference on Float buffers (B, NH, T, d) contiguous, as the model's reference
+    /// kernels and the parallel tests hold them: writes O and the row logsumexp (B, NH, T).
+    public static func forward(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>,
+                               q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                               B: Int, NH: Int, T: Int, d: Int, causal: Bool = true) {
+        let n = B * NH * T * d
+        func doubles(_ p: UnsafePointer<Float>) -> [Double] { (0..<n).map { Double(p[$0]) } }
+        let r = forward(q: doubles(q), k: doubles(k), v: doubles(v), B: B, NH: NH, T: T, d: d, causal: causal)
+        for i in 0..<n { out[i] = Float(r.out[i]) }
+        for i in 0..<(B * NH * T) { lse[i] = Float(r.lse[i]) }
+    }
+
+    /// Writes (not accumulates) dq, dk, dv, each (B, NH, T, d), the gradients of sum(O * dout).
+    public static func backward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>,
+                                dv: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+                                q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                                B: Int, NH: Int, T: Int, d: Int, causal: Bool = true) {
+        let n = B * NH * T * d
+        func doubles(_ p: UnsafePointer<Float>) -> [Double] { (0..<n).map { Double(p[$0]) } }
+        let g = backward(q: doubles(q), k: doubles(k), v: doubles(v), dOut: doubles(dout), B: B, NH: NH, T: T, d: d, causal: causal)
+        for i in 0..<n { dq[i] = Float(g.dq[i]); dk[i] = Float(g.dk[i]); dv[i] = Float(g.dv[i]) }
+    }
+}

@@ -1,5 +1,5 @@
 import Foundation
-import ScalingLaws
+import Randomness
 import Training
 
 /// How the data-parallel ranks hold optimizer state.

@@ -1,6 +1,6 @@
 import Compute
 import Foundation
-import ScalingLaws
+import Randomness
 import Training
 
 /// Training of a model split over a pipeline (pp), tensor (tp) and context (cp) grid, optionally

@@ -1,4 +1,5 @@
 import Foundation
+import Randomness
 
 /// A percentile interval.
 public struct Interval: Sendable, Hashable, Codable {

@@ -1,4 +1,5 @@
 import Foundation
+import Randomness
 
 /// Options of ``Comparison``.
 public struct ComparisonOptions: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import Randomness
 
 /// Synthetic training runs drawn from a known law, for tests and benchmarks.
 public enum SyntheticRuns {

@@ -1,4 +1,5 @@
 import Foundation
+import Randomness
 
 /// The second step of Bhagia et al. 2024 ("Establishing Task Scaling Laws via Compute-Efficient
 /// Model Ladders", OLMo): a task metric as a sigmoid of the loss,

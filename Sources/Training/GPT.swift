@@ -1,4 +1,4 @@
-import ScalingLaws
+import Randomness
 /// A decoder-only GPT whose parameters, gradients and activations live in flat buffers.
 ///
 /// Per block (pre-norm):  x += proj(attention(norm1(x)));  x += fc2(gelu(fc(norm2(x))))

@@ -1,3 +1,4 @@
+import Attention
 import Compute
 
 /// The two heavy operations of a transformer, behind a protocol so the model runs the same code
@@ -72,8 +73,7 @@ public struct ReferenceKernels: ModelKernels {
                                   dout: UnsafePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
                                   v: UnsafePointer<Float>, out: UnsafePointer<Float>, lse: UnsafePointer<Float>,
                                   B: Int, NH: Int, T: Int, d: Int, causal: Bool) {
-        AttentionReference.backward(dq: dq, dk: dk, dv: dv, dout: dout, q: q, k: k, v: v, out: out, lse: lse,
-                                    B: B, NH: NH, T: T, d: d, causal: causal)
+        AttentionReference.backward(dq: dq, dk: dk, dv: dv, dout: dout, q: q, k: k, v: v, B: B, NH: NH, T: T, d: d, causal: causal)
     }
 }
 

@@ -1,4 +1,4 @@
-import ScalingLaws
+import Randomness
 
 /// How training windows are drawn, and how a text file is split into training and validation.
 extension TokenDataset {

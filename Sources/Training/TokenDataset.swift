@@ -1,6 +1,6 @@
-import ScalingLaws
 import DataPrep
 import Foundation
+import Randomness
 
 /// Training and validation tokens in memory, and how many bytes of text a token stands for
 /// (to report bits per byte). Token ids fit in Int32.

@@ -1,5 +1,5 @@
-import ScalingLaws
 import Foundation
+import Randomness
 
 extension Trainer {
     static var format: String { TrainingCheckpoint.format }

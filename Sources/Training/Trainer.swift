@@ -1,5 +1,5 @@
-import ScalingLaws
 import Foundation
+import Randomness
 
 /// What the training loop reports as it goes.
 public enum TrainEvent: Sendable {

@@ -1,5 +1,4 @@
 import Foundation
-import ScalingLaws
 
 /// The checkpoint file every trainer writes and reads (format "ladder-checkpoint-1"): one
 /// safetensors file with the parameters and both AdamW moments in the single-rank layout (names

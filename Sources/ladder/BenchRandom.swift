@@ -1,3 +1,4 @@
+import Randomness
 import ScalingLaws
 
 /// Seeded uniform random inputs for the benchmarks.

@@ -4,6 +4,7 @@ import ArgumentParser
 import Compute
 import Foundation
 import Training
+import Randomness
 
 /// `ladder bench train`: training throughput of the built-in trainer on the model shapes of
 /// shared/bench/gpt_torch.py, random tokens, after warm-up steps.

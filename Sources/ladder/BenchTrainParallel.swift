@@ -3,6 +3,7 @@ import Compute
 import Distributed
 import Foundation
 import Jobs
+import Randomness
 import ScalingLaws
 import Training
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Jobs
+import Randomness
 import ScalingLaws
 import Store
 import Sweeps

@@ -1,5 +1,6 @@
 import Attention
 import Compute
+import Randomness
 import XCTest
 
 final class NaiveAndGradientTests: XCTestCase {

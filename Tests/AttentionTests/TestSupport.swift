@@ -1,17 +1,9 @@
 import Attention
 import Foundation
+import Randomness
 
-/// SplitMix64: small seeded generator so every failure reproduces from the printed seed.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// Random attention inputs from the seeded generator, so every failure reproduces from the printed seed.
+extension SplitMix64 {
     /// Uniform in [-scale, scale), never exactly zero.
     mutating func uniform(_ scale: Float) -> Float {
         let u = Float(next() >> 40) / Float(1 << 24)  // [0, 1)

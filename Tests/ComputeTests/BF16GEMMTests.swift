@@ -1,4 +1,5 @@
 import Compute
+import Randomness
 import XCTest
 
 final class BF16GEMMTests: XCTestCase {

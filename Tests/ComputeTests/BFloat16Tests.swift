@@ -1,4 +1,5 @@
 import Compute
+import Randomness
 import XCTest
 
 final class BFloat16Tests: XCTestCase {

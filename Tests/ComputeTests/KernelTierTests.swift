@@ -1,4 +1,5 @@
 import Compute
+import Randomness
 import XCTest
 
 /// The tier dispatch itself and each tier's attention tiles against a naive reference.

@@ -1,17 +1,9 @@
 import Compute
+import Randomness
 import XCTest
 
-/// SplitMix64: seeded generator so failures reproduce.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// Random kernel inputs from the seeded generator, so failures reproduce.
+extension SplitMix64 {
     /// Uniform in [-1, 1), never exactly representing a structured pattern.
     mutating func uniform() -> Float { Float(next() >> 40) / Float(1 << 23) - 1 }
     mutating func int(_ range: ClosedRange<Int>) -> Int {

@@ -1,4 +1,5 @@
 import DataPrep
+import Randomness
 import XCTest
 
 final class DedupTests: XCTestCase {

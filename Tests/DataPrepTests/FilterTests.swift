@@ -1,4 +1,5 @@
 import DataPrep
+import Randomness
 import XCTest
 
 /// Hand-made documents that must pass and must fail each heuristic rule.

@@ -1,5 +1,6 @@
 import DataPrep
 import Foundation
+import Randomness
 import XCTest
 
 final class IngestTests: XCTestCase {

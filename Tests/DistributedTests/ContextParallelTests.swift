@@ -1,3 +1,4 @@
+import Attention
 import Compute
 import Distributed
 import Foundation
@@ -17,8 +18,7 @@ final class RingAttentionTests: XCTestCase {
             var out = [Float](repeating: 0, count: n), lse = [Float](repeating: 0, count: B * NH * T)
             var dq = out, dk = out, dv = out
             AttentionReference.forward(out: &out, lse: &lse, q: q, k: k, v: v, B: B, NH: NH, T: T, d: d)
-            AttentionReference.backward(dq: &dq, dk: &dk, dv: &dv, dout: dout, q: q, k: k, v: v, out: out, lse: lse,
-                                        B: B, NH: NH, T: T, d: d)
+            AttentionReference.backward(dq: &dq, dk: &dk, dv: &dv, dout: dout, q: q, k: k, v: v, B: B, NH: NH, T: T, d: d)
             let results = try InProcessWorld.run(size: cp, timeout: 60) { comm -> [String: Double] in
                 let Tl = T / cp
                 let positions = RingAttention.positions(rank: comm.rank, cp: cp, seqLen: T)

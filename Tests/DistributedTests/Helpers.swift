@@ -1,6 +1,7 @@
 import Compute
 import Distributed
 import Foundation
+import Randomness
 import ScalingLaws
 import Training
 import XCTest

@@ -1,4 +1,5 @@
 import Compute
+import Randomness
 import ScalingLaws
 import XCTest
 

@@ -1,3 +1,4 @@
+import Randomness
 import Reports
 import ScalingLaws
 import XCTest

@@ -4,6 +4,7 @@ import Store
 import XCTest
 #if canImport(FoundationXML)
 import FoundationXML
+import Randomness
 #endif
 
 /// A sweep built through the Store API: IsoFLOP budgets of runs whose losses follow a known law

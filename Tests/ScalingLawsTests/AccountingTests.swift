@@ -1,5 +1,6 @@
 import XCTest
 import ScalingLaws
+import Randomness
 
 /// FLOP and parameter accounting, the sweep shape family, seed noise and the learning-rate law.
 final class AccountingTests: XCTestCase {

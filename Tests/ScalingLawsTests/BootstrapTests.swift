@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import ScalingLaws
+import Randomness
 
 final class BootstrapTests: XCTestCase {
     func testPercentileInterval() {

@@ -1,5 +1,6 @@
 import XCTest
 import ScalingLaws
+import Randomness
 
 final class ClusterPlanTests: XCTestCase {
     /// DeepSpeed's ZeRO estimator formulas (bytes per GPU, no offload), computed here by hand.

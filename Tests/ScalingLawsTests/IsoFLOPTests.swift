@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import ScalingLaws
+import Randomness
 
 final class IsoFLOPTests: XCTestCase {
     /// Runs on exact parabolas `loss = 2 + 3 C^-0.05 + 0.06 v²` in `v = log(N / N_opt)`, with

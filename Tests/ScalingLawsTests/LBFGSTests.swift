@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import ScalingLaws
+import Randomness
 
 final class LBFGSTests: XCTestCase {
     /// Extended Rosenbrock: minimum 0 at (1, ..., 1).

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import ScalingLaws
+import Randomness
 
 final class LawFamilyTests: XCTestCase {
     let truth = ChinchillaLaw(E: 1.9, A: 400, B: 900, alpha: 0.34, beta: 0.30)

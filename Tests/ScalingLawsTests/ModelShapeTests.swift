@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import ScalingLaws
+import Randomness
 
 final class ModelShapeTests: XCTestCase {
     /// GPT-2 small (12 layers, d 768, vocab 50257, context 1024): 124,439,808 parameters, of which

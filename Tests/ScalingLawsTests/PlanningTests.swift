@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import ScalingLaws
+import Randomness
 
 final class PlanningTests: XCTestCase {
     /// Besiroglu et al. 2024: with their fit, about 80M parameters and 2.1B tokens at 1e18 FLOPs

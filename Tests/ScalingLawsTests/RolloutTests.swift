@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import ScalingLaws
+import Randomness
 
 final class RolloutTests: XCTestCase {
     let budgets = [1e16, 3e16, 1e17, 3e17, 1e18, 3e18]

@@ -1,6 +1,7 @@
 import XCTest
 import Training
 import ScalingLaws
+import Randomness
 
 /// The interleaved held-out split, shuffled sampling without repeats, and evaluation that does
 /// not depend on the training batch.

@@ -2,6 +2,7 @@ import ScalingLaws
 import Compute
 import Training
 import XCTest
+import Randomness
 
 /// The model on the fast kernels (GEMM, flash attention, thread pool) against the reference loops.
 final class FastKernelTests: XCTestCase {

@@ -1,3 +1,4 @@
+import Attention
 import Training
 import XCTest
 
@@ -119,7 +120,7 @@ final class LayerGradientTests: XCTestCase {
         var out = [Float](repeating: 0, count: n), lse = [Float](repeating: 0, count: B * NH * T)
         AttentionReference.forward(out: &out, lse: &lse, q: q, k: k, v: v, B: B, NH: NH, T: T, d: d)
         var dq = [Float](repeating: 0, count: n), dk = dq, dv = dq
-        AttentionReference.backward(dq: &dq, dk: &dk, dv: &dv, dout: W, q: q, k: k, v: v, out: out, lse: lse, B: B, NH: NH, T: T, d: d)
+        AttentionReference.backward(dq: &dq, dk: &dk, dv: &dv, dout: W, q: q, k: k, v: v, B: B, NH: NH, T: T, d: d)
         XCTAssertLessThan(GradientCheck.relativeError(GradientCheck.numerical(&q) { loss($0, k, v) }, dq), 2e-3)
         XCTAssertLessThan(GradientCheck.relativeError(GradientCheck.numerical(&k) { loss(q, $0, v) }, dk), 2e-3)
         XCTAssertLessThan(GradientCheck.relativeError(GradientCheck.numerical(&v) { loss(q, k, $0) }, dv), 2e-3)

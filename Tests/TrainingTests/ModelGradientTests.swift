@@ -1,3 +1,4 @@
+import Randomness
 import ScalingLaws
 import Training
 import XCTest

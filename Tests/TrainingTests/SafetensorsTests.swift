@@ -2,6 +2,7 @@ import ScalingLaws
 import Foundation
 import Training
 import XCTest
+import Randomness
 
 final class SafetensorsTests: XCTestCase {
     func testRoundTripAndPythonReader() throws {

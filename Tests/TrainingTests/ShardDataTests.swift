@@ -1,5 +1,6 @@
 import DataPrep
 import Foundation
+import Randomness
 import ScalingLaws
 import Training
 import XCTest

@@ -1,4 +1,5 @@
 import Foundation
+import Randomness
 
 /// `ladder data prepare`: ingest -> normalize -> heuristic filters -> dedup -> perplexity and
 /// classifier filters -> BPE tokenizer -> train/val shards, with a report of every stage.
@@ -78,7 +79,7 @@ public final class DataPipeline {
         var perplexities: [Double] = []
         var sample: [String] = []
         var sampleSeen = 0
-        var rng = SplitMix(seed: 12345)
+        var rng = SplitMix64(seed: 12345)
         var batch: [Document] = []
         var batchBytes = 0
         func flushBatch() throws {
@@ -261,18 +262,5 @@ public final class DataPipeline {
         try enc.encode(report).write(to: output.appendingPathComponent("report.json"), options: .atomic)
         try Data(report.markdown().utf8).write(to: output.appendingPathComponent("report.md"), options: .atomic)
         return report
-    }
-}
-
-/// Seeded generator for reservoir sampling.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
