@@ -12,8 +12,11 @@ import PackageDescription
 ///   one at run time from CPUID (`LADDER_ISA` / `--isa` force a lower one).
 /// - Opt-in: `LADDER_NATIVE=1 swift build ...` compiles the baseline for the building CPU
 ///   (`-target-cpu native`); such a binary runs only on CPUs like the one that built it.
-/// `-Ounchecked` applies only to release builds, and only to kernel targets (`kernelFlags`).
+/// `-Ounchecked` applies only to release builds, and only to kernel targets (`kernelFlags`);
+/// `LADDER_CHECKED_KERNELS=1` keeps the checks there too (`.ci/checked-kernels` runs the kernel
+/// tests so, in CI: an index that wraps or runs past a buffer traps instead of passing silently).
 let native = Context.environment["LADDER_NATIVE"] == "1"
+let checkedKernels = Context.environment["LADDER_CHECKED_KERNELS"] == "1"
 func cpu(_ name: String) -> [SwiftSetting] {
     #if arch(x86_64)
     return [.unsafeFlags(["-target-cpu", name])]
@@ -21,7 +24,7 @@ func cpu(_ name: String) -> [SwiftSetting] {
     return []
     #endif
 }
-let unchecked: [SwiftSetting] = [
+let unchecked: [SwiftSetting] = checkedKernels ? [] : [
     .unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release)),
 ]
 let kernelFlags: [SwiftSetting] = cpu(native ? "native" : "haswell") + unchecked

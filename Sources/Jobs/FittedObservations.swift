@@ -6,10 +6,10 @@ import Sweeps
 /// budget is the label a sweep stored in the run's config.
 public func fittedObservations(_ db: ResultStore, sweep: String?, counting: ParameterCounting? = nil) throws -> ([Observation], [Int64]) {
     let runs = try db.runs(sweep: sweep, status: .done).map(\.run)
-        .filter { $0.role == .fit && $0.loss != nil && !SweepStore.isTrunk($0) }
+        .filter { $0.role == .fit && $0.loss != nil && $0.labels.wsd != .trunk }
     let obs = runs.map { r in
         Observation(params: SweepStore.params(of: r, counting: counting), tokens: r.tokens, loss: r.loss!, flops: r.flops, name: r.name,
-                    budget: SweepStore.label("budget", of: r) as? String)
+                    budget: r.labels.budget)
     }
     return (obs, runs.compactMap(\.id))
 }

@@ -89,8 +89,9 @@ struct OpenedRun {
     /// A WSD branch's starting point: its trunk's checkpoint kept at the branch step (in the
     /// trunk's folder beside this run's).
     var branchFrom: URL? {
-        guard let trunk = SweepStore.trunkRun(of: record), let step = SweepStore.branchStep(of: record) else { return nil }
-        let trunkFolder = RunFolder.name(runId: trunk, uuid: SweepStore.label("trunk_uuid", of: record) as? String)
+        let labels = record.labels
+        guard let trunk = labels.trunkRun, let step = labels.branchStep else { return nil }
+        let trunkFolder = RunFolder.name(runId: trunk, uuid: labels.trunkUUID)
         let trunkCheckpoint = folder.deletingLastPathComponent().appendingPathComponent(trunkFolder)
             .appendingPathComponent("checkpoint.safetensors")
         return KeptCheckpoint.url(beside: trunkCheckpoint, step: step)

@@ -128,7 +128,7 @@ public struct SweepReport {
         var result: [RunRecord] = []
         for v in spec.validation {
             let label = "val-" + SweepExpansion.label(v.flops)
-            if let existing = stored.first(where: { SweepStore.label("budget", of: $0) as? String == label }) {
+            if let existing = stored.first(where: { $0.labels.budget == label }) {
                 result.append(existing)
                 continue
             }
@@ -136,10 +136,13 @@ public struct SweepReport {
             let planned = try SweepExpansion.validationRun(spec, flops: v.flops, params: n)
             guard var run = try SweepStore.materialize([planned], sweep: spec.name, specText: "", store: store).first else { continue }
             let p = prediction(fitted, params: SweepStore.params(of: run, counting: counting), tokens: run.tokens)
-            var labels: [String: Any] = ["predicted_loss": p.loss, "fit_id": fitted.fitId, "irreducible_loss": fitted.law.E,
-                                         "max_fitted_flops": fitted.maxFittedFlops]
-            if let iv = p.interval { labels["predicted_interval"] = iv }
-            try SweepStore.setLabels(labels, of: &run)
+            try run.updateLabels {
+                $0.predictedLoss = p.loss
+                $0.predictedInterval = p.interval
+                $0.fitId = fitted.fitId
+                $0.irreducibleLoss = fitted.law.E
+                $0.maxFittedFlops = fitted.maxFittedFlops
+            }
             try store.updateRun(run)
             result.append(run)
         }
@@ -152,10 +155,9 @@ public struct SweepReport {
         print("validation (the law's prediction and its 80% interval, recorded before each run trained;")
         print("error in total loss (L - L^)/L^ and in reducible loss (L - L^)/(L^ - E)):")
         let rows: [[String]] = runs.map { r in
-            let predicted = SweepStore.label("predicted_loss", of: r) as? Double
-            let iv = SweepStore.label("predicted_interval", of: r) as? [Double]
-            let e = SweepStore.label("irreducible_loss", of: r) as? Double
-            let maxFitted = SweepStore.label("max_fitted_flops", of: r) as? Double
+            let labels = r.labels
+            let predicted = labels.predictedLoss, iv = labels.predictedInterval.flatMap { $0.count == 2 ? $0 : nil }
+            let e = labels.irreducibleLoss, maxFitted = labels.maxFittedFlops
             let measured = r.status == .done ? r.loss : nil
             let error = predicted.flatMap { p in measured.map { ($0 - p) / p } }
             let reducible = predicted.flatMap { p in measured.flatMap { m in e.map { (m - p) / (p - $0) } } }

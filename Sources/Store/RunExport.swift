@@ -43,11 +43,11 @@ public struct ExportedRun: Codable, Equatable, Sendable {
         dModel = r.dModel; nHead = r.nHead; dFF = r.dFF; seed = r.seed; loss = r.loss
         finalTrainLoss = r.finalTrainLoss; finalValLoss = r.finalValLoss
         wallSeconds = r.wallSeconds; error = r.error
-        if r.role == .validation, let object = try? JSONSerialization.jsonObject(with: Data(r.config.utf8)) as? [String: Any],
-           let labels = object["sweep"] as? [String: Any] {
-            predictedLoss = (labels["predicted_loss"] as? NSNumber)?.doubleValue
-            predictedInterval = (labels["predicted_interval"] as? [NSNumber])?.map(\.doubleValue)
-            predictedByFit = (labels["fit_id"] as? NSNumber)?.int64Value
+        if r.role == .validation {
+            let labels = r.labels
+            predictedLoss = labels.predictedLoss
+            predictedInterval = labels.predictedInterval
+            predictedByFit = labels.fitId
         }
     }
 }

@@ -8,7 +8,7 @@ enum RunDependencies {
 
     /// `active`: runs queued or running in this driver (a trunk there will still finish).
     static func state(of run: RunRecord, store: ResultStore, active: Set<Int64>) throws -> State {
-        guard let trunkId = SweepStore.trunkRun(of: run) else { return .ready }
+        guard let trunkId = run.labels.trunkRun else { return .ready }
         guard let trunk = try store.run(id: trunkId) else { return .blocked("its trunk run \(trunkId) is not in the store") }
         if trunk.status == .done { return .ready }
         if active.contains(trunkId) { return .waiting }

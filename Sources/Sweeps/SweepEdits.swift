@@ -25,9 +25,6 @@ public struct SweepEdits: Equatable, Sendable {
 
     public var isEmpty: Bool { changes.isEmpty }
 
-    /// Labels the store adds to a run after planning it.
-    static let storeLabels: Set<String> = ["trunk_run", "trunk_uuid", "predicted_loss", "predicted_interval", "fit_id",
-                                           "irreducible_loss", "max_fitted_flops"]
 
     /// Compares `planned` with the stored runs of the same names.
     public static func between(stored: [RunRecord], planned: [PlannedRun], sweep: String) throws -> SweepEdits {
@@ -74,7 +71,7 @@ public struct SweepEdits: Equatable, Sendable {
             object["train"] = train
         }
         if var labels = object["sweep"] as? [String: Any] {
-            for k in storeLabels { labels[k] = nil }
+            for k in SweepLabels.storeAddedKeys { labels[k] = nil }
             object["sweep"] = labels
         }
         return object

@@ -1,5 +1,6 @@
 import Foundation
 import ScalingLaws
+import Store
 import Training
 
 /// One run of a sweep, fully determined: its shape, size, tokens, compute and trainer config.
@@ -35,21 +36,20 @@ public struct PlannedRun: Equatable, Sendable {
     /// The run's config as stored: the trainer config plus the sweep's labels (a branch's names
     /// its trunk's run id).
     public func configJSON(sweep: String, trunkRunId: Int64? = nil) throws -> String {
-        let data = try JSONEncoder().encode(config)
-        var object = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
-        var labels: [String: Any] = ["name": sweep, "role": role.rawValue,
-                                     "params_counting": params == paramsTotal ? "total" : "non_embedding"]
-        if let budget { labels["budget"] = budget }
+        var labels = SweepLabels()
+        labels.sweep = sweep
+        labels.role = role.rawValue
+        labels.counting = params == paramsTotal ? .total : .nonEmbedding
+        labels.budget = budget
         switch wsd {
-        case .trunk: labels["wsd"] = "trunk"
+        case .trunk: labels.wsd = .trunk
         case let .branch(_, step):
-            labels["wsd"] = "branch"
-            labels["branch_step"] = step
-            if let trunkRunId { labels["trunk_run"] = trunkRunId }
+            labels.wsd = .branch
+            labels.branchStep = step
+            labels.trunkRun = trunkRunId
         case nil: break
         }
-        object["sweep"] = labels
-        return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+        return try labels.stored(in: String(decoding: try JSONEncoder().encode(config), as: UTF8.self))
     }
 }
 

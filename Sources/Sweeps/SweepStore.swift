@@ -35,8 +35,8 @@ public enum SweepStore {
             let plans = Dictionary(planned.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
             for changed in edits.changedRuns {
                 guard let old = existing[changed.name], let p = plans[changed.name] else { continue }
-                var r = try record(p, sweep: sweep, trunkRunId: trunkRun(of: old))
-                if let trunkUUID = label("trunk_uuid", of: old) { try setLabels(["trunk_uuid": trunkUUID], of: &r) }
+                var r = try record(p, sweep: sweep, trunkRunId: old.labels.trunkRun)
+                if let trunkUUID = old.labels.trunkUUID { try r.updateLabels { $0.trunkUUID = trunkUUID } }
                 r.id = old.id
                 r.sweepId = old.sweepId
                 r.uuid = UUID().uuidString.lowercased()  // a new identity: the old folder is no longer this run's
@@ -62,7 +62,7 @@ public enum SweepStore {
                 }
                 var r = try record(p, sweep: sweep, trunkRunId: trunk)
                 // the trunk's folder is named by its identity too
-                if let uuid = trunkRecord.uuid { try setLabels(["trunk_uuid": uuid], of: &r) }
+                if let uuid = trunkRecord.uuid { try r.updateLabels { $0.trunkUUID = uuid } }
                 return r
             }
             try store.insertRuns(branches, intoSweep: sweep)
@@ -90,39 +90,10 @@ public enum SweepStore {
 
     /// How the run's sweep counts N (its `params_counting` label), nil when it has none.
     public static func counting(of run: RunRecord) -> ParameterCounting? {
-        switch label("params_counting", of: run) as? String {
-        case "total"?: return .total
-        case "non_embedding"?: return .nonEmbedding
-        default: return nil
+        switch run.labels.counting {
+        case .total?: return .total
+        case .nonEmbedding?: return .nonEmbedding
+        case nil: return nil
         }
-    }
-
-    /// The run a WSD branch starts from (its trunk), nil for other runs.
-    public static func trunkRun(of run: RunRecord) -> Int64? {
-        (label("trunk_run", of: run) as? NSNumber)?.int64Value
-    }
-
-    /// The step of its trunk a WSD branch starts from.
-    public static func branchStep(of run: RunRecord) -> Int? {
-        (label("branch_step", of: run) as? NSNumber)?.intValue
-    }
-
-    /// A WSD trunk: trained at a constant rate, so its own loss is not a point of the law.
-    public static func isTrunk(_ run: RunRecord) -> Bool { label("wsd", of: run) as? String == "trunk" }
-
-    /// A sweep label stored in a run's config (`{"sweep": {key: value}}`).
-    public static func label(_ key: String, of run: RunRecord) -> Any? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(run.config.utf8)) as? [String: Any],
-              let sweep = object["sweep"] as? [String: Any] else { return nil }
-        return sweep[key]
-    }
-
-    /// Adds labels to a stored run's config.
-    public static func setLabels(_ labels: [String: Any], of run: inout RunRecord) throws {
-        var object = try JSONSerialization.jsonObject(with: Data(run.config.utf8)) as? [String: Any] ?? [:]
-        var sweep = object["sweep"] as? [String: Any] ?? [:]
-        for (k, v) in labels { sweep[k] = v }
-        object["sweep"] = sweep
-        run.config = String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
     }
 }

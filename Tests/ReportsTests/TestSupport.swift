@@ -117,10 +117,9 @@ struct SyntheticSweep {
                                  "fit_id": sweep.parametricFitId ?? 0])
         try store.updateRun(runs[k])
         sweep.runs = runs
-        // What the store holds (JSON text may round the last digit), read back the way a reader would.
+        // What the store holds (JSON text may round the last digit), read back the way readers do.
         let stored = try store.run(id: runs[k].id!)!
-        let labels = (try JSONSerialization.jsonObject(with: Data(stored.config.utf8)) as? [String: Any])?["sweep"] as? [String: Any]
-        sweep.validationPrediction = try XCTUnwrap((labels?["predicted_loss"] as? NSNumber)?.doubleValue)
+        sweep.validationPrediction = try XCTUnwrap(stored.labels.predictedLoss)
         XCTAssertEqual(sweep.validationPrediction, predicted, accuracy: 1e-12)
         return sweep
     }

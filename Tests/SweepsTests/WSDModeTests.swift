@@ -69,12 +69,12 @@ final class WSDModeTests: XCTestCase {
     func testSchedulerRunsBranchesAfterTheirTrunkAndNotAfterAFailedOne() throws {
         let store = try ResultStore.inMemory()
         let records = try SweepStore.materialize(try SweepExpansion.fitRuns(Self.spec()), sweep: "w", specText: "", store: store)
-        let trunks = records.filter(SweepStore.isTrunk)
+        let trunks = records.filter { $0.labels.wsd == .trunk }
         XCTAssertEqual(trunks.count, 2)
-        for r in records where !SweepStore.isTrunk(r) {
-            XCTAssertNotNil(SweepStore.trunkRun(of: r))
-            XCTAssertTrue(trunks.contains { $0.id == SweepStore.trunkRun(of: r) })
-            XCTAssertNotNil(SweepStore.branchStep(of: r))
+        for r in records where r.labels.wsd != .trunk {
+            XCTAssertNotNil(r.labels.trunkRun)
+            XCTAssertTrue(trunks.contains { $0.id == r.labels.trunkRun })
+            XCTAssertNotNil(r.labels.branchStep)
         }
         let failingTrunk = trunks[1].name!
         let executor = FakeExecutor(store: store, crashing: [failingTrunk])
@@ -85,8 +85,8 @@ final class WSDModeTests: XCTestCase {
         let summary = try SweepScheduler(store: store, sweep: "w", executor: executor, options: options).run(records.compactMap(\.id))
         XCTAssertEqual(summary.done, 1 + 3)
         XCTAssertEqual(summary.failed, 1 + 3)
-        for r in records where SweepStore.trunkRun(of: r) != nil {
-            let trunk = SweepStore.trunkRun(of: r)!
+        for r in records where r.labels.trunkRun != nil {
+            let trunk = r.labels.trunkRun!
             let started = executor.started.firstIndex(of: r.name!)
             if trunk == trunks[0].id {
                 XCTAssertGreaterThan(started!, executor.started.firstIndex(of: trunks[0].name!)!)

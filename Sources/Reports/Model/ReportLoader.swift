@@ -46,16 +46,15 @@ public enum ReportLoader {
         let records = try store.runs(sweep: sweep.name).map(\.run)
         var runs: [ReportRun] = []
         for r in records {
-            let labels = sweepLabels(r.config)
+            let labels = r.labels
             let curve = try store.metrics(runId: r.id!).compactMap { m in
                 m.valLoss.map { CurvePoint(tokens: m.tokensSeen, loss: $0) }
             }
             var run = ReportRun(id: r.id!, name: r.name ?? "#\(r.id!)", role: r.role, status: r.status,
                                   params: Self.params(r, labels), tokens: r.tokens, flops: r.flops, loss: r.loss,
-                                  budget: labels["budget"] as? String,
-                                  predictedLoss: (labels["predicted_loss"] as? NSNumber)?.doubleValue,
-                                  predictedByFit: (labels["fit_id"] as? NSNumber)?.int64Value, curve: curve)
-            run.wsdTrunk = labels["wsd"] as? String == "trunk"
+                                  budget: labels.budget, predictedLoss: labels.predictedLoss,
+                                  predictedByFit: labels.fitId, curve: curve)
+            run.wsdTrunk = labels.wsd == .trunk
             runs.append(run)
         }
         guard runs.contains(where: { $0.status == .done && $0.loss != nil }) else {
@@ -78,14 +77,7 @@ public enum ReportLoader {
 
     /// N as the run's sweep counts it (`params_counting` label: total or non-embedding; runs
     /// without it are non-embedding), so the report's axes and fits mean the sweep's N.
-    static func params(_ r: RunRecord, _ labels: [String: Any]) -> Double {
-        labels["params_counting"] as? String == "total" ? (r.paramsTotal ?? r.params) : r.params
-    }
-
-    /// The `"sweep"` object of a run's config JSON (budget, role, predicted_loss, fit_id), or empty.
-    static func sweepLabels(_ config: String) -> [String: Any] {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(config.utf8)) as? [String: Any],
-              let sweep = object["sweep"] as? [String: Any] else { return [:] }
-        return sweep
+    static func params(_ r: RunRecord, _ labels: SweepLabels) -> Double {
+        labels.counting == .total ? (r.paramsTotal ?? r.params) : r.params
     }
 }
