@@ -55,8 +55,10 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
     public private(set) var waitSeconds: Double = 0
     /// Seconds of optimizer steps (forward, backward, communication and update).
     public var stepSeconds: Double { loop.stepSeconds }
-    /// A single-rank model holding the gathered parameters (`gatherModel()`).
-    public let model: GPT
+    /// The parameters in the single-rank layout, gathered from every stage when training ends
+    /// (`gatherModel()`); allocated then, so a rank holds only its shard while it trains.
+    public private(set) lazy var parameters = FloatBuffer(count: ParameterLayout(config.model).count)
+    public let flopsPerToken: Double
 
     /// The data-parallel group (nil: one pipeline replica).
     public let dataParallel: Communicator?
@@ -84,14 +86,15 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
         self.data = data
         self.kernels = kernels
         self.comm = comm
-        // the single-rank initialization, from which each stage copies its part
-        model = try GPT(config: config.model, batch: 1, seqLen: config.model.seqLen, seed: config.train.seed)
+        // the single-rank initialization, from which each stage copies its part (freed after)
+        let initial = try GPT(config: config.model, batch: 1, seqLen: config.model.seqLen, seed: config.train.seed)
+        flopsPerToken = initial.flopsPerToken
         let s = comm.rank
         self.tensor = tensor ?? SingleRankCommunicator()
         stage = try ShardedGPT(config: config.model, comm: self.tensor, context: context,
                                layers: ThreadPool.partition(L, parts: S, part: s), isFirst: s == 0, isLast: s == S - 1,
                                inFlight: min(config.train.microBatches, S - s), B: config.train.batch / dp,
-                               seqLen: config.model.seqLen, initial: model.params.pointer)
+                               seqLen: config.model.seqLen, initial: initial.params.pointer)
         shards = ZeroShards(count: stage.params.count, group: dataParallel, zero: zero)
         m = FloatBuffer(count: shards.range.count)
         v = FloatBuffer(count: shards.range.count)
@@ -270,10 +273,10 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
         return try dp.sum(mean) / Float(dp.size)
     }
 
-    /// Copies every stage's parameters into `model.params` on every rank (the single-rank layout):
+    /// Copies every stage's parameters into `parameters` on every rank (the single-rank layout):
     /// each stage's tensors, zero elsewhere, summed over the stages.
     public func gatherModel() throws {
-        try stage.gather(into: model.params.pointer)
-        try comm.allReduce(model.params.pointer, count: model.params.count)
+        try stage.gather(into: parameters.pointer)
+        try comm.allReduce(parameters.pointer, count: parameters.count)
     }
 }

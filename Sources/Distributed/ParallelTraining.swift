@@ -35,8 +35,11 @@ public protocol ParallelTrainer: AnyObject {
     func resume(from url: URL) throws
     /// Optimizer steps taken.
     var step: Int { get }
-    /// The model as this rank holds it (parameters as the single-rank layout, replicated).
-    var model: GPT { get }
+    /// The model's parameters in the single-rank layout, the same on every rank: a data-parallel
+    /// replica's own; a model-parallel rank's gathered from the stages when training ends.
+    var parameters: FloatBuffer { get }
+    /// Training FLOPs per token, counted as `GPT.flopsPerToken` does.
+    var flopsPerToken: Double { get }
     var memory: RankMemory { get }
     /// Seconds spent in collectives so far.
     var communicationSeconds: Double { get }
@@ -61,6 +64,8 @@ func anyRank(_ flag: Bool, over groups: [Communicator]) throws -> Bool {
 }
 
 extension DataParallelTrainer: ParallelTrainer {
+    public var parameters: FloatBuffer { model.params }
+    public var flopsPerToken: Double { model.flopsPerToken }
     public var memory: RankMemory {
         RankMemory(parameters: model.params.bytes, gradients: model.grads.bytes, optimizerState: optimizerStateBytes,
                    activations: model.savedActivationBytes + model.scratchBytes)

@@ -31,7 +31,7 @@ final class RankTrainer: JobTrainer {
     init(_ trainer: ParallelTrainer) { self.trainer = trainer }
 
     var step: Int { trainer.step }
-    var flopsPerToken: Double { trainer.model.flopsPerToken }
+    var flopsPerToken: Double { trainer.flopsPerToken }
     var lossScale: (scale: Double, skipped: Int)? { nil }
     func resume(from url: URL) throws { try trainer.resume(from: url) }
     func branch(from url: URL) throws {

@@ -60,8 +60,8 @@ public struct TrainingJob {
         let world = config.parallel.worldSize
         let perRank = backend == .threads ? max(1, config.train.threads / world) : config.train.threads
         if backend == .threads {
-            // every rank holds a whole GPT: at its share of the batch (data parallel) or at batch 1
-            // (model parallel ranks keep the single-rank initialization)
+            // every rank holds a whole GPT at once: at its share of the batch (data parallel), or at
+            // batch 1 while a model-parallel rank initializes (freed before it trains its shard)
             let modelParallel = config.parallel.tp * config.parallel.pp * config.parallel.cp > 1
             let batch = modelParallel ? 1 : max(1, config.train.batch / config.parallel.dp)
             try TrainingMemory.checkRanks(config.model, ranks: world, batch: batch, seqLen: config.model.seqLen)

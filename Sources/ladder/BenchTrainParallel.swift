@@ -91,7 +91,7 @@ enum BenchTrainParallel {
                 "rank": comm.rank, "world": comm.size, "threads_per_rank": perRank,
                 "tokens_per_s": (tps * 10).rounded() / 10, "step_ms": (seconds / Double(steps) * 1e4).rounded() / 10,
                 "comm_ms_per_step": ((trainer.communicationSeconds - commBefore) / Double(steps) * 1e4).rounded() / 10,
-                "model_gflops": (tps * trainer.model.flopsPerToken / 1e7).rounded() / 100,
+                "model_gflops": (tps * trainer.flopsPerToken / 1e7).rounded() / 100,
                 "param_bytes": m.parameters, "grad_bytes": m.gradients, "optimizer_bytes": m.optimizerState,
                 "rank_state_bytes": m.total, "activation_bytes": m.activations, "peak_rss_bytes": peakResidentBytes(),
                 "micro_batches": trainConfig.train.microBatches,

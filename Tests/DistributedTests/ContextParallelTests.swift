@@ -82,7 +82,7 @@ final class ContextParallelTests: XCTestCase {
             var losses: [Float] = []
             let result = try trainer.run(stopAfter: nil, onEvent: { if case let .step(_, _, loss, _, _, _) = $0 { losses.append(loss) } })
             XCTAssertEqual(result.outcome, .done)
-            return (Fixture.Run(losses: losses, params: trainer.model.params.toArray(), valLoss: result.finalValLoss), trainer.memory)
+            return (Fixture.Run(losses: losses, params: trainer.parameters.toArray(), valLoss: result.finalValLoss), trainer.memory)
         }
         for r in 1..<world { XCTAssertEqual(runs[r].0.params, runs[0].0.params, "every rank ends with the same parameters") }
         return runs[0]

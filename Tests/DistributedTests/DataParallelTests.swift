@@ -11,7 +11,7 @@ final class DataParallelTests: XCTestCase {
             var losses: [Float] = []
             let result = try trainer.run(onEvent: { if case let .step(_, _, loss, _, _, _) = $0 { losses.append(loss) } })
             XCTAssertEqual(result.outcome, .done)
-            return (Fixture.Run(losses: losses, params: trainer.model.params.toArray(), valLoss: result.finalValLoss),
+            return (Fixture.Run(losses: losses, params: trainer.parameters.toArray(), valLoss: result.finalValLoss),
                     trainer.optimizerStateBytes)
         }
         for r in 1..<dp { XCTAssertEqual(runs[r].0.params, runs[0].0.params, "ranks hold identical parameters") }

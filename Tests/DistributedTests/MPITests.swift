@@ -32,7 +32,7 @@ final class MPIDataParallelTests: XCTestCase {
         var losses: [Float] = []
         let result = try trainer.run(onEvent: { if case let .step(_, _, loss, _, _, _) = $0 { losses.append(loss) } })
         XCTAssertEqual(result.outcome, .done)
-        let run = Fixture.Run(losses: losses, params: trainer.model.params.toArray(), valLoss: result.finalValLoss)
+        let run = Fixture.Run(losses: losses, params: trainer.parameters.toArray(), valLoss: result.finalValLoss)
         let reference = try Fixture.reference(config, data: data)
         Fixture.assertParity(run, reference, initial: try Fixture.initialParams(config), "dp=\(world.size) over MPI, rank \(world.rank)")
         // every process holds the same parameters
@@ -52,7 +52,7 @@ final class MPIDataParallelTests: XCTestCase {
         var losses: [Float] = []
         let result = try trainer.run(stopAfter: nil, onEvent: { if case let .step(_, _, loss, _, _, _) = $0 { losses.append(loss) } })
         XCTAssertEqual(result.outcome, .done)
-        let run = Fixture.Run(losses: losses, params: trainer.model.params.toArray(), valLoss: result.finalValLoss)
+        let run = Fixture.Run(losses: losses, params: trainer.parameters.toArray(), valLoss: result.finalValLoss)
         let reference = try Fixture.reference(config, data: data)
         Fixture.assertParity(run, reference, initial: try Fixture.initialParams(config), "pp=\(world.size) over MPI, rank \(world.rank)")
         try world.barrier()
@@ -70,7 +70,7 @@ final class MPIDataParallelTests: XCTestCase {
         var losses: [Float] = []
         let result = try trainer.run(stopAfter: nil, onEvent: { if case let .step(_, _, loss, _, _, _) = $0 { losses.append(loss) } })
         XCTAssertEqual(result.outcome, .done)
-        let run = Fixture.Run(losses: losses, params: trainer.model.params.toArray(), valLoss: result.finalValLoss)
+        let run = Fixture.Run(losses: losses, params: trainer.parameters.toArray(), valLoss: result.finalValLoss)
         config.parallel = ParallelConfig()
         let reference = try Fixture.reference(config, data: data)
         Fixture.assertParity(run, reference, initial: try Fixture.initialParams(config), "cp=\(world.size) over MPI, rank \(world.rank)")

@@ -37,7 +37,7 @@ final class ParallelCheckpointTests: XCTestCase {
             let result = try trainer.run(stopAfter: stopAfter, checkpoint: checkpoint, shouldStop: nil, onEvent: {
                 if case let .step(_, _, loss, _, _, _) = $0 { losses.append(loss) }
             })
-            return (Fixture.Run(losses: losses, params: trainer.model.params.toArray(), valLoss: result.finalValLoss), result)
+            return (Fixture.Run(losses: losses, params: trainer.parameters.toArray(), valLoss: result.finalValLoss), result)
         }
         return runs[0]
     }

@@ -11,7 +11,7 @@ final class PipelineParallelTests: XCTestCase {
             var losses: [Float] = []
             let result = try trainer.run(stopAfter: nil, onEvent: { if case let .step(_, _, loss, _, _, _) = $0 { losses.append(loss) } })
             XCTAssertEqual(result.outcome, .done)
-            return (Fixture.Run(losses: losses, params: trainer.model.params.toArray(), valLoss: result.finalValLoss),
+            return (Fixture.Run(losses: losses, params: trainer.parameters.toArray(), valLoss: result.finalValLoss),
                     trainer.bubbleFraction!)
         }
         for r in 1..<stages { XCTAssertEqual(runs[r].0.params, runs[0].0.params, "every stage gathers the same parameters") }
@@ -62,7 +62,7 @@ final class PipelineParallelTests: XCTestCase {
                 var losses: [Float] = []
                 let result = try trainer.run(stopAfter: nil, onEvent: { if case let .step(_, _, loss, _, _, _) = $0 { losses.append(loss) } })
                 XCTAssertEqual(result.outcome, .done)
-                return Fixture.Run(losses: losses, params: trainer.model.params.toArray(), valLoss: result.finalValLoss)
+                return Fixture.Run(losses: losses, params: trainer.parameters.toArray(), valLoss: result.finalValLoss)
             }
             let label = "dp=\(layout.dp) tp=\(layout.tp) pp=\(layout.pp) cp=\(layout.cp)"
             for r in 1..<4 { XCTAssertEqual(runs[r].params, runs[0].params, "\(label): rank \(r) parameters") }

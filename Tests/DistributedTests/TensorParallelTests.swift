@@ -10,7 +10,7 @@ final class TensorParallelTests: XCTestCase {
             var losses: [Float] = []
             let result = try trainer.run(stopAfter: nil, onEvent: { if case let .step(_, _, loss, _, _, _) = $0 { losses.append(loss) } })
             XCTAssertEqual(result.outcome, .done)
-            return (Fixture.Run(losses: losses, params: trainer.model.params.toArray(), valLoss: result.finalValLoss), trainer.memory)
+            return (Fixture.Run(losses: losses, params: trainer.parameters.toArray(), valLoss: result.finalValLoss), trainer.memory)
         }
         for r in 1..<tp { XCTAssertEqual(runs[r].0.params, runs[0].0.params, "every rank gathers the same parameters") }
         return (runs[0].0, runs[0].1)
@@ -64,7 +64,7 @@ final class CombinedParallelTests: XCTestCase {
             XCTAssertTrue(trainer is ModelParallelTrainer<FastKernels>)
             var losses: [Float] = []
             let result = try trainer.run(stopAfter: nil, onEvent: { if case let .step(_, _, loss, _, _, _) = $0 { losses.append(loss) } })
-            return Fixture.Run(losses: losses, params: trainer.model.params.toArray(), valLoss: result.finalValLoss)
+            return Fixture.Run(losses: losses, params: trainer.parameters.toArray(), valLoss: result.finalValLoss)
         }
         for r in 1..<4 { XCTAssertEqual(runs[r].params, runs[0].params, "rank \(r) holds rank 0's parameters") }
         Fixture.assertParity(runs[0], reference, initial: try Fixture.initialParams(config), "dp=2 x tp=2")
@@ -87,7 +87,7 @@ final class CombinedParallelTests: XCTestCase {
                     var losses: [Float] = []
                     let result = try trainer.run(stopAfter: nil, onEvent: { if case let .step(_, _, loss, _, _, _) = $0 { losses.append(loss) } })
                     XCTAssertEqual(result.outcome, .done)
-                    return (Fixture.Run(losses: losses, params: trainer.model.params.toArray(), valLoss: result.finalValLoss),
+                    return (Fixture.Run(losses: losses, params: trainer.parameters.toArray(), valLoss: result.finalValLoss),
                             trainer.memory)
                 }
                 Fixture.assertParity(runs[0].0, reference, initial: initial, "\(l)")
