@@ -1,9 +1,27 @@
 /// Minimal RFC 4180 CSV: comma separated, fields optionally quoted with `"`, doubled quotes inside
-/// quotes, CRLF or LF line ends. Records keep the line number they start on (1-based).
+/// quotes, CRLF or LF line ends. Records keep the line number they start on (1-based), and each
+/// field where it starts (line and column, 1-based, columns counted in Unicode scalars).
 public enum CSV {
     public struct Record: Equatable, Sendable {
         public var line: Int
         public var fields: [String]
+        /// Where each field starts; a field after a quoted line break starts on a later line.
+        public var starts: [Position] = []
+
+        public init(line: Int, fields: [String], starts: [Position] = []) {
+            self.line = line; self.fields = fields; self.starts = starts
+        }
+
+        /// Where field `i` starts (the record's line, column 1 when unknown).
+        public func start(of i: Int) -> Position {
+            i < starts.count ? starts[i] : Position(line: line, column: 1)
+        }
+    }
+
+    public struct Position: Equatable, Sendable {
+        public var line: Int
+        public var column: Int
+        public init(line: Int, column: Int) { self.line = line; self.column = column }
     }
 
     public enum ParseError: Error, CustomStringConvertible, Equatable {
@@ -19,34 +37,42 @@ public enum CSV {
     public static func parse(_ text: String) throws -> [Record] {
         var records: [Record] = []
         var fields: [String] = []
+        var starts: [Position] = []
         var field = ""
         var inQuotes = false
         var line = 1
+        var column = 1
         var recordLine = 1
         var fieldStarted = false
+        var fieldStart = Position(line: 1, column: 1)
         var chars = Array(text.unicodeScalars)[...]
         func endRecord() {
             if fieldStarted || !fields.isEmpty || !field.isEmpty {
                 fields.append(field)
-                records.append(Record(line: recordLine, fields: fields))
+                starts.append(fieldStart)
+                records.append(Record(line: recordLine, fields: fields, starts: starts))
             }
-            fields = []; field = ""; fieldStarted = false
+            fields = []; starts = []; field = ""; fieldStarted = false
         }
+        func newLine() { line += 1; column = 1; fieldStart = Position(line: line, column: 1) }
         while let c = chars.popFirst() {
+            column += 1
             if inQuotes {
                 if c == "\"" {
-                    if chars.first == "\"" { chars.removeFirst(); field.unicodeScalars.append("\"") } else { inQuotes = false }
+                    if chars.first == "\"" { chars.removeFirst(); column += 1; field.unicodeScalars.append("\"") } else { inQuotes = false }
                 } else {
-                    if c == "\n" { line += 1 }
+                    if c == "\n" { line += 1; column = 1 }
                     field.unicodeScalars.append(c)
                 }
                 continue
             }
             switch c {
             case "\"": inQuotes = true; fieldStarted = true
-            case ",": fields.append(field); field = ""; fieldStarted = true
-            case "\r": if chars.first != "\n" { endRecord(); line += 1; recordLine = line }
-            case "\n": endRecord(); line += 1; recordLine = line
+            case ",":
+                fields.append(field); starts.append(fieldStart); field = ""; fieldStarted = true
+                fieldStart = Position(line: line, column: column)
+            case "\r": if chars.first != "\n" { endRecord(); newLine(); recordLine = line }
+            case "\n": endRecord(); newLine(); recordLine = line
             default: field.unicodeScalars.append(c); fieldStarted = true
             }
         }

@@ -37,20 +37,24 @@ extension ResultStore {
     public func insertRuns(_ runs: [RunRecord], intoSweep sweep: String, spec: String = "") throws -> [RunRecord] {
         try write { db in
             let sweepRecord = try Self.ensureSweep(db, name: sweep, spec: spec)
-            return try runs.map { run in
-                var run = run
-                run.sweepId = sweepRecord.id!
-                if let name = run.name { try SafeName.check(name, field: "run name") }
-                try run.checkFinite()
-                if run.uuid == nil { run.uuid = UUID().uuidString.lowercased() }
-                if let name = run.name,
-                   try RunRecord.filter(Column("sweep_id") == sweepRecord.id! && Column("name") == name).fetchCount(db) > 0 {
-                    throw StoreError.invalid("sweep '\(sweep)' already has a run named '\(name)'")
-                }
-                try run.insert(db)
-                return run
-            }
+            return try runs.map { try Self.insertRun($0, into: sweepRecord, db) }
         }
+    }
+
+    /// Inserts one run into a sweep (inside the caller's transaction), refusing unsafe names,
+    /// non-finite numbers and a name the sweep already has.
+    static func insertRun(_ run: RunRecord, into sweep: SweepRecord, _ db: Database) throws -> RunRecord {
+        var run = run
+        run.sweepId = sweep.id!
+        if let name = run.name { try SafeName.check(name, field: "run name") }
+        try run.checkFinite()
+        if run.uuid == nil { run.uuid = UUID().uuidString.lowercased() }
+        if let name = run.name,
+           try RunRecord.filter(Column("sweep_id") == sweep.id! && Column("name") == name).fetchCount(db) > 0 {
+            throw StoreError.invalid("sweep '\(sweep.name)' already has a run named '\(name)'")
+        }
+        try run.insert(db)
+        return run
     }
 
     /// Gives a stored, unfinished run a new plan: its row replaced by `run` (as pending, without

@@ -69,14 +69,14 @@ struct Compare: ParsableCommand {
 
     /// Runs of a sweep or a CSV file.
     func load(_ source: String, db: inout ResultStore?) throws -> [Observation] {
-        if source.lowercased().hasSuffix(".csv") {
-            return try RunImport.parse(try readText(source), file: source).map {
+        if source.lowercased().hasSuffix(".csv") || source.lowercased().hasSuffix(".json") {
+            return try readImportFile(source).runs.map {
                 Observation(params: $0.params, tokens: $0.tokens, loss: $0.loss, flops: $0.flops, name: $0.name)
             }
         }
         if db == nil { db = try store.openForReading() }
         guard try db!.sweep(named: source) != nil else {
-            throw ValidationError("'\(source)' is neither a CSV file (*.csv) nor a sweep in \(db!.path)")
+            throw ValidationError("'\(source)' is neither a CSV or JSON file (*.csv, *.json) nor a sweep in \(db!.path)")
         }
         let runs = try fittedObservations(db!, sweep: source).0
         if runs.isEmpty { throw ValidationError("sweep '\(source)' has no finished fit runs") }

@@ -40,7 +40,7 @@ struct Fit: ParsableCommand {
     @Option(help: "Fit the runs of this sweep (default: every stored run).")
     var sweep: String?
 
-    @Option(help: "Fit the runs of a CSV file (columns params, tokens, loss; optional flops, name) instead.")
+    @Option(help: "Fit the runs of a CSV or JSON file (columns params, tokens, loss; optional flops, name, task:NAME) instead.")
     var from: String?
 
     @Option(help: "parametric, isoflop, or lr (the optimal learning rate as a power law of N, from a learning-rate sweep).")
@@ -76,7 +76,7 @@ struct Fit: ParsableCommand {
     @Option(name: .customLong("under-tuned-weight"), help: "Weight (0, 1] of runs above the law (asymmetric fit for under-tuned runs); 1 is symmetric.")
     var underTunedWeight: Double = 1
 
-    @Option(help: "Fit a task metric too: task:NAME (a CSV column of --from). Two steps (Bhagia et al. 2024): the loss law, then the metric as a sigmoid of the loss; plan then predicts the metric.")
+    @Option(help: "Fit a task metric too: task:NAME (a column of --from, else the metric stored with the runs: imported or written by the trainer; each run's value at its last step). Two steps (Bhagia et al. 2024): the loss law, then the metric as a sigmoid of the loss; plan then predicts the metric.")
     var target: String?
 
     @Option(help: "Rollout windows (window k refits without the k largest budgets and predicts them; 0 disables).")
@@ -103,8 +103,7 @@ struct Fit: ParsableCommand {
         if method == .lr && (from != nil || sweep == nil) { throw ValidationError("--method lr fits the runs of one learning-rate sweep: give --sweep NAME") }
         if rollout < 0 { throw ValidationError("--rollout must be >= 0 (0 disables the rollout)") }
         if let target {
-            guard target.hasPrefix("task:"), target.count > 5 else { throw ValidationError("--target takes task:NAME (a task:NAME column of the --from CSV), got '\(target)'") }
-            guard from != nil else { throw ValidationError("--target needs --from FILE.csv with a \(target) column (task metrics are read from CSV files)") }
+            guard target.hasPrefix("task:"), target.count > 5 else { throw ValidationError("--target takes task:NAME (a task:NAME column of --from, or a task metric stored with the runs), got '\(target)'") }
             guard law == .chinchilla && method == .parametric else { throw ValidationError("--target fits the chinchilla law (no --law or --method)") }
         }
         if !(underTunedWeight > 0 && underTunedWeight <= 1) { throw ValidationError("--under-tuned-weight must be in (0, 1], got \(underTunedWeight)") }
@@ -213,7 +212,7 @@ struct Fit: ParsableCommand {
     /// Observations from the CSV or the store; runs' ids for the fit record.
     func loadObservations() throws -> ([Observation], [Int64], Int64?, ResultStore?) {
         if let from {
-            let runs = try RunImport.parse(try readText(from), file: from)
+            let runs = try readImportFile(from).runs
             let obs = runs.map { Observation(params: $0.params, tokens: $0.tokens, loss: $0.loss, flops: $0.flops, name: $0.name) }
             return (obs, [], nil, noStore ? nil : try store.open())
         }

@@ -9,12 +9,8 @@ import Store
 extension Fit {
     func runTask() throws {
         let name = String(target!.dropFirst("task:".count)).lowercased()
-        let imported = try RunImport.parse(try readText(from!), file: from!)
-        let with = imported.filter { $0.tasks[name] != nil }
-        guard !with.isEmpty else {
-            throw ValidationError("\(from!) has no values in column task:\(name)")
-        }
-        let runs = with.map { Observation(params: $0.params, tokens: $0.tokens, loss: $0.loss, flops: $0.flops, name: $0.name) }
+        let data = try taskRuns(name)
+        let runs = data.runs, metrics = data.metrics
         var options = ParametricFitOptions()
         options.threads = threads
         options.underTunedWeight = underTunedWeight
@@ -23,18 +19,18 @@ extension Fit {
         b.level = ci
         b.seed = seed
         b.threads = threads
-        let model = try TwoStepTaskModel.fit(name: name, runs: runs, metrics: with.map { $0.tasks[name]! }, fitOptions: options, bootstrap: b)
+        let model = try TwoStepTaskModel.fit(name: name, runs: runs, metrics: metrics, fitOptions: options, bootstrap: b)
         let boot = model.bootstrap.isEmpty ? nil : Bootstrap(laws: model.bootstrap.map(\.law), level: ci)
         let outcome = FitOutcome.parametric(model.fit, boot)
         let link = model.link
-        let linkRMSE = (zip(runs, with).reduce(0.0) { s, p in
-            let r = link.metric(loss: p.0.loss) - p.1.tasks[name]!
+        let linkRMSE = (zip(runs, metrics).reduce(0.0) { s, p in
+            let r = link.metric(loss: p.0.loss) - p.1
             return s + r * r
         } / Double(runs.count)).squareRoot()
         let task: [String: Any] = ["name": name, "a": link.a, "k": link.k, "L0": link.L0, "b": link.b, "runs": runs.count, "rmse": linkRMSE]
         var storedId: Int64?
         if !noStore {
-            let db = try store.open()
+            let db = try data.db ?? store.open()
             var parameters = (try JSONSerialization.jsonObject(with: Data(try outcome.parametersJSON().utf8)) as? [String: Any]) ?? [:]
             parameters["task"] = task
             var intervals: String?
@@ -42,7 +38,9 @@ extension Fit {
                 o["task_links"] = model.bootstrap.map(\.link.parameters)
                 intervals = try jsonLine(o)
             }
-            storedId = try db.insertFit(FitRecord(kind: .parametric, parameters: try jsonLine(parameters), intervals: intervals, runIds: "[]")).id
+            let runIds = String(decoding: try JSONEncoder().encode(data.runIds), as: UTF8.self)
+            storedId = try db.insertFit(FitRecord(kind: .parametric, sweepId: data.sweepId, parameters: try jsonLine(parameters),
+                                                  intervals: intervals, runIds: runIds)).id
         }
         if json {
             var object = outcome.summary
@@ -55,8 +53,43 @@ extension Fit {
         print(outcome.text, terminator: "")
         print(String(format: "step 2: task:%@ = %.4g / (1 + exp(-(%.4g) (L - %.4g))) + %.4g on %d runs (RMSE %.4f)",
                      name, link.a, link.k, link.L0, link.b, runs.count, linkRMSE))
-        if imported.count > runs.count { print("\(imported.count - runs.count) run(s) without a task:\(name) value were left out") }
+        if data.without > 0 { print("\(data.without) run(s) without a task:\(name) value were left out") }
         if let storedId { print("stored as fit \(storedId); `ladder plan --fit \(storedId) --flops C` predicts task:\(name)") }
+    }
+}
+
+/// The runs a task fit uses: those with a value of the metric, from the `--from` file or the store.
+struct TaskRuns {
+    var runs: [Observation]
+    var metrics: [Double]
+    /// Runs left out for having no value.
+    var without: Int
+    var runIds: [Int64] = []
+    var sweepId: Int64?
+    var db: ResultStore?
+}
+
+extension Fit {
+    func taskRuns(_ name: String) throws -> TaskRuns {
+        if let from {
+            let imported = try readImportFile(from).runs
+            let with = imported.filter { $0.tasks[name] != nil }
+            guard !with.isEmpty else { throw ValidationError("\(from) has no values in column task:\(name)") }
+            return TaskRuns(runs: with.map { Observation(params: $0.params, tokens: $0.tokens, loss: $0.loss, flops: $0.flops, name: $0.name) },
+                            metrics: with.map { $0.tasks[name]! }, without: imported.count - with.count)
+        }
+        let (observations, ids, sweepId, db) = try loadObservations()
+        let values = try db!.finalTaskMetrics(named: name, runIds: ids)
+        let kept = zip(observations, ids).filter { values[$0.1] != nil }
+        guard !kept.isEmpty else {
+            let names = try db!.taskMetricNames(runIds: ids).map { "task:" + $0 }
+            let scope = sweep.map { "sweep '\($0)'" } ?? "the database"
+            throw ValidationError("none of the \(observations.count) finished run(s) of \(scope) has a stored task:\(name) value ("
+                                  + (names.isEmpty ? "no task metrics are stored for them; `ladder import FILE` stores a file's task:NAME columns"
+                                                   : "stored task metrics: \(names.joined(separator: ", "))") + ")")
+        }
+        return TaskRuns(runs: kept.map(\.0), metrics: kept.map { values[$0.1]! }, without: observations.count - kept.count,
+                        runIds: kept.map(\.1), sweepId: sweepId, db: db)
     }
 }
 

@@ -1,20 +1,28 @@
+#if canImport(Foundation)
+import Foundation
+#endif
 import ArgumentParser
 import Jobs
 import Store
 
 struct Import: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Import finished runs from a CSV file (a user's own runs, a paper's table).",
+        abstract: "Import finished runs from a CSV or JSON file (a user's own runs, a paper's table).",
         discussion: """
-            The CSV needs a header. Required columns: params (non-embedding parameters N), tokens (D), \
-            loss (final loss in nats per token). Optional: flops (else 6 x params x tokens), name. \
-            Other columns are ignored. A file with any bad row (missing, non-numeric, non-positive or \
-            NaN values) is rejected whole with the line numbers of every problem: nothing is imported.
+            CSV: a header, then one run per line. Required columns: params (non-embedding parameters N), \
+            tokens (D), loss (final loss in nats per token). Optional: flops (else 6 x params x tokens), \
+            name, and task:NAME (a task metric, e.g. task:hellaswag; an empty cell leaves it out), stored \
+            with the run for `ladder fit --target task:NAME`. Other columns are ignored. \
+            JSON (a file name ending in .json): an array of objects with the same keys; numbers must be \
+            finite JSON numbers, name a string, null leaves an optional key out; other keys are refused. \
+            A file with any bad value (missing, non-numeric, non-positive or non-finite, a name the sweep \
+            already has) is rejected whole, naming FILE:LINE:COLUMN (CSV) or the element and key (JSON) of \
+            every problem: nothing is imported.
             """)
 
     @OptionGroup var store: StoreOptions
 
-    @Argument(help: "CSV file to import.")
+    @Argument(help: "CSV or JSON (.json) file to import.")
     var file: String
 
     @Option(help: "Sweep to import into (created when absent).")
@@ -23,11 +31,13 @@ struct Import: ParsableCommand {
     func validate() throws { try checkSafeName(sweep, option: "--sweep") }
 
     func run() throws {
-        let text = try readText(file)
-        let runs = try RunImport.parse(text, file: file)
+        let (runs, format) = try readImportFile(file)
         let db = try store.open()
-        let records = runs.map { $0.record(host: Provenance.host, codeVersion: Provenance.codeVersion) }
-        try db.insertRuns(records, intoSweep: sweep)
-        print("imported \(runs.count) run(s) into sweep '\(sweep)' (\(db.path))")
+        try db.importRuns(runs, intoSweep: sweep, file: file, format: format,
+                          host: Provenance.host, codeVersion: Provenance.codeVersion)
+        let metrics = runs.reduce(0) { $0 + $1.tasks.count }
+        let names = Set(runs.flatMap(\.tasks.keys)).sorted().map { "task:" + $0 }
+        print("imported \(runs.count) run(s) into sweep '\(sweep)' (\(db.path))"
+              + (metrics > 0 ? "; \(metrics) task metric value(s) (\(names.joined(separator: ", ")))" : ""))
     }
 }

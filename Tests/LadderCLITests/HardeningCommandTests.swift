@@ -144,7 +144,7 @@ final class HardeningCommandTests: XCTestCase {
         try refused(["train", "t.toml", "--sweep", "../../escape"], ["--sweep"])
         try refused(["train", "t.toml", "--name", "a/b"], ["--name"])
         try cli.write("bad.csv", "name,params,tokens,loss\n../evil,1e7,2e8,3.5\n")
-        try refused(["import", "bad.csv"], ["line 2", "name"])
+        try refused(["import", "bad.csv"], ["bad.csv:2:1:", "name"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: db), "a refused command created the database")
         let parent = cli.folder.deletingLastPathComponent()
         XCTAssertFalse(FileManager.default.fileExists(atPath: parent.appendingPathComponent("x").path))
@@ -264,6 +264,6 @@ final class HardeningCommandTests: XCTestCase {
         XCTAssertEqual(try JSONDecoder().decode([ExportedRun].self, from: Data(r.stdout.utf8)).count, 2)
         XCTAssertEqual(try cli.run(["export", "--format", "json"]).status, 0)
         try cli.write("inf.csv", "params,tokens,loss\n1e300,1e300,3.5\n")
-        try refused(["import", "inf.csv"], ["line 2", "overflows"])
+        try refused(["import", "inf.csv"], ["inf.csv:2:", "overflows"])
     }
 }

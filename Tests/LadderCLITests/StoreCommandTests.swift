@@ -54,7 +54,7 @@ final class StoreCommandTests: XCTestCase {
         try cli.write("bad.csv", "params,tokens,loss\n1e7,2e8,3.5\n1e7,-5,3.5\n2e7,4e8,NaN\n")
         let r = try cli.run(["import", "bad.csv"])
         XCTAssertNotEqual(r.status, 0)
-        XCTAssertTrue(r.stderr.contains("line 3") && r.stderr.contains("line 4"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("bad.csv:3:5:") && r.stderr.contains("bad.csv:4:9:"), r.stderr)
         XCTAssertTrue(r.stderr.contains("nothing imported"), r.stderr)
         let json = try cli.ok(["runs", "--json"])
         XCTAssertEqual(try JSONDecoder().decode([ExportedRun].self, from: Data(json.utf8)).count, 1)

@@ -149,6 +149,44 @@ final class BrowserTests: XCTestCase {
         XCTAssertGreaterThan(below, 50, "the messages are drawn under the figure")
     }
 
+    /// The real imported table (Epoch's reconstruction of Chinchilla's 245 runs, 16 budgets) in
+    /// Chromium: the page renders, the IsoFLOP figure keeps messages under the plot, and each
+    /// budget's own colour shows in the plot area.
+    func testEpochTableReportRendersInHeadlessChromium() throws {
+        let browser = try chromium()
+        let report = try EpochTableTests.report()
+        let files = try ReportWriter.write(report, to: folder.appendingPathComponent("epoch"))
+        let page = looks(try screenshot(files[0], chromium: browser, name: "epoch-page"))
+        XCTAssertGreaterThan(page.inked, 0.03, "the report's screenshot is nearly blank")
+        XCTAssertGreaterThan(page.colours, 40, "too few colours for plotted figures")
+
+        let svg = try XCTUnwrap(files.first { $0.lastPathComponent == Figure.isoflop.fileName })
+        let image = try screenshot(svg, chromium: browser, name: "epoch-isoflop")
+        let budgets = report.budgetGroups.indices.map { i -> (Int, Int, Int) in
+            let v = Int(Palette.ordered(i, of: report.budgetGroups.count).dropFirst(), radix: 16)!
+            return (v >> 16, (v >> 8) & 255, v & 255)
+        }
+        XCTAssertEqual(Set(budgets.map { "\($0)" }).count, budgets.count, "every budget has its own colour")
+        var inside = 0, below = 0
+        var hits = [Int](repeating: 0, count: budgets.count)
+        for y in 0..<min(image.height, 700) {
+            for x in 0..<min(image.width, 1040) {
+                let (r, g, b) = image.pixel(x, y)
+                let plot = x >= 74 && x <= 824 && y >= 34 && y <= 508
+                if plot {
+                    for (i, t) in budgets.enumerated() where abs(r - t.0) + abs(g - t.1) + abs(b - t.2) < 12 { hits[i] += 1 }
+                }
+                guard abs(r - 170) + abs(g - 51) + abs(b - 51) < 30 else { continue }
+                if plot { inside += 1 } else if y > 560 { below += 1 }
+            }
+        }
+        XCTAssertEqual(inside, 0, "message-coloured pixels over the plot area")
+        XCTAssertGreaterThan(below, 50, "the messages are drawn under the figure")
+        for (i, count) in hits.enumerated() {
+            XCTAssertGreaterThan(count, 20, "budget \(report.budgetGroups[i].label)'s colour barely shows in the plot")
+        }
+    }
+
     /// The decoder the screenshot checks rely on, against gzip's DEFLATE output.
     func testInflateMatchesGzip() throws {
         guard FileManager.default.isExecutableFile(atPath: "/bin/gzip") || FileManager.default.isExecutableFile(atPath: "/usr/bin/gzip") else {

@@ -35,10 +35,10 @@ final class CSVImportTests: XCTestCase {
             guard let e = error as? RunImportError else { return XCTFail("\(error)") }
             XCTAssertEqual(e.problems.map(\.line), [3, 4, 5, 6, 7, 8])
             let message = "\(e)"
-            XCTAssertTrue(message.contains("line 3: params is missing"), message)
-            XCTAssertTrue(message.contains("line 4: tokens 'abc' is not a number"), message)
-            XCTAssertTrue(message.contains("line 5: loss must be a positive"), message)
-            XCTAssertTrue(message.contains("line 7: has 2 fields"), message)
+            XCTAssertTrue(message.contains("bad.csv:3:1: params is missing"), message)
+            XCTAssertTrue(message.contains("bad.csv:4:5: tokens 'abc' is not a number"), message)
+            XCTAssertTrue(message.contains("bad.csv:5:9: loss must be a positive"), message)
+            XCTAssertTrue(message.contains("bad.csv:7: has 2 fields"), message)
             XCTAssertTrue(message.contains("nothing imported"), message)
         }
     }
@@ -54,7 +54,7 @@ final class CSVImportTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("no runs"), "\(error)")
         }
         XCTAssertThrowsError(try RunImport.parse("name,params,tokens,loss\nx,1,2,3\nx,1,2,3\n")) { error in
-            XCTAssertTrue("\(error)".contains("line 3: name 'x' repeats line 2"), "\(error)")
+            XCTAssertTrue("\(error)".contains("input:3:1: name 'x' repeats line 2"), "\(error)")
         }
         XCTAssertThrowsError(try RunImport.parse("params,tokens,loss\n\"1,2,3\n")) { error in
             XCTAssertTrue("\(error)".contains("never closed"), "\(error)")

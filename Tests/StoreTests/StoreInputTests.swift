@@ -119,10 +119,10 @@ final class StoreInputTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("column 'loss' appears twice"), "\(error)")
         }
         XCTAssertThrowsError(try RunImport.parse("params,tokens,loss\n1e300,1e300,3\n", file: "o.csv")) { error in
-            XCTAssertTrue("\(error)".contains("line 2") && "\(error)".contains("overflows"), "\(error)")
+            XCTAssertTrue("\(error)".contains("o.csv:2:") && "\(error)".contains("overflows"), "\(error)")
         }
         XCTAssertThrowsError(try RunImport.parse("name,params,tokens,loss\n../x,1e6,1e7,3\n", file: "n.csv")) { error in
-            XCTAssertTrue("\(error)".contains("line 2") && "\(error)".contains("name"), "\(error)")
+            XCTAssertTrue("\(error)".contains("n.csv:2:1:") && "\(error)".contains("name"), "\(error)")
         }
         XCTAssertThrowsError(try RunImport.parse("params,tokens,loss,flops\n1e6,1e7,3,1e400\n", file: "f.csv"))
     }

@@ -61,10 +61,11 @@ extension ScalingReport {
     /// Whether some fitted runs had no budget label and were binned by log10 C.
     public var hasBinnedRuns: Bool { fittedRuns.contains { $0.budget == nil } }
 
-    /// The colour of a budget (by its position among the budgets).
+    /// The colour of a budget (by its position among the budgets; see `Palette.ordered`).
     func budgetColor(_ label: String?) -> String {
-        guard let label, let i = budgetGroups.firstIndex(where: { $0.label == label }) else { return Palette.reference }
-        return Palette.category(i)
+        let groups = budgetGroups
+        guard let label, let i = groups.firstIndex(where: { $0.label == label }) else { return Palette.reference }
+        return Palette.ordered(i, of: groups.count)
     }
 }
 

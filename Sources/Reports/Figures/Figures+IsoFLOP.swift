@@ -18,7 +18,7 @@ extension Figures {
                       xLabel: "non-embedding parameters N (log scale)", yLabel: "final validation loss (nats/token)",
                       xKind: .log, yKind: .linear, xValues: xs, yValues: ys, xFormat: .si, yFormat: .plain, legendColumn: 200)
         for (i, g) in groups.enumerated() {
-            let color = Palette.category(i)
+            let color = Palette.ordered(i, of: groups.count)
             if let c = curves.first(where: { $0.label == g.label }) {
                 let ns = logSpace(c.minParams / 1.25, c.maxParams * 1.25, 80)
                 p.line(ns.map { ($0, c.loss(params: $0)) }, style: LineStyle(color: color, width: 2), kind: "parabola",
@@ -34,10 +34,10 @@ extension Figures {
                                    title: "\(c.label) minimum: N_opt = \(NumberText.si(c.optimalParams)), D_opt = \(NumberText.si(c.optimalTokens)), loss = \(NumberText.fixed(c.minimumLoss, 4))",
                                    data: [("data-budget", c.label), ("data-params", SVGWriter.exact(c.optimalParams)),
                                           ("data-loss", SVGWriter.exact(c.minimumLoss))])],
-                      shape: .diamond, color: Palette.category(i), size: 6, kind: "vertex", filled: false)
+                      shape: .diamond, color: Palette.ordered(i, of: groups.count), size: 6, kind: "vertex", filled: false)
             // Beyond 6 budgets the labels would pile up; the minima keep their tooltips.
             if curves.count <= 6 { p.label("N_opt " + NumberText.si(c.optimalParams), at: (c.optimalParams, c.minimumLoss), dx: 0, dy: 20,
-                    anchor: .middle, color: Palette.category(i)) }
+                    anchor: .middle, color: Palette.ordered(i, of: groups.count)) }
         }
         if !curves.isEmpty { p.addLegend(LegendEntry("parabola minimum", .marker(.diamond, Palette.reference))) }
         if !validation.isEmpty {

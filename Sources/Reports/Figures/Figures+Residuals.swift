@@ -17,16 +17,21 @@ extension Figures {
             let ns = res.map(\.params)
             left.line([(ns.min().map { $0 / 2 } ?? 1, 0), (ns.max().map { $0 * 2 } ?? 10, 0)],
                       style: LineStyle(color: Palette.reference, width: 1, dash: "4 3"), kind: "zero")
-            for g in report.budgetGroups {
+            // Many budgets: a legend inside the panel would cover residuals; the colours are the
+            // IsoFLOP figure's, said in a note.
+            let groups = report.budgetGroups
+            let legend = groups.count <= 6
+            for g in groups {
                 let members = res.filter { r in g.runs.contains { $0.id == r.runId } }
                 left.markers(members.map { r in
                     MarkerPoint(x: r.params, y: r.logResidual,
                                 title: "\(r.name): measured \(NumberText.fixed(r.measured, 4)), predicted \(NumberText.fixed(r.predicted, 4))",
                                 data: [("data-run-id", String(r.runId)), ("data-params", SVGWriter.exact(r.params)),
                                        ("data-loss", SVGWriter.exact(r.measured)), ("data-predicted", SVGWriter.exact(r.predicted))])
-                }, shape: .circle, color: report.budgetColor(g.label), kind: "residual", legend: g.label)
+                }, shape: .circle, color: report.budgetColor(g.label), kind: "residual", legend: legend ? g.label : nil)
             }
             left.note(String(format: "%@; RMSE of log residuals %.4f over %d runs", p.source.text, p.rmseLog, res.count))
+            if !legend { left.note("colours: the \(groups.count) budgets as in the IsoFLOP figure") }
         } else {
             left.note(report.parametricMissing ?? "no parametric fit")
         }

@@ -8,6 +8,14 @@ public enum Palette {
 
     public static func category(_ i: Int) -> String { categorical[((i % categorical.count) + categorical.count) % categorical.count] }
 
+    /// The colour of series `i` of `count` ordered series (budgets, by compute): the categorical
+    /// palette while it has a colour for each, else viridis from dark to light green (its pale
+    /// yellow end left out), so no two series share a colour and the order reads from the colour.
+    public static func ordered(_ i: Int, of count: Int) -> String {
+        if count <= categorical.count { return category(i) }
+        return sequential(0.88 * Double(i) / Double(max(1, count - 1)))
+    }
+
     /// Viridis at nine evenly spaced stops.
     static let viridis: [(Double, Double, Double)] = [
         (68, 1, 84), (71, 44, 122), (59, 81, 139), (44, 113, 142), (33, 144, 141),
