@@ -29,6 +29,9 @@ struct FuzzTarget {
         FuzzTarget(name: "csv-import") { data in
             _ = try RunImport.parse(String(decoding: data, as: UTF8.self), file: "fuzz.csv")
         },
+        FuzzTarget(name: "json-import") { data in
+            _ = try RunImport.parseJSON(data, file: "fuzz.json")
+        },
         FuzzTarget(name: "safetensors") { data in
             _ = try Safetensors.parse(data, path: "fuzz.safetensors")
         },

@@ -11,7 +11,7 @@ final class FuzzCorpusReplayTests: XCTestCase {
         let binary = CLIHarness.executable.deletingLastPathComponent().appendingPathComponent("ladder-fuzz")
         guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("ladder-fuzz not built") }
         let targets = try FileManager.default.contentsOfDirectory(atPath: Self.corpora.path).sorted()
-        XCTAssertEqual(targets, ["csv-import", "safetensors", "shard-manifest", "sweep-toml", "tokenizer-json", "train-toml"])
+        XCTAssertEqual(targets, ["csv-import", "json-import", "safetensors", "shard-manifest", "sweep-toml", "tokenizer-json", "train-toml"])
         for target in targets {
             let process = Process()
             process.executableURL = binary
