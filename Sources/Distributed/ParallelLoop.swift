@@ -68,6 +68,12 @@ final class ParallelLoop {
                 try save(checkpoint)
                 onEvent(.checkpoint(step: step, path: checkpoint.path))
             }
+            if let checkpoint, t.saveAt.contains(step) {
+                // a kept checkpoint (train.save_at, e.g. a WSD trunk's branch points)
+                let kept = KeptCheckpoint.url(beside: checkpoint, step: step)
+                try save(kept)
+                onEvent(.checkpoint(step: step, path: kept.path))
+            }
             if step < t.steps, try stopAgreed() {
                 if let checkpoint {
                     try save(checkpoint)

@@ -63,6 +63,39 @@ final class ParallelCheckpointTests: XCTestCase {
         }
     }
 
+    /// `train.save_at` keeps checkpoints in parallel runs too (a WSD trunk's branch points), and
+    /// each is the single-rank run's state at that step.
+    func testParallelRunsKeepTheSaveAtCheckpoints() throws {
+        var config = Self.config()
+        config.train.saveAt = [2, 5]
+        let data = Fixture.dataset()
+        let single = folder.appendingPathComponent("single").appendingPathComponent("checkpoint.safetensors")
+        try FileManager.default.createDirectory(at: single.deletingLastPathComponent(), withIntermediateDirectories: true)
+        _ = try Trainer(config: config, data: data, kernels: Fixture.kernels()).run(checkpoint: single, onEvent: { _ in })
+        for layout in [ParallelConfig(dp: 2), ParallelConfig(tp: 2), ParallelConfig(pp: 2)] {
+            var c = config
+            c.parallel = layout
+            let url = folder.appendingPathComponent(layout.label).appendingPathComponent("checkpoint.safetensors")
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            _ = try ParallelLauncher.run(backend: .threads, worldSize: layout.worldSize) { world in
+                try ParallelTraining.trainer(config: c, data: data, kernels: Fixture.kernels(), world: world)
+                    .run(stopAfter: nil, checkpoint: url, shouldStop: nil, onEvent: { _ in })
+            }
+            for step in [2, 5] {
+                let kept = KeptCheckpoint.url(beside: url, step: step), reference = KeptCheckpoint.url(beside: single, step: step)
+                XCTAssertTrue(FileManager.default.fileExists(atPath: kept.path), "\(layout.label): step \(step) not kept")
+                let (a, b) = (try Safetensors.read(kept), try Safetensors.read(reference))
+                XCTAssertEqual(a.metadata["step"], String(step))
+                XCTAssertEqual(Set(a.tensors.keys), Set(b.tensors.keys))
+                for (name, t) in b.tensors {
+                    let mine = try XCTUnwrap(a.tensors[name]).values
+                    let worst = zip(mine, t.values).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+                    XCTAssertLessThan(worst, 1e-4, "\(layout.label) step \(step) \(name)")
+                }
+            }
+        }
+    }
+
     func testSingleRankTrainerResumesAParallelCheckpointAndViceVersa() throws {
         let config = Self.config(), data = Fixture.dataset()
         let reference = try Fixture.reference(config, data: data)
