@@ -63,7 +63,7 @@ let package = Package(
         ),
         .target(
             name: "ConfigFiles",
-            swiftSettings: checkedFlags
+            swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]
         ),
         .testTarget(name: "ConfigFilesTests", dependencies: ["ConfigFiles", "Sweeps", "Training"], exclude: ["toml-test"], swiftSettings: checkedFlags),
         .target(
