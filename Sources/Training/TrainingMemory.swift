@@ -31,10 +31,8 @@ public enum TrainingMemory {
     /// saves (per layer about 10 R C + 2 R F floats, plus the logits R V), R = B T. Nil on overflow.
     public static func trainingBytes(_ c: GPTConfig, batch B: Int, seqLen T: Int) -> Int? {
         guard let p = parameterCount(c) else { return nil }
-        let R = Checked(B) * Checked(T), C = Checked(c.dModel), F = Checked(c.dModel) * Checked(c.mlpRatio)
-        let perLayer = Checked(10) * R * C + Checked(2) * R * F
-        let activations = Checked(c.nLayer) * perLayer + R * Checked(c.vocab) + Checked(4) * R * C
-        return (Checked(16) * Checked(p) + Checked(4) * activations).value
+        // the model (parameters, gradients, activations) plus the two AdamW moments
+        return (Checked(optional: modelBytes(c, batch: B, seqLen: T)) + Checked(8) * Checked(p)).value
     }
 
     /// A lower bound on what one `GPT` of `c` for B x T micro-batches allocates: parameters and
