@@ -14,12 +14,19 @@ final class _GEMMWorkspace {
     /// One edge tile: `mr × nr` floats.
     let tile: AlignedBuffer<Float>
 
-    private init() {
-        // Every tier's needs, so a thread's buffers fit whichever tier is active.
+    /// Floats of the three buffers: every tier's needs, so a thread's buffers fit whichever tier
+    /// is active.
+    static let counts: (a: Int, b: Int, tile: Int) = {
         let tiers = Kernels.tables
-        packedA = AlignedBuffer(count: max(tiers.map(\.packedAFloats).max()!, _BF16GEMM.mc * _BF16GEMM.kc / 2) + 64)
-        packedB = AlignedBuffer(count: max(tiers.map(\.packedBFloats).max()!, _BF16GEMM.kc * _BF16GEMM.nc / 2) + 64)
-        tile = AlignedBuffer(count: max(tiers.map(\.tileFloats).max()!, _BF16GEMM.mr * _BF16GEMM.nr))
+        return (max(tiers.map(\.packedAFloats).max()!, _BF16GEMM.mc * _BF16GEMM.kc / 2) + 64,
+                max(tiers.map(\.packedBFloats).max()!, _BF16GEMM.kc * _BF16GEMM.nc / 2) + 64,
+                max(tiers.map(\.tileFloats).max()!, _BF16GEMM.mr * _BF16GEMM.nr))
+    }()
+
+    private init() {
+        packedA = AlignedBuffer(count: Self.counts.a)
+        packedB = AlignedBuffer(count: Self.counts.b)
+        tile = AlignedBuffer(count: Self.counts.tile)
     }
 
     private static let key: pthread_key_t = {

@@ -8,6 +8,13 @@ import KernelsPortable
 /// lower one (`LADDER_ISA`, `--isa`). GEMM (fp32, bf16, fp16), the attention tiles and the bf16
 /// kernel choice all read `active`/`tier` here; the code above them never changes.
 public enum Kernels {
+    /// Bytes of GEMM packing workspace each thread that runs a GEMM holds from its first GEMM
+    /// until it exits (allocated by `AlignedBuffer`, rounded as it rounds).
+    public static var gemmWorkspaceBytesPerThread: Int {
+        let c = _GEMMWorkspace.counts
+        return [c.a, c.b, c.tile].reduce(0) { $0 + ($1 * 4 + 63) / 64 * 64 }
+    }
+
     /// The running CPU: model and the tiers it supports (lowest first).
     public static let cpu = CPUInfo.detect()
 

@@ -55,6 +55,16 @@ extension Communicator {
         return v
     }
 
+    /// The sum over ranks of one Double, carried as two floats (its Float rounding and the
+    /// remainder), so small groups keep about 48 bits of it.
+    public func sum(_ value: Double) throws -> Double {
+        guard size > 1 else { return value }
+        let high = Float(value)
+        var parts: [Float] = [high, Float(value - Double(high))]
+        try parts.withUnsafeMutableBufferPointer { try allReduce($0.baseAddress!, count: 2) }
+        return Double(parts[0]) + Double(parts[1])
+    }
+
     /// `text` as `root` has it, on every rank (its UTF-8 bytes carried as floats).
     public func broadcast(text: String, root: Int = 0) throws -> String {
         var count: [Float] = [Float(text.utf8.count)]

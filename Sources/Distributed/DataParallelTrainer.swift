@@ -16,7 +16,10 @@ public enum ZeroStage: Int, Sendable, CaseIterable {
 /// evaluation), with the global batch of `train.batch` sequences split evenly between the `dp`
 /// ranks of `comm`. Every rank draws the same global batch from the same generator and trains on
 /// its contiguous slice, so a dp-rank run computes the single-rank run's gradient (a mean over
-/// the same sequences), up to the order of fp32 additions.
+/// the same sequences), up to the order of fp32 additions. Mixed precision (bf16, fp16) works as
+/// in `Trainer`: each replica's model keeps the policy's formats with fp32 master weights, and
+/// fp16's dynamic loss scale follows the all-reduced gradient norm, so every rank skips the same
+/// steps.
 ///
 /// Per step: forward/backward of the local slice for each micro-batch into the contiguous
 /// gradient buffer, then one collective over the whole buffer (the bucket is the buffer: the
@@ -33,7 +36,7 @@ public final class DataParallelTrainer<Kernels: ModelKernels> {
     public var shard: Range<Int> { shards.range }
     let m: FloatBuffer
     let v: FloatBuffer
-    let loop: ParallelLoop
+    let loop: StepLoop
     /// Optimizer steps taken.
     public var step: Int { loop.step }
     var rng: SplitMix64
@@ -42,6 +45,12 @@ public final class DataParallelTrainer<Kernels: ModelKernels> {
     let targets: UnsafeMutablePointer<Int32>
     /// Seconds spent in gradient and parameter collectives (all steps so far).
     public private(set) var communicationSeconds: Double = 0
+    /// fp16 only (nil otherwise): the dynamic loss scale, the same on every rank (its decisions
+    /// follow the all-reduced gradient norm); saved in and restored from checkpoints. Settable
+    /// (on every rank alike), e.g. to start from another scale.
+    public var lossScaler: DynamicLossScaler? {
+        didSet { precondition((lossScaler != nil) == model.policy.usesLossScaling, "only fp16 training has a loss scaler") }
+    }
 
     /// `comm` is the data-parallel group (its size is dp); `train.batch` must divide by it.
     public init(config: TrainConfig, data: TokenDataset, kernels: Kernels, comm: Communicator, zero: ZeroStage) throws {
@@ -52,12 +61,14 @@ public final class DataParallelTrainer<Kernels: ModelKernels> {
             throw DistributedError.invalidLayout("train.batch (\(config.train.batch)) must divide by dp (\(dp)): each data-parallel rank takes batch / dp sequences")
         }
         self.config = config
-        loop = ParallelLoop(config: config, data: data)
+        loop = StepLoop(config: config, bytesPerToken: data.bytesPerToken)
         self.data = data
         self.kernels = kernels
         self.comm = comm
         localBatch = config.train.batch / dp
-        model = try GPT(config: config.model, batch: localBatch, seqLen: config.model.seqLen, seed: config.train.seed)
+        model = try GPT(config: config.model, batch: localBatch, seqLen: config.model.seqLen, seed: config.train.seed,
+                        precision: config.train.precision)
+        lossScaler = model.policy.usesLossScaling ? DynamicLossScaler() : nil
         shards = ZeroShards(count: model.parameterCount, group: comm, zero: zero)
         m = FloatBuffer(count: shards.range.count)
         v = FloatBuffer(count: shards.range.count)
@@ -82,8 +93,9 @@ public final class DataParallelTrainer<Kernels: ModelKernels> {
     public func run(stopAfter: Int? = nil, checkpoint: URL? = nil, shouldStop: (() -> Bool)? = nil,
                     onEvent: (TrainEvent) -> Void = { _ in }) throws -> TrainResult {
         try loop.run(stopAfter: stopAfter, checkpoint: checkpoint, onEvent: onEvent, trainStep: trainStep,
-                     evaluate: evaluate, save: save(to:),
-                     stopAgreed: { try shouldStop.map { try anyRank($0(), over: [self.comm]) } ?? false }, finish: {})
+                     evaluate: evaluate(final:), save: save(to:),
+                     stopAgreed: { try shouldStop.map { try anyRank($0(), over: [self.comm]) } ?? false },
+                     lossScaler: { self.lossScaler })
     }
 
     /// Collective: rank 0 writes parameters and the AdamW moments (gathered from the shards under
@@ -91,29 +103,46 @@ public final class DataParallelTrainer<Kernels: ModelKernels> {
     public func save(to url: URL) throws {
         let (mFull, vFull) = try (shards.unshard(m), shards.unshard(v))
         guard comm.rank == 0 else { return }
-        let (step, recent) = loop.checkpointState
         try TrainingCheckpoint.write(to: url, layout: model.layout, params: model.params.pointer, m: mFull.pointer,
-                                     v: vFull.pointer, state: .init(step: step, rngState: rng.state, recentLosses: recent),
+                                     v: vFull.pointer, state: .init(step: step, rngState: rng.state, recentLosses: loop.recentLosses,
+                                                                 lossScaler: lossScaler?.checkpointText ?? ""),
                                      config: config)
     }
 
     /// Every rank reads the checkpoint; under ZeRO-1 each keeps its shard of the moments.
     public func resume(from url: URL) throws {
+        try load(TrainingCheckpoint.open(url, for: config), from: url)
+    }
+
+    /// Every rank starts from a WSD trunk's kept checkpoint (`TrainingCheckpoint.openBranch`).
+    public func branch(from url: URL) throws {
+        try load(TrainingCheckpoint.openBranch(url, for: config), from: url)
+    }
+
+    private func load(_ file: Safetensors.File, from url: URL) throws {
         let n = model.parameterCount
         let (mFull, vFull) = (FloatBuffer(count: n), FloatBuffer(count: n))
-        let state = try TrainingCheckpoint.read(TrainingCheckpoint.open(url, for: config), from: url, layout: model.layout,
+        let state = try TrainingCheckpoint.read(file, from: url, layout: model.layout,
                                                 params: model.params.pointer, m: mFull.pointer, v: vFull.pointer)
         shards.take(mFull.pointer, into: m)
         shards.take(vFull.pointer, into: v)
+        if lossScaler != nil { lossScaler = try DynamicLossScaler.saved(in: state, of: url) }
         loop.restore(step: state.step, recentLosses: state.recentLosses)
         rng = SplitMix64(seed: state.rngState)
     }
 
     /// One optimizer step; returns the group's mean loss and the global gradient norm before clipping.
-    func trainStep() throws -> (Float, Float) {
+    func trainStep() throws -> StepReport {
         let t = config.train, T = config.model.seqLen
         let dp = comm.size
         let slice = comm.rank * localBatch * T
+        // Mixed precision saves the loss gradient scaled by dynamicLossScale / (the replica's rows):
+        // 1 / dp of the scale makes it the single-rank run's value (scale / the global batch's
+        // rows), so fp16 overflows where the single-rank run's would; the gradients' mean over the
+        // replicas is then `effectiveScale` x the true gradient. fp32 ignores the scale.
+        let scale = lossScaler?.scale ?? 1
+        let effectiveScale = model.policy.isMixed ? scale / Float(dp) : 1
+        model.dynamicLossScale = effectiveScale
         model.grads.zero()
         var loss: Float = 0
         for micro in 0..<t.microBatches {
@@ -127,26 +156,37 @@ public final class DataParallelTrainer<Kernels: ModelKernels> {
         let commStart = Date()
         try shards.averageGradients(g)
         let norm = Float(try shards.sumOverShards(sumOfSquares(g + shard.lowerBound, count: shard.count)).squareRoot())
+            / effectiveScale
         loss = try comm.sum(loss) / Float(dp)
         communicationSeconds += Date().timeIntervalSince(commStart)
-        guard loss.isFinite, norm.isFinite else { return (loss, norm) }
+        let scaleBefore = lossScaler?.scale
+        if lossScaler != nil && loss.isFinite, !lossScaler!.update(gradientsFinite: norm.isFinite) {
+            // fp16 overflow: every rank sees the same norm, so every rank skips the same step
+            return StepReport(loss: loss, norm: norm, skipped: scale > DynamicLossScaler.minimumScale,
+                              lossScale: scaleBefore)
+        }
+        guard loss.isFinite, norm.isFinite else { return StepReport(loss: loss, norm: norm, lossScale: scaleBefore) }
         communicationSeconds += try shards.update(params: p, grads: g, m: m, v: v,
                                                   tensors: model.layout.tensors.map { ($0.range, $0.decays) },
-                                                  norm: norm, step: step, train: t)
-        return (loss, norm)
+                                                  norm: norm, step: step, unscale: 1 / effectiveScale,
+                                                  updates: step + 1 - (lossScaler?.skippedSteps ?? 0), train: t)
+        return StepReport(loss: loss, norm: norm, lossScale: scaleBefore)
     }
 
-    /// Mean validation loss over `eval_batches` fixed batches, each split over the group.
-    public func evaluate() throws -> Float {
-        let t = config.train, T = config.model.seqLen
-        let slice = comm.rank * localBatch * T
-        var total: Double = 0
-        for i in 0..<t.evalBatches {
-            data.validationBatch(i, of: t.evalBatches, B: t.batch, T: T, inputs: inputs, targets: targets)
-            total += Double(model.forward(tokens: inputs + slice, targets: targets + slice, kernels: kernels))
+    /// Mean validation loss over the held-out tokens `ValidationPlan` names (as the single-rank
+    /// trainer reads them): each rank runs its slice of every batch and the counted rows' loss
+    /// sums are added over the group.
+    public func evaluate(final: Bool = false) throws -> Float {
+        let T = config.model.seqLen, first = comm.rank * localBatch
+        let slice = first * T
+        return try ValidationPlan(config: config, data: data, final: final).mean(inputs: inputs, targets: targets) { rows in
+            model.forward(tokens: inputs + slice, targets: targets + slice, kernels: kernels)
+            let mine = max(0, min(localBatch, rows - first)) * T
+            let losses = model.tokenLosses
+            var total: Double = 0
+            for r in 0..<mine { total += Double(losses[r]) }
+            return try comm.sum(total)
         }
-        let local = Float(total / Double(t.evalBatches))
-        return try comm.sum(local) / Float(comm.size)
     }
 }
 

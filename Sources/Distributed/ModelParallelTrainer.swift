@@ -41,7 +41,7 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
     public var zero: ZeroStage { shards.zero }
     /// The first and last stage (tied-embedding gradient sum); nil when untied or one stage.
     let embeddingGroup: Communicator?
-    let loop: ParallelLoop
+    let loop: StepLoop
     /// Optimizer steps taken.
     public var step: Int { loop.step }
     var rng: SplitMix64
@@ -82,7 +82,7 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
         }
         self.dataParallel = dp > 1 ? dataParallel : nil
         self.config = config
-        loop = ParallelLoop(config: config, data: data)
+        loop = StepLoop(config: config, bytesPerToken: data.bytesPerToken)
         self.data = data
         self.kernels = kernels
         self.comm = comm
@@ -123,7 +123,7 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
 
     public var memory: RankMemory {
         RankMemory(parameters: stage.params.bytes, gradients: stage.grads.bytes, optimizerState: m.bytes + v.bytes,
-                   activations: stage.activationBytes)
+                   activations: stage.activationBytes, workspace: kernels.threads * Compute.Kernels.gemmWorkspaceBytesPerThread)
     }
 
     /// The ideal 1F1B bubble fraction (S - 1) / (M + S - 1).
@@ -139,7 +139,7 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
                     onEvent: (TrainEvent) -> Void) throws -> TrainResult {
         let groups = [comm, tensor, stage.context, dataParallel].compactMap { $0 }
         return try loop.run(stopAfter: stopAfter, checkpoint: checkpoint, onEvent: onEvent, trainStep: trainStep,
-                            evaluate: evaluate, save: save(to:),
+                            evaluate: evaluate(final:), save: save(to:),
                             stopAgreed: { try shouldStop.map { try anyRank($0(), over: groups) } ?? false },
                             finish: gatherModel)
     }
@@ -158,16 +158,23 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
             if comm.size > 1 { try comm.allReduce(full.pointer + k * n, count: n) }
         }
         guard writesCheckpoints else { return }
-        let (step, recent) = loop.checkpointState
         try TrainingCheckpoint.write(to: url, layout: stage.layout, params: full.pointer, m: full.pointer + n,
                                      v: full.pointer + 2 * n,
-                                     state: .init(step: step, rngState: rng.state, recentLosses: recent), config: config)
+                                     state: .init(step: step, rngState: rng.state, recentLosses: loop.recentLosses), config: config)
     }
 
     public func resume(from url: URL) throws {
+        try load(TrainingCheckpoint.open(url, for: config), from: url)
+    }
+
+    public func branch(from url: URL) throws {
+        try load(TrainingCheckpoint.openBranch(url, for: config), from: url)
+    }
+
+    private func load(_ file: Safetensors.File, from url: URL) throws {
         let n = stage.layout.count
         let full = FloatBuffer(count: 3 * n)
-        let state = try TrainingCheckpoint.read(TrainingCheckpoint.open(url, for: config), from: url, layout: stage.layout,
+        let state = try TrainingCheckpoint.read(file, from: url, layout: stage.layout,
                                                 params: full.pointer, m: full.pointer + n, v: full.pointer + 2 * n)
         let (mLocal, vLocal) = (FloatBuffer(count: stage.params.count), FloatBuffer(count: stage.params.count))
         for (k, local) in [stage.params.pointer, mLocal.pointer, vLocal.pointer].enumerated() {
@@ -214,7 +221,7 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
         if !stage.isFirst { try send(stage.residualGradient, to: s - 1, tag: 2 * i + 1) }
     }
 
-    func trainStep() throws -> (Float, Float) {
+    func trainStep() throws -> StepReport {
         let t = config.train, T = config.model.seqLen, M = t.microBatches, S = comm.size, s = comm.rank
         let n = microBatchTokens
         for i in 0..<M {
@@ -247,30 +254,38 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
         loss = try comm.sum(stage.isLast ? loss : 0)
         if let dp = dataParallel { loss = try dp.sum(loss) / Float(dp.size) }
         stepCommunicationSeconds += Date().timeIntervalSince(commStart)
-        guard loss.isFinite, norm.isFinite else { return (loss, norm) }
+        guard loss.isFinite, norm.isFinite else { return StepReport(loss: loss, norm: norm) }
         stepCommunicationSeconds += try shards.update(params: stage.params.pointer, grads: g, m: m, v: v,
                                                       tensors: stage.locals.map { ($0.offset..<($0.offset + $0.count), $0.tensor.decays) },
                                                       norm: norm, step: step, train: t)
-        return (loss, norm)
+        return StepReport(loss: loss, norm: norm)
     }
 
-    /// Mean validation loss over `eval_batches` fixed batches, pushed through the stages.
-    public func evaluate() throws -> Float {
-        let t = config.train, T = config.model.seqLen, s = comm.rank
+    /// Mean validation loss over the held-out tokens `ValidationPlan` names (as the single-rank
+    /// trainer reads them), pushed through the stages: the last stage sums its counted rows'
+    /// token losses (over the context group's positions), and the sums are added over the
+    /// pipeline and the data-parallel replicas.
+    public func evaluate(final: Bool = false) throws -> Float {
+        let T = config.model.seqLen, s = comm.rank
         let waitedBefore = waitSeconds
         defer { waitSeconds = waitedBefore } // the bubble is a training-step measure
-        var total: Double = 0
-        for i in 0..<t.evalBatches {
-            data.validationBatch(i, of: t.evalBatches, B: t.batch, T: T, inputs: inputs, targets: targets)
-            if !stage.isFirst { try receive(stage.input(0), from: s - 1, tag: 1_000_000 + i) }
-            let loss = try stage.forward(slot: 0, tokens: inputs + replicaOffset, targets: targets + replicaOffset,
-                                         kernels: kernels)
-            if !stage.isLast { try send(stage.output(0), to: s + 1, tag: 1_000_000 + i) }
-            total += Double(loss ?? 0)
+        let plan = ValidationPlan(config: config, data: data, final: final)
+        var batch = 0
+        return try plan.mean(inputs: inputs, targets: targets) { rows in
+            defer { batch += 1 }
+            if !stage.isFirst { try receive(stage.input(0), from: s - 1, tag: 1_000_000 + batch) }
+            _ = try stage.forward(slot: 0, tokens: inputs + replicaOffset, targets: targets + replicaOffset, kernels: kernels)
+            if !stage.isLast { try send(stage.output(0), to: s + 1, tag: 1_000_000 + batch) }
+            var total: Double = 0
+            if stage.isLast {
+                let first = (dataParallel?.rank ?? 0) * stage.B
+                total = stage.countedLossSum(rows: max(0, min(stage.B, rows - first)))
+                if let context = stage.context { total = try context.sum(total) }
+            }
+            total = try comm.sum(total)
+            if let dp = dataParallel { total = try dp.sum(total) }
+            return total
         }
-        let mean = try comm.sum(Float(total / Double(t.evalBatches)))
-        guard let dp = dataParallel else { return mean }
-        return try dp.sum(mean) / Float(dp.size)
     }
 
     /// Copies every stage's parameters into `parameters` on every rank (the single-rank layout):

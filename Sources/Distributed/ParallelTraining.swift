@@ -1,3 +1,4 @@
+import Compute
 import Foundation
 import Training
 
@@ -11,11 +12,16 @@ public struct RankMemory: Sendable, Equatable {
     /// Activations kept for backward plus backward scratch for one micro-batch (divided by cp
     /// under context parallelism, whose ring buffers it includes).
     public var activations: Int
+    /// GEMM packing buffers of the rank's compute threads (`Kernels.gemmWorkspaceBytesPerThread`
+    /// each), allocated by each thread's first GEMM.
+    public var workspace: Int
     /// Parameters, gradients and optimizer state (the part that does not depend on the batch).
     public var total: Int { parameters + gradients + optimizerState }
-    public init(parameters: Int, gradients: Int, optimizerState: Int, activations: Int) {
+    /// Everything the rank holds while it trains: `total`, activations and workspace.
+    public var training: Int { total + activations + workspace }
+    public init(parameters: Int, gradients: Int, optimizerState: Int, activations: Int, workspace: Int = 0) {
         self.parameters = parameters; self.gradients = gradients; self.optimizerState = optimizerState
-        self.activations = activations
+        self.activations = activations; self.workspace = workspace
     }
 }
 
@@ -33,6 +39,9 @@ public protocol ParallelTrainer: AnyObject {
     /// Every rank reads a `TrainingCheckpoint` of the same model, data and optimization (written
     /// under any layout) and takes its part.
     func resume(from url: URL) throws
+    /// Every rank starts from a WSD trunk's kept checkpoint, written under any layout (see
+    /// `TrainingCheckpoint.openBranch` for what must match).
+    func branch(from url: URL) throws
     /// Optimizer steps taken.
     var step: Int { get }
     /// The model's parameters in the single-rank layout, the same on every rank: a data-parallel
@@ -43,12 +52,16 @@ public protocol ParallelTrainer: AnyObject {
     var memory: RankMemory { get }
     /// Seconds spent in collectives so far.
     var communicationSeconds: Double { get }
+    /// The fp16 dynamic loss scaler (nil for other precisions and layouts without mixed precision).
+    var lossScaler: DynamicLossScaler? { get }
     /// Pipeline runs: the ideal 1F1B bubble fraction and the measured fraction of step time this
     /// rank waited for its neighbours; nil for layouts without a pipeline.
     var bubbleFraction: (ideal: Double, measured: Double)? { get }
 }
 
 extension ParallelTrainer {
+    public var lossScaler: DynamicLossScaler? { nil }
+
     /// Trains without checkpoints or stop requests.
     public func run(stopAfter: Int?, onEvent: (TrainEvent) -> Void) throws -> TrainResult {
         try run(stopAfter: stopAfter, checkpoint: nil, shouldStop: nil, onEvent: onEvent)
@@ -68,7 +81,8 @@ extension DataParallelTrainer: ParallelTrainer {
     public var flopsPerToken: Double { model.flopsPerToken }
     public var memory: RankMemory {
         RankMemory(parameters: model.params.bytes, gradients: model.grads.bytes, optimizerState: optimizerStateBytes,
-                   activations: model.savedActivationBytes + model.scratchBytes)
+                   activations: model.savedActivationBytes + model.scratchBytes,
+                   workspace: kernels.threads * Compute.Kernels.gemmWorkspaceBytesPerThread)
     }
     public var bubbleFraction: (ideal: Double, measured: Double)? { nil }
 }
@@ -87,6 +101,9 @@ public enum ParallelTraining {
             throw DistributedError.invalidLayout("parallel.zero must be 0 or 1, got \(p.zero)")
         }
         if grid.tp > 1 || grid.cp > 1 || grid.pp > 1 {
+            guard config.train.precision == .fp32 else {
+                throw DistributedError.invalidLayout("train.precision = \"\(config.train.precision.rawValue)\" runs under pure data parallelism; tensor, pipeline and context parallelism (tp=\(grid.tp), pp=\(grid.pp), cp=\(grid.cp)) train in fp32 only")
+            }
             let context = try ParallelContext(grid: grid, world: world)
             return try ModelParallelTrainer(config: config, data: data, kernels: kernels, pipeline: context.communicator(.pp),
                                             tensor: context.communicator(.tp), context: context.communicator(.cp),

@@ -24,7 +24,7 @@ import Training
 ///
 /// Shapes: q, k, v, out, dout, dq, dk, dv (B, NH, T_l, d); lse (B, NH, T_l). Extra memory:
 /// O(B NH T_l d) (two K/V blocks, two gradient blocks, chunk copies), never O(T^2).
-public final class RingAttention {
+public final class RingAttention: SequenceAttention {
     let comm: Communicator
     let cp: Int, rank: Int
     let B: Int, NH: Int, c: Int, d: Int

@@ -61,7 +61,7 @@ final class ShardedGPT {
     let ring: RingAttention?
     /// Activations of the micro-batches in flight (one without a pipeline).
     let slots: [StageActivations]
-    let s: StageScratch
+    let s: BlockScratch
     /// Seconds spent in the activation and input-gradient all-reduces and the ring.
     var communicationSeconds: Double { collectiveSeconds + (ring?.communicationSeconds ?? 0) }
     private var collectiveSeconds: Double = 0
@@ -131,7 +131,7 @@ final class ShardedGPT {
         ring = cp > 1 ? RingAttention(comm: context!, B: B, NH: c.nHead / tp, localT: T, d: c.headDim) : nil
         // activations: full-width rows where replicated, local widths inside attention and MLP
         slots = (0..<inFlight).map { _ in StageActivations(c, layers: layers.count, B: B, T: T, isLast: isLast, tp: tp) }
-        s = StageScratch(c, R: B * T, tp: tp)
+        s = BlockScratch(R: B * T, C: c.dModel, Cl: c.dModel / tp, Fl: c.dFF / tp)
         for l in locals { copy(l, global: UnsafeMutablePointer(mutating: initial), local: params.pointer, toLocal: true) }
     }
 

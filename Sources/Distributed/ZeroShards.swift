@@ -48,18 +48,20 @@ struct ZeroShards {
     /// Optimizer step `step` (0-based) on this rank's shard, then the shards gathered: gradients
     /// clipped to train.grad_clip by the global `norm`, the schedule's rate, AdamW on each tensor
     /// (`range` in the buffer, weight decay or not) where it meets the shard, `m` and `v` holding
-    /// the shard's moments. Returns the seconds spent gathering.
+    /// the shard's moments. `unscale` multiplies the gradients besides the clip (1 / the fp16 loss
+    /// scale); `updates` is AdamW's bias-correction count (steps applied, skipped ones excluded).
+    /// Returns the seconds spent gathering.
     func update(params p: UnsafeMutablePointer<Float>, grads g: UnsafePointer<Float>, m: FloatBuffer, v: FloatBuffer,
-                tensors: [(range: Range<Int>, decays: Bool)], norm: Float, step: Int,
+                tensors: [(range: Range<Int>, decays: Bool)], norm: Float, step: Int, unscale: Float = 1, updates: Int? = nil,
                 train: TrainConfig.Optimization) throws -> Double {
-        let clip: Float = train.gradClip > 0 && Double(norm) > train.gradClip ? Float(train.gradClip) / norm : 1
+        let clip: Float = (train.gradClip > 0 && Double(norm) > train.gradClip ? Float(train.gradClip) / norm : 1) * unscale
         let lr = Float(train.lrSchedule.lr(step: step, totalSteps: train.steps, peak: train.lr))
         for t in tensors {
             let lo = max(t.range.lowerBound, range.lowerBound), hi = min(t.range.upperBound, range.upperBound)
             guard lo < hi else { continue }
             let o = lo - range.lowerBound
             AdamW.update(params: p + lo, grads: g + lo, m: m.pointer + o, v: v.pointer + o, range: 0..<(hi - lo),
-                         step: step + 1, lr: lr, decays: t.decays, gradScale: clip, config: train.adamW)
+                         step: updates ?? step + 1, lr: lr, decays: t.decays, gradScale: clip, config: train.adamW)
         }
         let start = DispatchTime.now().uptimeNanoseconds
         try gatherParameters(p)

@@ -32,11 +32,9 @@ final class RankTrainer: JobTrainer {
 
     var step: Int { trainer.step }
     var flopsPerToken: Double { trainer.flopsPerToken }
-    var lossScale: (scale: Double, skipped: Int)? { nil }
+    var lossScale: (scale: Double, skipped: Int)? { trainer.lossScaler.map { (Double($0.scale), $0.skippedSteps) } }
     func resume(from url: URL) throws { try trainer.resume(from: url) }
-    func branch(from url: URL) throws {
-        throw JobError.unsupported("WSD branches train single-rank: this run's [parallel] layout cannot start from its trunk's kept checkpoint (\(url.path))")
-    }
+    func branch(from url: URL) throws { try trainer.branch(from: url) }
     func train(checkpoint: URL, shouldStop: @escaping () -> Bool, onEvent: (TrainEvent) -> Void) throws -> TrainResult {
         try trainer.run(stopAfter: nil, checkpoint: checkpoint, shouldStop: shouldStop, onEvent: onEvent)
     }

@@ -54,9 +54,6 @@ public struct TrainingJob {
         if case .folder = target {
             throw JobError.unsupported("a run folder (--run-dir) trains single-rank runs; this config asks for \(config.parallel.worldSize) ranks ([parallel]): use --run ID (with --backend)")
         }
-        guard config.train.precision == .fp32 else {
-            throw JobError.unsupported("[parallel] runs train in fp32; train.precision = \(config.train.precision.rawValue) needs a single-rank run")
-        }
         let world = config.parallel.worldSize
         let perRank = backend == .threads ? max(1, config.train.threads / world) : config.train.threads
         if backend == .threads {
@@ -66,9 +63,12 @@ public struct TrainingJob {
             let batch = modelParallel ? 1 : max(1, config.train.batch / config.parallel.dp)
             try TrainingMemory.checkRanks(config.model, ranks: world, batch: batch, seqLen: config.model.seqLen)
         }
+        var arithmetic = config
+        arithmetic.train.precision = KernelTierSetup.arithmetic(for: config.train.precision)
+        printer.log(KernelTierSetup.runLine(requested: config.train.precision))
         let results = try ParallelLauncher.run(backend: backend, worldSize: world) { comm -> TrainResult in
             let kernels = FastKernels(pool: ThreadPool(threadCount: perRank))
-            let parallel = try ParallelTraining.trainer(config: config, data: data, kernels: kernels, world: comm)
+            let parallel = try ParallelTraining.trainer(config: arithmetic, data: data, kernels: kernels, world: comm)
             let trainer = RankTrainer(parallel)
             let opened = comm.rank == 0 ? try target.open(config: config, owner: .current(token: leaseToken)) : nil
             // every rank resumes from the file rank 0 names

@@ -66,6 +66,9 @@ public final class GPT {
 
     public var parameterCount: Int { layout.count }
 
+    /// The per-token losses (nats) of the last forward, B x T.
+    public var tokenLosses: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: acts.losses.pointer, count: acts.R) }
+
     /// Bytes of the activations a forward pass saves for backward (per-layer tensors, final norm,
     /// logits or their saved gradient, per-row statistics, tokens), in their policy formats.
     public var savedActivationBytes: Int { acts.savedBytes + (mixed?.savedBytes ?? 0) }
@@ -85,9 +88,13 @@ public final class GPT {
     }
 }
 
-/// Everything the forward pass saves for backward, plus backward scratch, for one (B, T).
+/// Everything the forward pass saves for backward, plus backward scratch, for one (B, T): the
+/// blocks' (`BlockActivations`, `BlockScratch`, shared with every parallel layout's model) and the
+/// final norm's, the logits' and the loss's.
 final class Activations {
     let R: Int
+    let blocks: BlockActivations
+    let scratch: BlockScratch
     let resid: [FloatBuffer]       // L+1 x (R, C): input of each block, then the final stream
     let ln1, ln1Mean, ln1Rstd: [FloatBuffer]
     let q, k, v, attO, lse, attY, resid2: [FloatBuffer]
@@ -98,33 +105,28 @@ final class Activations {
     let tokens: UnsafeMutablePointer<Int32>
     // scratch shared by all layers
     let qkv, dqkv, dq, dk, dv, dAttO, dAttY, dResid, dLn, dFcH, dFcG: FloatBuffer
-    /// Per-block partial sums of norm weight gradients (blocks of `normBlockRows` rows).
+    /// Per-block partial sums of norm weight gradients (blocks of `BlockScratch.normBlockRows` rows).
     let normPartial: FloatBuffer
-    static let normBlockRows = 64
 
     /// `mixed`: the tensors the mixed-precision path keeps in `MixedActivations` (norm outputs,
     /// q, k, v, attention output, MLP activations, logits) are left empty here.
     init(_ c: GPTConfig, B: Int, T: Int, mixed: Bool = false) {
-        let R = B * T, C = c.dModel, F = c.dFF, L = c.nLayer, NH = c.nHead
+        let R = B * T, C = c.dModel
         self.R = R
-        func many(_ n: Int) -> [FloatBuffer] { (0..<L).map { _ in FloatBuffer(count: n) } }
         let full = mixed ? 0 : 1
-        resid = (0...L).map { _ in FloatBuffer(count: R * C) }
-        ln1 = many(full * R * C); ln1Mean = many(R); ln1Rstd = many(R)
-        q = many(full * R * C); k = many(full * R * C); v = many(full * R * C)
-        attO = many(full * R * C); lse = many(B * NH * T); attY = many(full * R * C); resid2 = many(R * C)
-        ln2 = many(full * R * C); ln2Mean = many(R); ln2Rstd = many(R)
-        fcH = many(full * R * F); fcG = many(full * R * F)
+        blocks = BlockActivations(layers: c.nLayer, B: B, T: T, C: C, Cl: C, Fl: c.dFF, heads: c.nHead, full: !mixed)
+        scratch = BlockScratch(R: R, C: C, Cl: C, Fl: c.dFF)
+        let b = blocks, s = scratch
+        resid = b.resid
+        ln1 = b.ln1; ln1Mean = b.ln1Mean; ln1Rstd = b.ln1Rstd
+        q = b.q; k = b.k; v = b.v; attO = b.attO; lse = b.lse; attY = b.attY; resid2 = b.resid2
+        ln2 = b.ln2; ln2Mean = b.ln2Mean; ln2Rstd = b.ln2Rstd; fcH = b.fcH; fcG = b.fcG
         lnf = FloatBuffer(count: full * R * C); lnfMean = FloatBuffer(count: R); lnfRstd = FloatBuffer(count: R)
         logits = FloatBuffer(count: full * R * c.vocab); losses = FloatBuffer(count: R); lossLSE = FloatBuffer(count: R)
         targets = .allocate(capacity: R); targets.initialize(repeating: 0, count: R)
         tokens = .allocate(capacity: R); tokens.initialize(repeating: 0, count: R)
-        qkv = FloatBuffer(count: R * 3 * C); dqkv = FloatBuffer(count: R * 3 * C)
-        dq = FloatBuffer(count: R * C); dk = FloatBuffer(count: R * C); dv = FloatBuffer(count: R * C)
-        dAttO = FloatBuffer(count: R * C); dAttY = FloatBuffer(count: R * C)
-        dResid = FloatBuffer(count: R * C); dLn = FloatBuffer(count: R * C)
-        dFcH = FloatBuffer(count: R * F); dFcG = FloatBuffer(count: R * F)
-        normPartial = FloatBuffer(count: (R + Self.normBlockRows - 1) / Self.normBlockRows * 2 * C)
+        qkv = s.qkv; dqkv = s.dqkv; dq = s.dq; dk = s.dk; dv = s.dv; dAttO = s.dAttO; dAttY = s.dAttY
+        dResid = s.dResid; dLn = s.dLn; dFcH = s.dFcH; dFcG = s.dFcG; normPartial = s.normPartial
     }
 
     deinit {
@@ -137,13 +139,9 @@ final class Activations {
 
     /// Bytes of the fp32 tensors forward saves for backward (and the token ids).
     var savedBytes: Int {
-        let lists = [resid, ln1, ln1Mean, ln1Rstd, q, k, v, attO, lse, attY, resid2, ln2, ln2Mean, ln2Rstd, fcH, fcG]
-        let singles = [lnf, lnfMean, lnfRstd, logits, losses, lossLSE]
-        return lists.flatMap { $0 }.reduce(0) { $0 + $1.bytes } + singles.reduce(0) { $0 + $1.bytes } + 8 * R
+        blocks.bytes + [lnf, lnfMean, lnfRstd, logits, losses, lossLSE].reduce(0) { $0 + $1.bytes } + 8 * R
     }
 
     /// Bytes of the scratch buffers layers share.
-    var scratchBytes: Int {
-        [qkv, dqkv, dq, dk, dv, dAttO, dAttY, dResid, dLn, dFcH, dFcG, normPartial].reduce(0) { $0 + $1.bytes }
-    }
+    var scratchBytes: Int { scratch.bytes }
 }

@@ -33,6 +33,9 @@ public struct ParallelConfig: Codable, Equatable, Sendable {
     /// Ranks the run needs: dp x tp x pp x cp.
     public var worldSize: Int { dp * tp * pp * cp }
 
+    /// "dp=2,tp=1,pp=1,cp=1,zero=0": the layout as `--parallel` takes it.
+    public var label: String { "dp=\(dp),tp=\(tp),pp=\(pp),cp=\(cp),zero=\(zero)" }
+
     /// The keys `[parallel]` may use.
     public static let fileKeys = ["dp", "tp", "pp", "cp", "zero"]
 

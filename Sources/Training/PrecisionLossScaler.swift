@@ -1,3 +1,4 @@
+import Foundation
 /// Dynamic loss scaling (Micikevicius et al. 2018) for fp16 training.
 ///
 /// The loss is multiplied by `scale` before backward so small gradients survive fp16's 2^-24
@@ -51,5 +52,15 @@ public struct DynamicLossScaler: Equatable, Sendable {
         guard parts.count == 3, let bits = UInt32(parts[0]), let clean = Int(parts[1]), let skipped = Int(parts[2]),
               Float(bitPattern: bits) > 0, clean >= 0, skipped >= 0 else { return nil }
         self.init(scale: Float(bitPattern: bits), growthInterval: growthInterval, cleanSteps: clean, skippedSteps: skipped)
+    }
+}
+
+extension DynamicLossScaler {
+    /// The scaler saved in a checkpoint's `state`, for an fp16 run resuming from `url`.
+    public static func saved(in state: TrainingCheckpoint.State, of url: URL) throws -> DynamicLossScaler {
+        guard let scaler = DynamicLossScaler(checkpointText: state.lossScaler) else {
+            throw TrainingError.checkpoint("\(url.path) has no loss-scaler state for this fp16 run; remove it to start over")
+        }
+        return scaler
     }
 }

@@ -7,7 +7,7 @@ extension Trainer {
     /// Writes parameters, AdamW moments, the step, the data generator's state, the config and
     /// (fp16) the dynamic loss scaler's state in one safetensors file, atomically.
     public func save(to url: URL) throws {
-        let state = TrainingCheckpoint.State(step: step, rngState: rng.state, recentLosses: recentLosses,
+        let state = TrainingCheckpoint.State(step: step, rngState: rng.state, recentLosses: loop.recentLosses,
                                              lossScaler: lossScaler?.checkpointText ?? "")
         try TrainingCheckpoint.write(to: url, layout: model.layout, params: model.params.pointer, m: m.pointer, v: v.pointer,
                                      state: state, config: config)
@@ -23,14 +23,8 @@ extension Trainer {
     func load(_ file: Safetensors.File, from url: URL) throws {
         let state = try TrainingCheckpoint.read(file, from: url, layout: model.layout, params: model.params.pointer,
                                                 m: m.pointer, v: v.pointer)
-        if lossScaler != nil {
-            guard let scaler = DynamicLossScaler(checkpointText: state.lossScaler) else {
-                throw TrainingError.checkpoint("\(url.path) has no loss-scaler state for this fp16 run; remove it to start over")
-            }
-            lossScaler = scaler
-        }
-        self.step = state.step
+        if lossScaler != nil { lossScaler = try DynamicLossScaler.saved(in: state, of: url) }
+        loop.restore(step: state.step, recentLosses: state.recentLosses)
         rng = SplitMix64(seed: state.rngState)
-        recentLosses = state.recentLosses
     }
 }

@@ -47,11 +47,13 @@ public final class Trainer<Kernels: ModelKernels> {
     let kernels: Kernels
     let m: FloatBuffer
     let v: FloatBuffer
-    public internal(set) var step = 0
+    /// The step loop: the step, the recent losses and the time spent in steps.
+    public let loop: StepLoop
+    /// Optimizer steps taken.
+    public var step: Int { loop.step }
     var rng: SplitMix64
     let inputs: UnsafeMutablePointer<Int32>
     let targets: UnsafeMutablePointer<Int32>
-    var recentLosses: [Float] = []
     /// fp16 only (nil otherwise): the dynamic loss scale, its clean-step count and the skipped
     /// steps. Settable, e.g. to start from another scale; saved in and restored from checkpoints.
     public var lossScaler: DynamicLossScaler? {
@@ -67,6 +69,7 @@ public final class Trainer<Kernels: ModelKernels> {
         model = try GPT(config: config.model, batch: config.train.batch, seqLen: config.model.seqLen, seed: config.train.seed,
                         precision: config.train.precision)
         lossScaler = model.policy.usesLossScaling ? DynamicLossScaler() : nil
+        loop = StepLoop(config: config, bytesPerToken: data.bytesPerToken)
         m = FloatBuffer(count: model.parameterCount)
         v = FloatBuffer(count: model.parameterCount)
         rng = SplitMix64(seed: config.train.seed &+ 0x5EED)
@@ -81,67 +84,18 @@ public final class Trainer<Kernels: ModelKernels> {
     }
 
     /// Runs until `config.train.steps` (or `stopAfter`, to stop early as an interruption would),
-    /// from the current step (0, or where `resume` left off). Checkpoints go to `checkpoint`.
-    /// `shouldStop` is polled after every step (a signal handler's flag): the run then writes its
-    /// checkpoint and returns `.interrupted`.
+    /// from the current step (0, or where `resume` left off), in the one `StepLoop`. Checkpoints
+    /// go to `checkpoint`. `shouldStop` is polled after every step (a signal handler's flag): the
+    /// run then writes its checkpoint and returns `.interrupted`.
     public func run(checkpoint: URL? = nil, stopAfter: Int? = nil, shouldStop: () -> Bool = { false },
                     onEvent: (TrainEvent) -> Void = { _ in }) throws -> TrainResult {
-        let t = config.train
-        let started = Date()
-        let firstStep = step
-        let tokensPerStep = config.tokensPerStep
-        var lastVal: (loss: Float, bpb: Double)?
-        let last = min(t.steps, stopAfter ?? t.steps)
-        while step < last {
-            let stepStart = Date()
+        try loop.run(stopAfter: stopAfter, checkpoint: checkpoint, onEvent: onEvent, trainStep: {
             let scaleBefore = lossScaler?.scale
             let (loss, norm, applied) = trainStep()
-            if !applied && loss.isFinite && scaleBefore.map({ $0 > DynamicLossScaler.minimumScale }) == true {
-                // fp16 overflow: the scaler halved the scale; the step counts, the update did not happen.
-            } else if !loss.isFinite || !norm.isFinite || Double(norm) > t.maxGradNorm {
-                let reason = !loss.isFinite ? "loss is \(loss)"
-                    : !norm.isFinite && lossScaler != nil ? "gradients overflow even at loss scale \(scaleBefore ?? 1)"
-                    : "gradient norm \(norm) exceeds train.max_grad_norm (\(t.maxGradNorm))"
-                return result(.diverged, reason: reason, started: started, firstStep: firstStep, val: lastVal)
-            }
-            step += 1
-            recentLosses.append(loss)
-            if recentLosses.count > 10 { recentLosses.removeFirst() }
-            let lr = t.lrSchedule.lr(step: step - 1, totalSteps: t.steps, peak: t.lr)
-            onEvent(.step(step: step, tokens: step * tokensPerStep, loss: loss, lr: lr, gradNorm: norm,
-                          tokensPerSecond: Double(tokensPerStep) / max(Date().timeIntervalSince(stepStart), 1e-9)))
-            if !applied, let scaler = lossScaler {
-                onEvent(.skippedStep(step: step, lossScale: scaler.scale, skippedSteps: scaler.skippedSteps))
-            }
-            if (t.evalInterval > 0 && step % t.evalInterval == 0) || step == t.steps {
-                let val = evaluate(final: step == t.steps)
-                lastVal = (val, bitsPerByte(val))
-                onEvent(.eval(step: step, tokens: step * tokensPerStep, valLoss: val, bitsPerByte: bitsPerByte(val)))
-            }
-            if let checkpoint, (t.checkpointInterval > 0 && step % t.checkpointInterval == 0) || step == t.steps {
-                try save(to: checkpoint)
-                onEvent(.checkpoint(step: step, path: checkpoint.path))
-            }
-            if let checkpoint, t.saveAt.contains(step) { try keepCheckpoint(beside: checkpoint, onEvent: onEvent) }
-            if shouldStop() && step < t.steps {
-                if let checkpoint {
-                    try save(to: checkpoint)
-                    onEvent(.checkpoint(step: step, path: checkpoint.path))
-                }
-                return result(.interrupted, reason: "stopped at step \(step) of \(t.steps)", started: started,
-                              firstStep: firstStep, val: lastVal)
-            }
-        }
-        return result(.done, reason: nil, started: started, firstStep: firstStep, val: lastVal)
-    }
-
-    private func result(_ outcome: TrainOutcome, reason: String?, started: Date, firstStep: Int,
-                        val: (loss: Float, bpb: Double)?) -> TrainResult {
-        TrainResult(outcome: outcome, reason: reason, steps: step, tokens: step * config.tokensPerStep,
-                    finalTrainLoss: recentLosses.isEmpty ? nil : recentLosses.reduce(0, +) / Float(recentLosses.count),
-                    finalValLoss: val?.loss, finalBitsPerByte: val?.bpb,
-                    wallSeconds: Date().timeIntervalSince(started), stepsRun: step - firstStep,
-                    skippedSteps: lossScaler?.skippedSteps ?? 0, lossScale: lossScaler?.scale)
+            // fp16 overflow above the minimum scale: the scaler halved the scale; the step counts.
+            let skipped = !applied && loss.isFinite && scaleBefore.map { $0 > DynamicLossScaler.minimumScale } == true
+            return StepReport(loss: loss, norm: norm, skipped: skipped, lossScale: scaleBefore)
+        }, evaluate: { evaluate(final: $0) }, save: save(to:), stopAgreed: shouldStop, lossScaler: { lossScaler })
     }
 
     /// One optimizer step; returns the mean micro-batch loss, the gradient norm before clipping
@@ -191,50 +145,18 @@ public final class Trainer<Kernels: ModelKernels> {
         return Float(s.squareRoot())
     }
 
-    /// Mean validation loss: over `eval_tokens` tokens of windows spread evenly over the held-out
-    /// split (the final evaluation over `final_eval_tokens`, or all of it), or, with `eval_tokens`
-    /// = 0, over `eval_batches` fixed batches.
+    /// Mean validation loss per token over the held-out tokens `ValidationPlan` names (the final
+    /// evaluation over `final_eval_tokens`, or all of them).
     public func evaluate(final: Bool = false) -> Float {
-        let t = config.train
-        if t.evalTokens > 0 {
-            let T = config.model.seqLen
-            let tokens = final ? (t.finalEvalTokens > 0 ? t.finalEvalTokens : Int.max) : t.evalTokens
-            return evaluateWindows(max(1, min(data.validationWindows(T: T), tokens / T)))
+        ValidationPlan(config: config, data: data, final: final).mean(inputs: inputs, targets: targets) { rows in
+            model.forward(tokens: inputs, targets: targets, kernels: kernels)
+            let losses = model.tokenLosses
+            var total: Double = 0
+            for r in 0..<(rows * config.model.seqLen) { total += Double(losses[r]) }
+            return total
         }
-        var total: Double = 0
-        for i in 0..<t.evalBatches {
-            data.validationBatch(i, of: t.evalBatches, B: t.batch, T: config.model.seqLen, inputs: inputs, targets: targets)
-            total += Double(model.forward(tokens: inputs, targets: targets, kernels: kernels))
-        }
-        return Float(total / Double(t.evalBatches))
-    }
-
-    /// Mean loss over `count` validation windows spread evenly over the held-out split, `batch` at
-    /// a time; the last batch is padded and only its real rows counted, so the result does not
-    /// depend on `batch`.
-    func evaluateWindows(_ count: Int) -> Float {
-        let B = config.train.batch, T = config.model.seqLen
-        var total: Double = 0
-        var first = 0
-        data.validation.withUnsafeBufferPointer { v in
-            while first < count {
-                let rows = min(B, count - first)
-                for b in 0..<B {
-                    let start = data.validationWindowStart(first + min(b, rows - 1), of: count, T: T)
-                    (inputs + b * T).update(from: v.baseAddress! + start, count: T)
-                    (targets + b * T).update(from: v.baseAddress! + start + 1, count: T)
-                }
-                model.forward(tokens: inputs, targets: targets, kernels: kernels)
-                let losses = model.acts.losses.pointer
-                for r in 0..<(rows * T) { total += Double(losses[r]) }
-                first += rows
-            }
-        }
-        return Float(total / Double(count * T))
     }
 
     /// Nats per token to bits per byte of the underlying text.
-    public func bitsPerByte(_ natsPerToken: Float) -> Double {
-        Double(natsPerToken) / log(2) / data.bytesPerToken
-    }
+    public func bitsPerByte(_ natsPerToken: Float) -> Double { loop.bitsPerByte(natsPerToken) }
 }

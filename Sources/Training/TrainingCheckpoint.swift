@@ -55,6 +55,48 @@ public enum TrainingCheckpoint {
         return file
     }
 
+    /// Reads `url`, a WSD trunk's kept checkpoint, and checks that a run with `config` may branch
+    /// from it: the same model, data and optimizer (only the length, the schedule's tail,
+    /// evaluation, checkpoint cadence, threads and parallel layout may differ), a branch point
+    /// before the branch's last step, and the same learning rate at every step before it.
+    public static func openBranch(_ url: URL, for config: TrainConfig) throws -> Safetensors.File {
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw TrainingError.checkpoint("\(url.path) does not exist: the trunk run has not reached the branch point yet")
+        }
+        let file = try Safetensors.read(url)
+        guard file.metadata["format"] == format, let at = Int(file.metadata["step"] ?? ""),
+              let configText = file.metadata["config"] else {
+            throw TrainingError.checkpoint("\(url.path) is not a ladder checkpoint (missing metadata)")
+        }
+        let trunk = try JSONDecoder().decode(TrainConfig.self, from: Data(configText.utf8))
+        func normalized(_ c: TrainConfig) -> TrainConfig {
+            var c = c
+            c.train.steps = 0
+            c.train.schedule = .constant
+            c.train.cooldownFraction = 0
+            c.train.cooldownShape = .linear
+            c.train.minLRRatio = 0
+            c.train.saveAt = []
+            c.train.evalInterval = 0
+            c.train.checkpointInterval = 0
+            c.train.threads = 1
+            c.parallel = ParallelConfig()
+            return c
+        }
+        guard normalized(trunk) == normalized(config) else {
+            throw TrainingError.checkpoint("\(url.path) was written by a run with another model, data or optimizer; a branch must share them")
+        }
+        guard at < config.train.steps else {
+            throw TrainingError.checkpoint("\(url.path) is at step \(at), not before this run's last step \(config.train.steps)")
+        }
+        let mine = config.train, theirs = trunk.train
+        for s in 0..<at where mine.lrSchedule.lr(step: s, totalSteps: mine.steps, peak: mine.lr)
+            != theirs.lrSchedule.lr(step: s, totalSteps: theirs.steps, peak: theirs.lr) {
+            throw TrainingError.checkpoint("the branch's learning rate at step \(s) differs from the trunk's; its cooldown must start at or after step \(at)")
+        }
+        return file
+    }
+
     /// Copies the tensors of `file` into `params`, `m`, `v` (single-rank layout) and returns the
     /// state; every tensor must be present with its shape.
     public static func read(_ file: Safetensors.File, from url: URL, layout: ParameterLayout, params: UnsafeMutablePointer<Float>,

@@ -37,8 +37,6 @@ extension ParallelConfig: ExpressibleByArgument {
         }
         self = c
     }
-
-    var label: String { "dp=\(dp),tp=\(tp),pp=\(pp),cp=\(cp),zero=\(zero)" }
 }
 
 enum BenchTrainParallel {
@@ -93,7 +91,8 @@ enum BenchTrainParallel {
                 "comm_ms_per_step": ((trainer.communicationSeconds - commBefore) / Double(steps) * 1e4).rounded() / 10,
                 "model_gflops": (tps * trainer.flopsPerToken / 1e7).rounded() / 100,
                 "param_bytes": m.parameters, "grad_bytes": m.gradients, "optimizer_bytes": m.optimizerState,
-                "rank_state_bytes": m.total, "activation_bytes": m.activations, "peak_rss_bytes": peakResidentBytes(),
+                "rank_state_bytes": m.total, "activation_bytes": m.activations, "workspace_bytes": m.workspace,
+                "rank_training_bytes": m.training, "peak_rss_bytes": peakResidentBytes(),
                 "micro_batches": trainConfig.train.microBatches,
             ]
             if let bubble = trainer.bubbleFraction {

@@ -96,6 +96,58 @@ final class ParallelCheckpointTests: XCTestCase {
         }
     }
 
+    /// A WSD branch trains under any layout from a single-rank trunk's kept checkpoint and ends
+    /// where the single-rank branch ends.
+    func testParallelWSDBranchMatchesTheSingleRankBranch() throws {
+        var trunk = Self.config()
+        trunk.train.steps = 8
+        trunk.train.schedule = .constant
+        trunk.train.saveAt = [4]
+        var branch = trunk
+        branch.train.steps = 7
+        branch.train.schedule = .wsd
+        branch.train.cooldownFraction = 3.0 / 7.0
+        branch.train.saveAt = []
+        let data = Fixture.dataset()
+        let trunkURL = folder.appendingPathComponent("trunk").appendingPathComponent("checkpoint.safetensors")
+        try FileManager.default.createDirectory(at: trunkURL.deletingLastPathComponent(), withIntermediateDirectories: true)
+        _ = try Trainer(config: trunk, data: data, kernels: Fixture.kernels()).run(checkpoint: trunkURL, onEvent: { _ in })
+        let at4 = KeptCheckpoint.url(beside: trunkURL, step: 4)
+        let single = try Trainer(config: branch, data: data, kernels: Fixture.kernels())
+        try single.branch(from: at4)
+        var singleLosses: [Float] = []
+        let singleResult = try single.run(onEvent: { if case let .step(_, _, loss, _, _, _) = $0 { singleLosses.append(loss) } })
+        for layout in [ParallelConfig(dp: 2, zero: 1), ParallelConfig(tp: 2), ParallelConfig(pp: 2), ParallelConfig(cp: 2)] {
+            var c = branch
+            c.parallel = layout
+            let runs = try ParallelLauncher.run(backend: .threads, worldSize: layout.worldSize) { world -> ([Float], [Float], TrainResult) in
+                let trainer = try ParallelTraining.trainer(config: c, data: data, kernels: Fixture.kernels(), world: world)
+                try trainer.branch(from: at4)
+                XCTAssertEqual(trainer.step, 4)
+                var losses: [Float] = []
+                let result = try trainer.run(stopAfter: nil, checkpoint: nil, shouldStop: nil, onEvent: {
+                    if case let .step(_, _, loss, _, _, _) = $0 { losses.append(loss) }
+                })
+                return (losses, trainer.parameters.toArray(), result)
+            }
+            let (losses, params, result) = runs[0]
+            XCTAssertEqual(result.stepsRun, 3, layout.label)
+            XCTAssertEqual(losses.count, singleLosses.count, layout.label)
+            for (a, b) in zip(losses, singleLosses) { XCTAssertEqual(a, b, accuracy: 1e-4 * max(1, abs(b)), layout.label) }
+            let worst = zip(params, single.model.params.toArray()).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+            XCTAssertLessThan(worst, 1e-4, layout.label)
+            XCTAssertEqual(result.finalValLoss ?? 0, singleResult.finalValLoss ?? 1, accuracy: 1e-4, layout.label)
+        }
+        // the branch's checks hold under a layout too: a cooldown before the branch point is refused
+        var early = branch
+        early.train.cooldownFraction = 5.0 / 7.0
+        early.parallel = ParallelConfig(dp: 2)
+        _ = try ParallelLauncher.run(backend: .threads, worldSize: 2) { world in
+            let trainer = try ParallelTraining.trainer(config: early, data: data, kernels: Fixture.kernels(), world: world)
+            XCTAssertThrowsError(try trainer.branch(from: at4)) { XCTAssertTrue("\($0)".contains("learning rate at step"), "\($0)") }
+        }
+    }
+
     func testSingleRankTrainerResumesAParallelCheckpointAndViceVersa() throws {
         let config = Self.config(), data = Fixture.dataset()
         let reference = try Fixture.reference(config, data: data)
@@ -152,8 +204,4 @@ final class ParallelCheckpointTests: XCTestCase {
                 .resume(from: url)
         }) { XCTAssertTrue("\($0)".contains("was written for a different training config"), "\($0)") }
     }
-}
-
-extension ParallelConfig {
-    var label: String { "dp\(dp)tp\(tp)pp\(pp)cp\(cp)z\(zero)" }
 }
