@@ -62,4 +62,40 @@ final class ParallelTrainCommandTests: XCTestCase {
         let recorded = try store.metrics(runId: 1).filter { $0.trainLoss != nil }.map(\.step)
         XCTAssertEqual(recorded, Array(1...400), "every step recorded once (missing: \(Set(1...400).subtracting(recorded).sorted()))")
     }
+
+    /// `train.precision` = fp16 trains under [parallel] dp (its end line names the precision and
+    /// the loss scaler's skipped steps); tensor parallelism refuses it with a message naming tp.
+    func testMixedPrecisionTrainsUnderDataParallelismAndIsRefusedUnderTensorParallelism() throws {
+        func config(_ parallel: String) -> String {
+            """
+            [model]
+            seq_len = 32
+            d_model = 32
+            n_layer = 2
+            n_head = 2
+            [data]
+            path = "\(TrainCommandTests.corpus)"
+            [train]
+            batch = 4
+            steps = 6
+            threads = 2
+            precision = "fp16"
+            [parallel]
+            \(parallel)
+            """
+        }
+        try cli.write("dp.toml", config("dp = 2"))
+        let out = try cli.ok(["train", "dp.toml", "--name", "dp16", "--json"])
+        let events = out.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let end = try XCTUnwrap(events.first { $0["event"] as? String == "end" }, out)
+        XCTAssertEqual(end["status"] as? String, "done", out)
+        XCTAssertEqual(end["precision"] as? String, "fp16")
+        XCTAssertNotNil(end["skipped_steps"] as? Int)
+        XCTAssertEqual(events.filter { $0["event"] as? String == "step" }.count, 6)
+
+        try cli.write("tp.toml", config("tp = 2"))
+        let refused = try cli.run(["train", "tp.toml", "--name", "tp16"])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("tp=2") && refused.stderr.contains("fp16"), refused.stderr)
+    }
 }
