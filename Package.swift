@@ -69,7 +69,7 @@ let package = Package(
         .target(
             name: "Store",
             dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
-            swiftSettings: checkedFlags
+            swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]
         ),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         // the seeded generator every module and test shares (bootstrap, init, data order, inputs)
@@ -77,6 +77,8 @@ let package = Package(
         .target(name: "ScalingLaws", dependencies: ["Randomness"], swiftSettings: checkedFlags),
         .testTarget(name: "ScalingLawsTests", dependencies: ["ScalingLaws", "Randomness"], swiftSettings: checkedFlags),
         .target(name: "CComputeKernels"),
+        // The kernel targets (KernelCore, the Kernels* tiers, and Compute and Attention over them) stay
+        // in Swift 5 language mode (the package default below): unsafe pointer code throughout.
         .target(name: "KernelCore", swiftSettings: kernelFlags),
         .target(name: "KernelsAVX512", dependencies: ["KernelCore"], swiftSettings: avx512Flags),
         .target(name: "KernelsAVX2", dependencies: ["KernelCore"], swiftSettings: avx2Flags),
