@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         // the seeded generator every module and test shares (bootstrap, init, data order, inputs)
         .target(name: "Randomness", swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
-        .target(name: "ScalingLaws", dependencies: ["Randomness"], swiftSettings: checkedFlags),
+        .target(name: "ScalingLaws", dependencies: ["Randomness"], swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
         .testTarget(name: "ScalingLawsTests", dependencies: ["ScalingLaws", "Randomness"], swiftSettings: checkedFlags),
         .target(name: "CComputeKernels"),
         // The kernel targets (KernelCore, the Kernels* tiers, and Compute and Attention over them) stay
