@@ -95,7 +95,7 @@ let package = Package(
         .testTarget(name: "SweepsTests", dependencies: ["Sweeps"], swiftSettings: checkedFlags),
         .target(name: "DataPrep", dependencies: ["Randomness"], swiftSettings: checkedFlags),
         .testTarget(name: "DataPrepTests", dependencies: ["DataPrep", "Randomness"], resources: [.copy("Resources")], swiftSettings: checkedFlags),
-        .target(name: "Reports", dependencies: ["Store", "ScalingLaws"], swiftSettings: checkedFlags),
+        .target(name: "Reports", dependencies: ["Store", "ScalingLaws"], swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Store", "ScalingLaws", "Randomness"]),
         .systemLibrary(name: "CMPI", pkgConfig: "ompi", providers: [.apt(["libopenmpi-dev"])]),
         .target(name: "Distributed", dependencies: ["Training", "Randomness", .target(name: "CMPI", condition: .when(traits: ["MPI"]))],
