@@ -93,7 +93,7 @@ let package = Package(
         .testTarget(name: "MixedPrecisionTests", dependencies: ["Training", "Compute", "DataPrep", "Randomness"], swiftSettings: checkedFlags),
         .target(name: "Sweeps", dependencies: ["ScalingLaws", "Training", "Store"], swiftSettings: checkedFlags),
         .testTarget(name: "SweepsTests", dependencies: ["Sweeps"], swiftSettings: checkedFlags),
-        .target(name: "DataPrep", dependencies: ["Randomness"], swiftSettings: checkedFlags),
+        .target(name: "DataPrep", dependencies: ["Randomness"], swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
         .testTarget(name: "DataPrepTests", dependencies: ["DataPrep", "Randomness"], resources: [.copy("Resources")], swiftSettings: checkedFlags),
         .target(name: "Reports", dependencies: ["Store", "ScalingLaws"], swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Store", "ScalingLaws", "Randomness"]),
