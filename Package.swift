@@ -91,7 +91,7 @@ let package = Package(
         .target(name: "Training", dependencies: ["Randomness", "Compute", "Attention", "DataPrep"], swiftSettings: checkedFlags),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "DataPrep", "Randomness", "Compute", "Attention"], exclude: ["Resources"], swiftSettings: checkedFlags),
         .testTarget(name: "MixedPrecisionTests", dependencies: ["Training", "Compute", "DataPrep", "Randomness"], swiftSettings: checkedFlags),
-        .target(name: "Sweeps", dependencies: ["ScalingLaws", "Training", "Store"], swiftSettings: checkedFlags),
+        .target(name: "Sweeps", dependencies: ["ScalingLaws", "Training", "Store"], swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
         .testTarget(name: "SweepsTests", dependencies: ["Sweeps"], swiftSettings: checkedFlags),
         .target(name: "DataPrep", dependencies: ["Randomness"], swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
         .testTarget(name: "DataPrepTests", dependencies: ["DataPrep", "Randomness"], resources: [.copy("Resources")], swiftSettings: checkedFlags),
