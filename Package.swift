@@ -69,14 +69,16 @@ let package = Package(
         .target(
             name: "Store",
             dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
-            swiftSettings: checkedFlags
+            swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]
         ),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         // the seeded generator every module and test shares (bootstrap, init, data order, inputs)
         .target(name: "Randomness", swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
-        .target(name: "ScalingLaws", dependencies: ["Randomness"], swiftSettings: checkedFlags),
+        .target(name: "ScalingLaws", dependencies: ["Randomness"], swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
         .testTarget(name: "ScalingLawsTests", dependencies: ["ScalingLaws", "Randomness"], swiftSettings: checkedFlags),
         .target(name: "CComputeKernels"),
+        // The kernel targets (KernelCore, the Kernels* tiers, and Compute and Attention over them) stay
+        // in Swift 5 language mode (the package default below): unsafe pointer code throughout.
         .target(name: "KernelCore", swiftSettings: kernelFlags),
         .target(name: "KernelsAVX512", dependencies: ["KernelCore"], swiftSettings: avx512Flags),
         .target(name: "KernelsAVX2", dependencies: ["KernelCore"], swiftSettings: avx2Flags),
@@ -89,11 +91,11 @@ let package = Package(
         .target(name: "Training", dependencies: ["Randomness", "Compute", "Attention", "DataPrep"], swiftSettings: checkedFlags),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "DataPrep", "Randomness", "Compute", "Attention"], exclude: ["Resources"], swiftSettings: checkedFlags),
         .testTarget(name: "MixedPrecisionTests", dependencies: ["Training", "Compute", "DataPrep", "Randomness"], swiftSettings: checkedFlags),
-        .target(name: "Sweeps", dependencies: ["ScalingLaws", "Training", "Store"], swiftSettings: checkedFlags),
+        .target(name: "Sweeps", dependencies: ["ScalingLaws", "Training", "Store"], swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
         .testTarget(name: "SweepsTests", dependencies: ["Sweeps"], swiftSettings: checkedFlags),
-        .target(name: "DataPrep", dependencies: ["Randomness"], swiftSettings: checkedFlags),
+        .target(name: "DataPrep", dependencies: ["Randomness"], swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
         .testTarget(name: "DataPrepTests", dependencies: ["DataPrep", "Randomness"], resources: [.copy("Resources")], swiftSettings: checkedFlags),
-        .target(name: "Reports", dependencies: ["Store", "ScalingLaws"], swiftSettings: checkedFlags),
+        .target(name: "Reports", dependencies: ["Store", "ScalingLaws"], swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Store", "ScalingLaws", "Randomness"]),
         .systemLibrary(name: "CMPI", pkgConfig: "ompi", providers: [.apt(["libopenmpi-dev"])]),
         .target(name: "Distributed", dependencies: ["Training", "Randomness", .target(name: "CMPI", condition: .when(traits: ["MPI"]))],

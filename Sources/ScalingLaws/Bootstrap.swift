@@ -113,16 +113,17 @@ public struct Bootstrap: Sendable {
         }
         let runs = fit.observations
         let n = runs.count
-        var starts = Array(fit.localMinima.prefix(max(1, options.startsFromLocalMinima)))
-        if let grid = options.extraGrid { starts += (0..<grid.count).map { grid.start(at: $0) } }  // law coordinates
+        var lawStarts = Array(fit.localMinima.prefix(max(1, options.startsFromLocalMinima)))
+        if let grid = options.extraGrid { lawStarts += (0..<grid.count).map { grid.start(at: $0) } }  // law coordinates
         let optimizer = LBFGS(options: fitOptions.lbfgs)
         let delta = fitOptions.delta, underTunedWeight = fitOptions.underTunedWeight
         let constraint = fitOptions.irreducible
-        starts = starts.map { constraint.optimizerCoordinates($0) }
+        let starts = lawStarts.map { constraint.optimizerCoordinates($0) }
         let seed = options.seed
 
         let results = UnsafeMutableBufferPointer<(ChinchillaLaw, Bool)>.allocate(capacity: options.replicates)
         defer { results.deallocate() }
+        let slots = ParallelSlots(results)
         parallelFor(options.replicates, threads: options.threads, chunk: 1) { k in
             var rng = SplitMix64(seed: seed ^ (UInt64(k + 1) &* 0x9E37_79B9_7F4A_7C15))
             var weights = [Double](repeating: 0, count: n)
@@ -134,7 +135,7 @@ public struct Bootstrap: Sendable {
                 if r.value < bestF { bestF = r.value; bestX = constraint.lawCoordinates(r.x); bestStatus = r.status }
             }
             let law = ChinchillaLaw(a: bestX[0], b: bestX[1], e: bestX[2], alpha: bestX[3], beta: bestX[4])
-            (results.baseAddress! + k).initialize(to: (law, bestStatus == .maxIterations))
+            slots.initialize(k, to: (law, bestStatus == .maxIterations))
         }
         let out = Array(results)
         _ = results.baseAddress!.deinitialize(count: options.replicates)

@@ -111,6 +111,7 @@ public enum Comparison {
             let starts = [jointVector(joint)] + jointStarts(separate)
             let results = UnsafeMutableBufferPointer<[ChinchillaLaw]>.allocate(capacity: boot.replicates)
             defer { results.deallocate() }
+            let slots = ParallelSlots(results)
             parallelFor(boot.replicates, threads: boot.threads, chunk: 1) { k in
                 var rng = SplitMix64(seed: boot.seed ^ (UInt64(k + 1) &* 0x9E37_79B9_7F4A_7C15))
                 let weights = data.map { runs -> [Double] in
@@ -119,7 +120,7 @@ public enum Comparison {
                     return w
                 }
                 let fit = try? fitJoint(data, starts: starts, options: options.fit, weights: weights)
-                (results.baseAddress! + k).initialize(to: fit?.laws ?? [])
+                slots.initialize(k, to: fit?.laws ?? [])
             }
             jointLaws = Array(results).filter { !$0.isEmpty }
             _ = results.baseAddress!.deinitialize(count: boot.replicates)

@@ -197,9 +197,10 @@ public enum ParametricFit {
         let optimizer = LBFGS(options: lbfgs)
         let results = UnsafeMutableBufferPointer<LBFGS.Result>.allocate(capacity: starts.count)
         defer { results.deallocate() }
+        let slots = ParallelSlots(results)
         parallelFor(starts.count, threads: threads) { i in
             let r = optimizer.minimize(from: starts[i]) { x, g in constraint.valueAndGradient(objective, x, &g) }
-            (results.baseAddress! + i).initialize(to: r)
+            slots.initialize(i, to: r)
         }
         let out = Array(results)
         _ = results.baseAddress!.deinitialize(count: starts.count)

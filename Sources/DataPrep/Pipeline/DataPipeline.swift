@@ -87,15 +87,15 @@ public final class DataPipeline {
             var results = [ProcessedDocument?](repeating: nil, count: batch.count)
             let n = batch.count
             let nt = min(workers.count, n)
+            let docs = batch
+            let perThread = OnePerWorker(workers)
             results.withUnsafeMutableBufferPointer { res in
-                let r = res
-                batch.withUnsafeBufferPointer { docs in
-                    DispatchQueue.concurrentPerform(iterations: nt) { t in
-                        var i = t
-                        while i < n {
-                            r[i] = workers[t].process(docs[i])
-                            i += nt
-                        }
+                let r = DisjointSlots(res)
+                DispatchQueue.concurrentPerform(iterations: nt) { t in
+                    var i = t
+                    while i < n {
+                        r[i] = perThread[t].process(docs[i])
+                        i += nt
                     }
                 }
             }
@@ -210,15 +210,15 @@ public final class DataPipeline {
             let n = pending.count
             let nt = min(encoders.count, n)
             var toks = [[UInt32]](repeating: [], count: n)
+            let docs = pending
+            let perThread = OnePerWorker(encoders)
             toks.withUnsafeMutableBufferPointer { tb in
-                let out = tb
-                pending.withUnsafeBufferPointer { docs in
-                    DispatchQueue.concurrentPerform(iterations: nt) { t in
-                        var i = t
-                        while i < n {
-                            out[i] = encoders[t].encode(docs[i].1)
-                            i += nt
-                        }
+                let out = DisjointSlots(tb)
+                DispatchQueue.concurrentPerform(iterations: nt) { t in
+                    var i = t
+                    while i < n {
+                        out[i] = perThread[t].encode(docs[i].1)
+                        i += nt
                     }
                 }
             }
