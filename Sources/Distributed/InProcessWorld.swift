@@ -65,13 +65,14 @@ public final class InProcessWorld: @unchecked Sendable {
     /// Runs `body` on one thread per rank of this world (see `run(size:timeout:_:)`).
     public func run<T>(_ body: @escaping (InProcessCommunicator) throws -> T) throws -> [T] {
         let results = ResultBox<T>(count: size)
+        let rankBody = RankBody(body)
         let done = DispatchGroup()
         for r in 0..<size {
             done.enter()
             let comm = communicator(rank: r)
             let thread = Thread { [self] in
                 do {
-                    results.set(r, .success(try body(comm)))
+                    results.set(r, .success(try rankBody.body(comm)))
                 } catch {
                     results.set(r, .failure(error))
                     fail("rank \(r) of \(size) failed: \(error)")
@@ -94,6 +95,15 @@ public final class InProcessWorld: @unchecked Sendable {
         if let firstError { throw firstError }
         return all.map { if case let .success(v) = $0 { return v } else { fatalError("unreachable") } }
     }
+}
+
+/// The ranks' body, handed to each rank's thread. Unchecked: the body runs concurrently once per
+/// rank by this API's contract (as `ParallelLauncher.run` documents); each call gets its own
+/// communicator, and what else the ranks share is the caller's to make safe, as with any
+/// `Thread` block. Marking `body` `@Sendable` instead would move the check to every caller.
+private struct RankBody<T>: @unchecked Sendable {
+    let body: (InProcessCommunicator) throws -> T
+    init(_ body: @escaping (InProcessCommunicator) throws -> T) { self.body = body }
 }
 
 private final class ResultBox<T>: @unchecked Sendable {

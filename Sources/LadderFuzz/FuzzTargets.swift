@@ -7,9 +7,9 @@ import Training
 
 /// One parser of a user file, fed arbitrary bytes. A target may throw (a refusal is the right
 /// answer to most inputs); it must not trap, hang or read out of bounds.
-struct FuzzTarget {
+struct FuzzTarget: Sendable {
     let name: String
-    let run: (Data) throws -> Void
+    let run: @Sendable (Data) throws -> Void
 
     static let all: [FuzzTarget] = [
         FuzzTarget(name: "sweep-toml") { data in

@@ -152,7 +152,7 @@ struct BenchGemm: ParsableCommand {
                 } else {
                     print(pad(m, 6), pad(n, 6), pad(k, 6), "    \(layout.rawValue)", pad(rounded, 9))
                 }
-                fflush(stdout)
+                fflush(nil) // every stream, stdout included (the C global stdout is off limits in Swift 6 mode)
             }
         }
     }
