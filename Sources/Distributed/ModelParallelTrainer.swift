@@ -266,7 +266,7 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
     /// token losses (over the context group's positions), and the sums are added over the
     /// pipeline and the data-parallel replicas.
     public func evaluate(final: Bool = false) throws -> Float {
-        let T = config.model.seqLen, s = comm.rank
+        let s = comm.rank
         let waitedBefore = waitSeconds
         defer { waitSeconds = waitedBefore } // the bubble is a training-step measure
         let plan = ValidationPlan(config: config, data: data, final: final)
