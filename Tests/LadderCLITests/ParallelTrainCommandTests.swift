@@ -9,23 +9,27 @@ final class ParallelTrainCommandTests: XCTestCase {
     override func setUpWithError() throws { cli = try CLIHarness() }
     override func tearDown() { cli.cleanUp() }
 
+    /// A tiny model on the bundled corpus, batch 4 on 2 threads, with `train` and `parallel` lines.
+    static func config(train: String, parallel: String) -> String {
+        """
+        [model]
+        seq_len = 32
+        d_model = 32
+        n_layer = 2
+        n_head = 2
+        [data]
+        path = "\(TrainCommandTests.corpus)"
+        [train]
+        batch = 4
+        threads = 2
+        \(train)
+        [parallel]
+        \(parallel)
+        """
+    }
+
     func testKilledParallelRunResumesFromItsCheckpoint() throws {
-        try cli.write("p.toml", """
-            [model]
-            seq_len = 32
-            d_model = 32
-            n_layer = 2
-            n_head = 2
-            [data]
-            path = "\(TrainCommandTests.corpus)"
-            [train]
-            batch = 4
-            steps = 400
-            checkpoint_interval = 5
-            threads = 2
-            [parallel]
-            dp = 2
-            """)
+        try cli.write("p.toml", Self.config(train: "steps = 400\ncheckpoint_interval = 5", parallel: "dp = 2"))
         let process = Process()
         process.executableURL = CLIHarness.executable
         process.arguments = ["train", "p.toml", "--name", "par", "--json"]
@@ -66,24 +70,7 @@ final class ParallelTrainCommandTests: XCTestCase {
     /// `train.precision` = fp16 trains under [parallel] dp (its end line names the precision and
     /// the loss scaler's skipped steps); tensor parallelism refuses it with a message naming tp.
     func testMixedPrecisionTrainsUnderDataParallelismAndIsRefusedUnderTensorParallelism() throws {
-        func config(_ parallel: String) -> String {
-            """
-            [model]
-            seq_len = 32
-            d_model = 32
-            n_layer = 2
-            n_head = 2
-            [data]
-            path = "\(TrainCommandTests.corpus)"
-            [train]
-            batch = 4
-            steps = 6
-            threads = 2
-            precision = "fp16"
-            [parallel]
-            \(parallel)
-            """
-        }
+        func config(_ parallel: String) -> String { Self.config(train: "steps = 6\nprecision = \"fp16\"", parallel: parallel) }
         try cli.write("dp.toml", config("dp = 2"))
         let out = try cli.ok(["train", "dp.toml", "--name", "dp16", "--json"])
         let events = out.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
