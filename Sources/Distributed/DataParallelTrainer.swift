@@ -179,7 +179,7 @@ public final class DataParallelTrainer<Kernels: ModelKernels> {
     public func evaluate(final: Bool = false) throws -> Float {
         let T = config.model.seqLen, first = comm.rank * localBatch
         let slice = first * T
-        return try ValidationPlan(config: config, data: data, final: final).mean(inputs: inputs, targets: targets) { rows in
+        return try ValidationPlan(config: config, data: data, final: final).mean(inputs: inputs, targets: targets) { _, rows in
             model.forward(tokens: inputs + slice, targets: targets + slice, kernels: kernels)
             let mine = max(0, min(localBatch, rows - first)) * T
             let losses = model.tokenLosses

@@ -270,9 +270,7 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
         let waitedBefore = waitSeconds
         defer { waitSeconds = waitedBefore } // the bubble is a training-step measure
         let plan = ValidationPlan(config: config, data: data, final: final)
-        var batch = 0
-        return try plan.mean(inputs: inputs, targets: targets) { rows in
-            defer { batch += 1 }
+        return try plan.mean(inputs: inputs, targets: targets) { batch, rows in
             if !stage.isFirst { try receive(stage.input(0), from: s - 1, tag: 1_000_000 + batch) }
             _ = try stage.forward(slot: 0, tokens: inputs + replicaOffset, targets: targets + replicaOffset, kernels: kernels)
             if !stage.isLast { try send(stage.output(0), to: s + 1, tag: 1_000_000 + batch) }

@@ -148,7 +148,7 @@ public final class Trainer<Kernels: ModelKernels> {
     /// Mean validation loss per token over the held-out tokens `ValidationPlan` names (the final
     /// evaluation over `final_eval_tokens`, or all of them).
     public func evaluate(final: Bool = false) -> Float {
-        ValidationPlan(config: config, data: data, final: final).mean(inputs: inputs, targets: targets) { rows in
+        ValidationPlan(config: config, data: data, final: final).mean(inputs: inputs, targets: targets) { _, rows in
             model.forward(tokens: inputs, targets: targets, kernels: kernels)
             let losses = model.tokenLosses
             var total: Double = 0

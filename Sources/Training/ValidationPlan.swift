@@ -49,12 +49,12 @@ public struct ValidationPlan {
     }
 
     /// The mean loss per token: each batch is filled into `inputs` and `targets`, then
-    /// `lossSum(rows)` returns the sum of the per-token losses of its first `rows` rows (over the
-    /// whole group, in parallel runs).
+    /// `lossSum(batch, rows)` returns the sum of the per-token losses of its first `rows` rows
+    /// (over the whole group, in parallel runs); `batch` numbers the batch from 0.
     public func mean(inputs: UnsafeMutablePointer<Int32>, targets: UnsafeMutablePointer<Int32>,
-                     lossSum: (_ rows: Int) throws -> Double) rethrows -> Float {
+                     lossSum: (_ batch: Int, _ rows: Int) throws -> Double) rethrows -> Float {
         var total: Double = 0
-        for i in 0..<batches { total += try lossSum(fill(i, inputs: inputs, targets: targets)) }
+        for i in 0..<batches { total += try lossSum(i, fill(i, inputs: inputs, targets: targets)) }
         return Float(total / Double(tokens))
     }
 }
