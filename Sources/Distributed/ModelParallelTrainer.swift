@@ -26,6 +26,12 @@ import Training
 /// rank's tensors with its 1/dp of the AdamW moments, then the parameters are all-gathered).
 /// Every rank updates its own tensors with AdamW; the clipping norm sums the squares over the dp
 /// shards, the tp shards and the pp stages.
+///
+/// Mixed precision (bf16, fp16) runs the same block as the single-rank model (`TransformerBlock`
+/// under the `PrecisionPolicy`): each rank's matmuls read its shard's weights in the compute
+/// format, activations crossing ranks (pipeline sends, tensor all-reduces, ring blocks) stay fp32,
+/// and fp16's dynamic loss scale follows the global gradient norm, so every rank skips the same
+/// steps.
 public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer {
     public let config: TrainConfig
     public let data: TokenDataset
@@ -59,6 +65,11 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
     /// (`gatherModel()`); allocated then, so a rank holds only its shard while it trains.
     public private(set) lazy var parameters = FloatBuffer(count: ParameterLayout(config.model).count)
     public let flopsPerToken: Double
+    /// fp16 only (nil otherwise): the dynamic loss scale, the same on every rank; saved in and
+    /// restored from checkpoints. Settable (on every rank alike), e.g. to start from another scale.
+    public var lossScaler: DynamicLossScaler? {
+        didSet { precondition((lossScaler != nil) == stage.policy.usesLossScaling, "only fp16 training has a loss scaler") }
+    }
 
     /// The data-parallel group (nil: one pipeline replica).
     public let dataParallel: Communicator?
@@ -80,6 +91,10 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
         guard config.train.batch % dp == 0 else {
             throw DistributedError.invalidLayout("train.batch (\(config.train.batch)) must divide by dp (\(dp)): each data-parallel pipeline takes batch / dp sequences of every micro-batch")
         }
+        let split = [comm, tensor, context].contains { ($0?.size ?? 1) > 1 }
+        guard !(split && config.train.precision == .fp8) else {
+            throw DistributedError.invalidLayout("train.precision = \"fp8\" (experimental) runs single-rank or under pure data parallelism; its per-tensor scales would be per shard under tensor, pipeline and context parallelism: use bf16 or fp16")
+        }
         self.dataParallel = dp > 1 ? dataParallel : nil
         self.config = config
         loop = StepLoop(config: config, bytesPerToken: data.bytesPerToken)
@@ -94,7 +109,8 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
         stage = try ShardedGPT(config: config.model, comm: self.tensor, context: context,
                                layers: ThreadPool.partition(L, parts: S, part: s), isFirst: s == 0, isLast: s == S - 1,
                                inFlight: min(config.train.microBatches, S - s), B: config.train.batch / dp,
-                               seqLen: config.model.seqLen, initial: initial.params.pointer)
+                               seqLen: config.model.seqLen, initial: initial.params.pointer, precision: config.train.precision)
+        lossScaler = stage.policy.usesLossScaling ? DynamicLossScaler() : nil
         shards = ZeroShards(count: stage.params.count, group: dataParallel, zero: zero)
         m = FloatBuffer(count: shards.range.count)
         v = FloatBuffer(count: shards.range.count)
@@ -141,7 +157,7 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
         return try loop.run(stopAfter: stopAfter, checkpoint: checkpoint, onEvent: onEvent, trainStep: trainStep,
                             evaluate: evaluate(final:), save: save(to:),
                             stopAgreed: { try shouldStop.map { try anyRank($0(), over: groups) } ?? false },
-                            finish: gatherModel)
+                            lossScaler: { self.lossScaler }, finish: gatherModel)
     }
 
     /// The first rank of the grid (every coordinate 0) writes checkpoints.
@@ -160,7 +176,9 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
         guard writesCheckpoints else { return }
         try TrainingCheckpoint.write(to: url, layout: stage.layout, params: full.pointer, m: full.pointer + n,
                                      v: full.pointer + 2 * n,
-                                     state: .init(step: step, rngState: rng.state, recentLosses: loop.recentLosses), config: config)
+                                     state: .init(step: step, rngState: rng.state, recentLosses: loop.recentLosses,
+                                                  lossScaler: lossScaler?.checkpointText ?? ""),
+                                     config: config)
     }
 
     public func resume(from url: URL) throws {
@@ -182,6 +200,7 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
         }
         shards.take(mLocal.pointer, into: m)
         shards.take(vLocal.pointer, into: v)
+        if lossScaler != nil { lossScaler = try DynamicLossScaler.saved(in: state, of: url) }
         loop.restore(step: state.step, recentLosses: state.recentLosses)
         rng = SplitMix64(seed: state.rngState)
     }
@@ -224,6 +243,12 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
     func trainStep() throws -> StepReport {
         let t = config.train, T = config.model.seqLen, M = t.microBatches, S = comm.size, s = comm.rank
         let n = microBatchTokens
+        // Mixed precision saves the loss gradient scaled by dynamicLossScale / (the replica's
+        // tokens): 1 / dp of the scale makes it the single-rank run's value, and the gradients'
+        // mean over the replicas is `effectiveScale` x the true gradient (fp32 ignores it).
+        let scale = lossScaler?.scale ?? 1
+        let effectiveScale = stage.policy.isMixed ? scale / Float(dataParallel?.size ?? 1) : 1
+        stage.dynamicLossScale = effectiveScale
         for i in 0..<M {
             data.sampleTrain(B: t.batch, T: T, firstSample: (step * M + i) * t.batch, seed: t.seed, rng: &rng,
                              inputs: inputs + i * n, targets: targets + i * n)
@@ -250,15 +275,21 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
         var squares = stage.gradientSquares(in: shards.range)
         squares = try (shards.sumOverShards(squares.sharded), shards.sumOverShards(squares.replicated))
         let stageSquares = try stage.comm.sum(Float(squares.sharded)) + Float(squares.replicated)
-        let norm = try comm.sum(stageSquares).squareRoot()
+        let norm = try comm.sum(stageSquares).squareRoot() / effectiveScale
         loss = try comm.sum(stage.isLast ? loss : 0)
         if let dp = dataParallel { loss = try dp.sum(loss) / Float(dp.size) }
         stepCommunicationSeconds += Date().timeIntervalSince(commStart)
-        guard loss.isFinite, norm.isFinite else { return StepReport(loss: loss, norm: norm) }
+        let scaleBefore = lossScaler?.scale
+        if lossScaler != nil && loss.isFinite, !lossScaler!.update(gradientsFinite: norm.isFinite) {
+            // fp16 overflow: every rank sees the same norm, so every rank skips the same step
+            return StepReport(loss: loss, norm: norm, skipped: scale > DynamicLossScaler.minimumScale, lossScale: scaleBefore)
+        }
+        guard loss.isFinite, norm.isFinite else { return StepReport(loss: loss, norm: norm, lossScale: scaleBefore) }
         stepCommunicationSeconds += try shards.update(params: stage.params.pointer, grads: g, m: m, v: v,
                                                       tensors: stage.locals.map { ($0.offset..<($0.offset + $0.count), $0.tensor.decays) },
-                                                      norm: norm, step: step, train: t)
-        return StepReport(loss: loss, norm: norm)
+                                                      norm: norm, step: step, unscale: 1 / effectiveScale,
+                                                      updates: step + 1 - (lossScaler?.skippedSteps ?? 0), train: t)
+        return StepReport(loss: loss, norm: norm, lossScale: scaleBefore)
     }
 
     /// Mean validation loss over the held-out tokens `ValidationPlan` names (as the single-rank

@@ -101,8 +101,8 @@ public enum ParallelTraining {
             throw DistributedError.invalidLayout("parallel.zero must be 0 or 1, got \(p.zero)")
         }
         if grid.tp > 1 || grid.cp > 1 || grid.pp > 1 {
-            guard config.train.precision == .fp32 else {
-                throw DistributedError.invalidLayout("train.precision = \"\(config.train.precision.rawValue)\" runs under pure data parallelism; tensor, pipeline and context parallelism (tp=\(grid.tp), pp=\(grid.pp), cp=\(grid.cp)) train in fp32 only")
+            guard config.train.precision != .fp8 else {
+                throw DistributedError.invalidLayout("train.precision = \"fp8\" (experimental) runs single-rank or under pure data parallelism; its per-tensor scales would be per shard under tensor, pipeline and context parallelism (tp=\(grid.tp), pp=\(grid.pp), cp=\(grid.cp)): use bf16 or fp16")
             }
             let context = try ParallelContext(grid: grid, world: world)
             return try ModelParallelTrainer(config: config, data: data, kernels: kernels, pipeline: context.communicator(.pp),

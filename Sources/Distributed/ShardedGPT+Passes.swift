@@ -14,18 +14,27 @@ extension ShardedGPT {
             Embedding.forward(out: a.resid[0].pointer, tokens: a.tokens, wte: p(layout.wte), wpe: layout.wpe.map { p($0) },
                               B: B, T: T, C: C, positions: positions)
         }
+        halfWeights?.refresh(from: params.pointer, kernels: kernels)
         let block = self.block(kernels)
-        for (i, l) in layers.enumerated() { try block.forward(i, a.blocks, s, tensors(l, p)) }
+        for (i, l) in layers.enumerated() { try block.forward(i, a.blocks, s, tensors(l, p), half: half(l)) }
         guard isLast, let targets else { return nil }
         gatherRows(targets, into: a.targets)
-        block.norm(out: a.lnf!.pointer, mean: a.lnfMean!.pointer, rstd: a.lnfRstd!.pointer, x: a.resid[layers.count].pointer,
+        let (losses, lossLSE, targetRows) = (a.losses!.pointer, a.lossLSE!.pointer, UnsafePointer(a.targets))
+        // mixed: the final norm's output goes to scratch, and the head saves it in its own format
+        let lnf = a.head == nil ? a.lnf!.pointer : s.dLn.pointer
+        block.norm(out: lnf, mean: a.lnfMean!.pointer, rstd: a.lnfRstd!.pointer, x: a.resid[layers.count].pointer,
                    weight: p(layout.lnfw), bias: layout.lnfb.map { p($0) })
-        kernels.linearForward(out: a.logits!.pointer, inp: a.lnf!.pointer, weight: p(layout.head), bias: nil,
-                              rows: R, inFeatures: C, outFeatures: c.vocab)
-        let (losses, lossLSE, logits, targetRows) = (a.losses!.pointer, a.lossLSE!.pointer, a.logits!.pointer, a.targets)
-        block.chunks(R) { lo, n in
-            CrossEntropy.forward(losses: losses + lo, logsumexp: lossLSE + lo, logits: logits + lo * c.vocab,
-                                 targets: targetRows + lo, rows: n, V: c.vocab)
+        if let head = a.head, let halfWeights {
+            head.forward(normed: lnf, head: halfWeights.at(localOffset[layout.head]!), targets: targetRows, losses: losses,
+                         logsumexp: lossLSE, gradScale: dynamicLossScale / Float(B * seqLen), block: block, scratch: s)
+        } else {
+            kernels.linearForward(out: a.logits!.pointer, inp: lnf, weight: p(layout.head), bias: nil,
+                                  rows: R, inFeatures: C, outFeatures: c.vocab)
+            let logits = a.logits!.pointer
+            block.chunks(R) { lo, n in
+                CrossEntropy.forward(losses: losses + lo, logsumexp: lossLSE + lo, logits: logits + lo * c.vocab,
+                                     targets: targetRows + lo, rows: n, V: c.vocab)
+            }
         }
         var total: Double = 0
         for i in 0..<R { total += Double(a.losses![i]) }
@@ -55,22 +64,28 @@ extension ShardedGPT {
         let c = config, C = c.dModel, a = slots[slot]
         let block = self.block(kernels)
         if isLast {
-            let (logits, lossLSE, targets) = (a.logits!.pointer, a.lossLSE!.pointer, a.targets)
-            let scale = lossScale / Float(B * seqLen)
-            block.chunks(R) { lo, n in
-                CrossEntropy.backward(logitsToGradient: logits + lo * c.vocab, logsumexp: lossLSE + lo, targets: targets + lo,
-                                      rows: n, V: c.vocab, scale: scale)
-            }
             s.dLn.zero()
-            kernels.linearBackward(dinp: s.dLn.pointer, dweight: g(layout.head), dbias: nil, dout: a.logits!.pointer,
-                                   inp: a.lnf!.pointer, weight: p(layout.head), rows: R, inFeatures: C, outFeatures: c.vocab)
+            if let head = a.head, let halfWeights {
+                // the loss gradient was saved by the forward (scaled by dynamicLossScale / (B seqLen))
+                head.backward(dx: s.dLn.pointer, dhead: g(layout.head), head: halfWeights.at(localOffset[layout.head]!),
+                              lossScale: lossScale, kernels: kernels, scratch: s)
+            } else {
+                let (logits, lossLSE, targets) = (a.logits!.pointer, a.lossLSE!.pointer, a.targets)
+                let scale = lossScale / Float(B * seqLen)
+                block.chunks(R) { lo, n in
+                    CrossEntropy.backward(logitsToGradient: logits + lo * c.vocab, logsumexp: lossLSE + lo, targets: targets + lo,
+                                          rows: n, V: c.vocab, scale: scale)
+                }
+                kernels.linearBackward(dinp: s.dLn.pointer, dweight: g(layout.head), dbias: nil, dout: a.logits!.pointer,
+                                       inp: a.lnf!.pointer, weight: p(layout.head), rows: R, inFeatures: C, outFeatures: c.vocab)
+            }
             s.dResid.zero()
             block.normBackward(dx: s.dResid.pointer, dweight: g(layout.lnfw), dbias: layout.lnfb.map { g($0) },
                                dout: s.dLn.pointer, x: a.resid[layers.count].pointer, weight: p(layout.lnfw),
                                mean: a.lnfMean!.pointer, rstd: a.lnfRstd!.pointer, partial: s.normPartial)
         }
         for (i, l) in layers.enumerated().reversed() {
-            try block.backward(i, a.blocks, s, tensors(l, p), tensors(l, g))
+            try block.backward(i, a.blocks, s, tensors(l, p), tensors(l, g), half: half(l))
         }
         if isFirst {
             Embedding.backward(dwte: g(layout.wte), dwpe: layout.wpe.map { g($0) }, dout: s.dResid.pointer,
@@ -89,6 +104,11 @@ extension ShardedGPT {
     func block<K: ModelKernels>(_ kernels: K) -> TransformerBlock<K> {
         TransformerBlock(kernels: kernels, B: B, T: T, C: config.dModel, heads: NHl, headDim: config.headDim, hidden: Fl,
                          rope: rope, group: tp > 1 ? self : nil, ring: ring)
+    }
+
+    /// Block `l`'s matmul weights (this rank's shards) as the mixed-precision matmuls read them.
+    func half(_ l: Int) -> BlockHalfWeights? {
+        halfWeights?.block(layout.blocks[l]) { self.localOffset[$0]! }
     }
 
     /// Block `l`'s tensors (this rank's shards) in the buffer `at` maps offsets into.

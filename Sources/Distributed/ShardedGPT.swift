@@ -62,6 +62,13 @@ final class ShardedGPT {
     /// Activations of the micro-batches in flight (one without a pipeline).
     let slots: [StageActivations]
     let s: BlockScratch
+    /// Which tensor is kept in which precision; fp32 runs the fp32 path.
+    let policy: PrecisionPolicy
+    /// The matmul copy of this rank's weights (mixed policies only).
+    let halfWeights: MatmulWeights?
+    /// fp16's dynamic loss scale: the next forward saves the loss gradient multiplied by it (as
+    /// `GPT.dynamicLossScale`); ignored under fp32.
+    var dynamicLossScale: Float = 1
     /// Seconds spent in the activation and input-gradient all-reduces and the ring.
     var communicationSeconds: Double { collectiveSeconds + (ring?.communicationSeconds ?? 0) }
     private var collectiveSeconds: Double = 0
@@ -78,7 +85,7 @@ final class ShardedGPT {
     /// full sequence length (it must divide by 2 cp). `layers` nil means every block.
     init(config c: GPTConfig, comm: Communicator, context: Communicator? = nil, layers: Range<Int>? = nil,
          isFirst: Bool = true, isLast: Bool = true, inFlight: Int = 1, B: Int, seqLen: Int,
-         initial: UnsafePointer<Float>) throws {
+         initial: UnsafePointer<Float>, precision: TrainConfig.Precision = .fp32) throws {
         let tp = comm.size, cp = context?.size ?? 1
         if cp > 1 {
             guard seqLen % (2 * cp) == 0 else {
@@ -130,8 +137,24 @@ final class ShardedGPT {
         rope = c.position == .rope ? RoPE(positions: positions, headDim: c.headDim) : nil
         ring = cp > 1 ? RingAttention(comm: context!, B: B, NH: c.nHead / tp, localT: T, d: c.headDim) : nil
         // activations: full-width rows where replicated, local widths inside attention and MLP
-        slots = (0..<inFlight).map { _ in StageActivations(c, layers: layers.count, B: B, T: T, isLast: isLast, tp: tp) }
-        s = BlockScratch(R: B * T, C: c.dModel, Cl: c.dModel / tp, Fl: c.dFF / tp)
+        let policy = precision.policy
+        self.policy = policy
+        slots = (0..<inFlight).map { _ in
+            StageActivations(c, layers: layers.count, B: B, T: T, isLast: isLast, tp: tp, policy: policy)
+        }
+        s = BlockScratch(R: B * T, C: c.dModel, Cl: c.dModel / tp, Fl: c.dFF / tp, policy: policy, widenAttention: cp > 1)
+        if policy.isMixed {
+            // this rank's matmul weights: its blocks' four (shards) and, on the last stage, the head
+            let head = layout.head
+            let matmul = locals.filter { l in
+                let name = l.tensor.name
+                return ["attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight", "mlp.c_proj.weight"].contains { name.hasSuffix($0) }
+                    || (isLast && l.tensor.offset == head)
+            }
+            halfWeights = MatmulWeights(policy, count: offset, tensors: matmul.map { ($0.offset, $0.count) })
+        } else {
+            halfWeights = nil
+        }
         for l in locals { copy(l, global: UnsafeMutablePointer(mutating: initial), local: params.pointer, toLocal: true) }
     }
 
@@ -209,7 +232,9 @@ final class ShardedGPT {
 
     /// Bytes of the activations kept for backward (every slot), the backward scratch and the
     /// ring's buffers.
-    var activationBytes: Int { slots.reduce(0) { $0 + $1.bytes } + s.bytes + (ring?.bytes ?? 0) }
+    var activationBytes: Int {
+        slots.reduce(0) { $0 + $1.bytes } + s.bytes + (ring?.bytes ?? 0) + (halfWeights?.bytes ?? 0)
+    }
 
     /// The input buffer of slot `slot` (where a later stage receives activations).
     func input(_ slot: Int) -> UnsafeMutablePointer<Float> { slots[slot].resid[0].pointer }

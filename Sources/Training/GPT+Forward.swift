@@ -11,19 +11,27 @@ extension GPT {
         for i in 0..<R {
             precondition(tokens[i] >= 0 && Int(tokens[i]) < c.vocab, "token \(tokens[i]) outside the vocabulary of \(c.vocab)")
         }
-        if policy.isMixed { return forwardMixed(tokens: tokens, targets: targets, kernels: kernels) }
         Embedding.forward(out: a.resid[0].pointer, tokens: tokens, wte: p + layout.wte,
                           wpe: layout.wpe.map { p + $0 }, B: B, T: T, C: C)
+        mixed?.weights.refresh(from: p, kernels: kernels)
         let block = self.block(kernels)
         // without a tensor-parallel group or ring attention nothing in a block throws
-        for l in 0..<c.nLayer { try! block.forward(l, a.blocks, a.scratch, tensors(l, p)) }
-        norm(out: a.lnf.pointer, mean: a.lnfMean.pointer, rstd: a.lnfRstd.pointer, x: a.resid[c.nLayer].pointer,
+        for l in 0..<c.nLayer { try! block.forward(l, a.blocks, a.scratch, tensors(l, p), half: halfWeights(l)) }
+        // mixed: the final norm's output goes to scratch, and the head saves it in its own format
+        let lnf = mixed == nil ? a.lnf.pointer : a.dLn.pointer
+        norm(out: lnf, mean: a.lnfMean.pointer, rstd: a.lnfRstd.pointer, x: a.resid[c.nLayer].pointer,
              weight: p + layout.lnfw, bias: layout.lnfb.map { p + $0 }, kernels: kernels)
-        kernels.linearForward(out: a.logits.pointer, inp: a.lnf.pointer, weight: p + layout.head, bias: nil,
-                              rows: R, inFeatures: C, outFeatures: c.vocab)
-        chunks(R, kernels) { lo, n in
-            CrossEntropy.forward(losses: a.losses.pointer + lo, logsumexp: a.lossLSE.pointer + lo,
-                                 logits: a.logits.pointer + lo * c.vocab, targets: targets + lo, rows: n, V: c.vocab)
+        if let m = mixed {
+            m.head.forward(normed: lnf, head: m.weights.at(layout.head), targets: targets, losses: a.losses.pointer,
+                           logsumexp: a.lossLSE.pointer, gradScale: dynamicLossScale / Float(R), block: block,
+                           scratch: a.scratch)
+        } else {
+            kernels.linearForward(out: a.logits.pointer, inp: lnf, weight: p + layout.head, bias: nil,
+                                  rows: R, inFeatures: C, outFeatures: c.vocab)
+            chunks(R, kernels) { lo, n in
+                CrossEntropy.forward(losses: a.losses.pointer + lo, logsumexp: a.lossLSE.pointer + lo,
+                                     logits: a.logits.pointer + lo * c.vocab, targets: targets + lo, rows: n, V: c.vocab)
+            }
         }
         var total: Double = 0
         for i in 0..<R { total += Double(a.losses[i]) }
@@ -35,6 +43,9 @@ extension GPT {
         TransformerBlock(kernels: kernels, B: B, T: T, C: config.dModel, heads: config.nHead, headDim: config.headDim,
                          hidden: config.dFF, rope: rope)
     }
+
+    /// Block `l`'s matmul weights as the mixed-precision matmuls read them (nil under fp32).
+    func halfWeights(_ l: Int) -> BlockHalfWeights? { mixed?.weights.block(layout.blocks[l]) }
 
     /// Block `l`'s tensors in the parameter-shaped buffer `buffer` (parameters or gradients).
     func tensors(_ l: Int, _ buffer: UnsafeMutablePointer<Float>) -> BlockTensors {

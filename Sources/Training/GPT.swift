@@ -15,8 +15,8 @@ public final class GPT {
     let rope: RoPE?
     /// Which tensor is kept in which precision (`PrecisionPolicy`); fp32 runs the fp32 code path.
     public let policy: PrecisionPolicy
-    /// Low-precision saved activations, scratch and the matmul copy of the weights (mixed only).
-    let mixed: MixedActivations?
+    /// The matmul copy of the weights and the output head of a mixed policy (nil under fp32).
+    let mixed: (weights: MatmulWeights, head: MixedHead)?
     /// Dynamic loss scale (fp16): the next mixed-precision forward scales the gradient it saves
     /// for backward by this factor, so every gradient the next `backward` adds is multiplied by
     /// it. Ignored under fp32. The trainer divides it back out before the optimizer.
@@ -39,8 +39,10 @@ public final class GPT {
         params = FloatBuffer(count: layout.count)
         grads = FloatBuffer(count: layout.count)
         policy = precision.policy
-        acts = Activations(config, B: B, T: T, mixed: policy.isMixed)
-        mixed = policy.isMixed ? MixedActivations(config, layout: layout, B: B, T: T, policy: policy) : nil
+        acts = Activations(config, B: B, T: T, policy: policy)
+        mixed = policy.isMixed
+            ? (MatmulWeights(policy, layout: layout, config: config), MixedHead(policy, R: B * T, C: config.dModel, V: config.vocab))
+            : nil
         rope = config.position == .rope ? RoPE(T: T, headDim: config.headDim) : nil
         initialize(seed: seed)
     }
@@ -71,10 +73,10 @@ public final class GPT {
 
     /// Bytes of the activations a forward pass saves for backward (per-layer tensors, final norm,
     /// logits or their saved gradient, per-row statistics, tokens), in their policy formats.
-    public var savedActivationBytes: Int { acts.savedBytes + (mixed?.savedBytes ?? 0) }
+    public var savedActivationBytes: Int { acts.savedBytes + (mixed?.head.savedBytes ?? 0) }
 
     /// Bytes of forward/backward scratch (shared by layers) and, when mixed, the weights' matmul copy.
-    public var scratchBytes: Int { acts.scratchBytes + (mixed?.scratchBytes ?? 0) }
+    public var scratchBytes: Int { acts.scratchBytes + (mixed.map { $0.weights.bytes + $0.head.scratchBytes } ?? 0) }
     public var nonEmbeddingParameterCount: Int { layout.nonEmbeddingCount(config) }
 
     /// Training FLOPs per token of this model at sequence length T, counted as the planner does:
@@ -108,14 +110,14 @@ final class Activations {
     /// Per-block partial sums of norm weight gradients (blocks of `BlockScratch.normBlockRows` rows).
     let normPartial: FloatBuffer
 
-    /// `mixed`: the tensors the mixed-precision path keeps in `MixedActivations` (norm outputs,
-    /// q, k, v, attention output, MLP activations, logits) are left empty here.
-    init(_ c: GPTConfig, B: Int, T: Int, mixed: Bool = false) {
+    /// Under a mixed `policy` the blocks keep their narrow tensors (`NarrowActivations`) and the
+    /// final norm's output and the logits live in the `MixedHead`: those fp32 tensors stay empty.
+    init(_ c: GPTConfig, B: Int, T: Int, policy: PrecisionPolicy = PrecisionPolicy(.fp32)) {
         let R = B * T, C = c.dModel
         self.R = R
-        let full = mixed ? 0 : 1
-        blocks = BlockActivations(layers: c.nLayer, B: B, T: T, C: C, Cl: C, Fl: c.dFF, heads: c.nHead, full: !mixed)
-        scratch = BlockScratch(R: R, C: C, Cl: C, Fl: c.dFF)
+        let full = policy.isMixed ? 0 : 1
+        blocks = BlockActivations(layers: c.nLayer, B: B, T: T, C: C, Cl: C, Fl: c.dFF, heads: c.nHead, policy: policy)
+        scratch = BlockScratch(R: R, C: C, Cl: C, Fl: c.dFF, policy: policy)
         let b = blocks, s = scratch
         resid = b.resid
         ln1 = b.ln1; ln1Mean = b.ln1Mean; ln1Rstd = b.ln1Rstd

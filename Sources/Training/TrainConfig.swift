@@ -229,8 +229,8 @@ public struct TrainConfig: Codable, Equatable, Sendable {
             try fail("train.save_at must list steps in 1...train.steps (\(t.steps)), got \(bad)")
         }
         try parallel.validate()
-        if parallel.tp * parallel.pp * parallel.cp > 1 && t.precision != .fp32 {
-            try fail("train.precision = \"\(t.precision.rawValue)\" with [parallel] tp=\(parallel.tp) pp=\(parallel.pp) cp=\(parallel.cp): mixed precision runs single-rank or under pure data parallelism (dp) only")
+        if parallel.tp * parallel.pp * parallel.cp > 1 && t.precision == .fp8 {
+            try fail("train.precision = \"fp8\" (experimental) with [parallel] tp=\(parallel.tp) pp=\(parallel.pp) cp=\(parallel.cp): fp8 runs single-rank or under pure data parallelism (dp) only, as its per-tensor scales would be per shard; use bf16 or fp16")
         }
         if !(data.valFraction > 0 && data.valFraction < 1) { try fail("data.val_fraction must be in (0, 1), got \(data.valFraction)") }
     }

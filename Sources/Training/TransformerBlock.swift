@@ -23,22 +23,27 @@ public final class BlockActivations {
     public let resid: [FloatBuffer]
     public let ln1, ln1Mean, ln1Rstd, q, k, v, attO, lse, attY, resid2, ln2, ln2Mean, ln2Rstd, fcH, fcG: [FloatBuffer]
 
-    /// `full` false leaves the tensors the mixed-precision path keeps in its own formats (norm
-    /// outputs, q, k, v, attention output, MLP activations) empty.
-    public init(layers n: Int, B: Int, T: Int, C: Int, Cl: Int, Fl: Int, heads NHl: Int, full: Bool = true) {
-        let R = B * T, f = full ? 1 : 0
+    /// The narrow saved tensors of a mixed-precision policy (nil under fp32).
+    public let narrow: NarrowActivations?
+
+    /// Under a mixed `policy` the tensors kept in narrow formats (norm outputs, q, k, v, attention
+    /// output, MLP activations) live in `narrow` and their fp32 tensors here are left empty.
+    public init(layers n: Int, B: Int, T: Int, C: Int, Cl: Int, Fl: Int, heads NHl: Int,
+                policy: PrecisionPolicy = PrecisionPolicy(.fp32)) {
+        let R = B * T, f = policy.isMixed ? 0 : 1
         func many(_ count: Int) -> [FloatBuffer] { (0..<n).map { _ in FloatBuffer(count: count) } }
         resid = (0...n).map { _ in FloatBuffer(count: R * C) }
         ln1 = many(f * R * C); ln1Mean = many(R); ln1Rstd = many(R)
         q = many(f * R * Cl); k = many(f * R * Cl); v = many(f * R * Cl)
         attO = many(f * R * Cl); lse = many(B * NHl * T); attY = many(f * R * Cl); resid2 = many(R * C)
         ln2 = many(f * R * C); ln2Mean = many(R); ln2Rstd = many(R); fcH = many(f * R * Fl); fcG = many(f * R * Fl)
+        narrow = policy.isMixed ? NarrowActivations(policy, layers: n, R: R, C: C, Cl: Cl, Fl: Fl) : nil
     }
 
     /// Bytes held.
     public var bytes: Int {
         let perLayer = [ln1, ln1Mean, ln1Rstd, q, k, v, attO, lse, attY, resid2, ln2, ln2Mean, ln2Rstd, fcH, fcG]
-        return (resid + perLayer.flatMap { $0 }).reduce(0) { $0 + $1.bytes }
+        return (resid + perLayer.flatMap { $0 }).reduce(0) { $0 + $1.bytes } + (narrow?.bytes ?? 0)
     }
 }
 
@@ -50,17 +55,24 @@ public final class BlockScratch {
     public let normPartial: FloatBuffer
     public static let normBlockRows = 64
 
-    public init(R: Int, C: Int, Cl: Int, Fl: Int) {
+    /// The mixed-precision block's scratch (nil under fp32).
+    public let narrow: NarrowScratch?
+
+    /// `widenAttention`: a mixed policy keeps fp32 copies of q, k, v for ring attention.
+    public init(R: Int, C: Int, Cl: Int, Fl: Int, policy: PrecisionPolicy = PrecisionPolicy(.fp32),
+                widenAttention: Bool = false) {
         qkv = FloatBuffer(count: R * 3 * Cl); dqkv = FloatBuffer(count: R * 3 * Cl)
         dq = FloatBuffer(count: R * Cl); dk = FloatBuffer(count: R * Cl); dv = FloatBuffer(count: R * Cl)
         dAttO = FloatBuffer(count: R * Cl); dAttY = FloatBuffer(count: R * Cl)
         dResid = FloatBuffer(count: R * C); dLn = FloatBuffer(count: R * C)
         dFcH = FloatBuffer(count: R * Fl); dFcG = FloatBuffer(count: R * Fl)
         normPartial = FloatBuffer(count: (R + Self.normBlockRows - 1) / Self.normBlockRows * 2 * C)
+        narrow = policy.isMixed ? NarrowScratch(policy, R: R, C: C, Cl: Cl, Fl: Fl, widenAttention: widenAttention) : nil
     }
 
     public var bytes: Int {
         [qkv, dqkv, dq, dk, dv, dAttO, dAttY, dResid, dLn, dFcH, dFcG, normPartial].reduce(0) { $0 + $1.bytes }
+            + (narrow?.bytes ?? 0)
     }
 }
 
@@ -115,75 +127,83 @@ public struct TransformerBlock<Kernels: ModelKernels> {
     }
 
     /// Forward of block `i` of `a`: reads a.resid[i], writes a.resid[i + 1] and what backward needs.
-    public func forward(_ i: Int, _ a: BlockActivations, _ s: BlockScratch, _ w: BlockTensors) throws {
-        let x = a.resid[i].pointer, Cl = width, Fl = hidden
-        norm(out: a.ln1[i].pointer, mean: a.ln1Mean[i].pointer, rstd: a.ln1Rstd[i].pointer, x: x, weight: w.ln1w, bias: w.ln1b)
-        kernels.linearForward(out: s.qkv.pointer, inp: a.ln1[i].pointer, weight: w.qkvw, bias: w.qkvb,
-                              rows: R, inFeatures: C, outFeatures: 3 * Cl)
-        layout.split(s.qkv.pointer, q: a.q[i].pointer, k: a.k[i].pointer, v: a.v[i].pointer)
+    /// A mixed-precision `a` (with `narrow` tensors) needs `half`, the matmul copy of the block's
+    /// weights: each tensor is computed in fp32 and saved in its policy format, and the matmuls
+    /// and attention read the saved (rounded) values.
+    public func forward(_ i: Int, _ a: BlockActivations, _ s: BlockScratch, _ w: BlockTensors,
+                        half: BlockHalfWeights? = nil) throws {
+        let n = a.narrow, x = a.resid[i].pointer, Cl = width, Fl = hidden
+        precondition((n == nil) == (half == nil), "a mixed-precision block reads the weights' matmul copy")
+        // a value saved in fp32 is computed in place; a narrow one in scratch, then stored
+        let ln1 = n == nil ? a.ln1[i].pointer : s.dLn.pointer
+        norm(out: ln1, mean: a.ln1Mean[i].pointer, rstd: a.ln1Rstd[i].pointer, x: x, weight: w.ln1w, bias: w.ln1b)
+        n?.ln1[i].store(ln1, kernels: kernels)
+        linear(out: s.qkv.pointer, inp: ln1, saved: n?.ln1[i], weight: w.qkvw, half: half?.qkvw, bias: w.qkvb,
+               inFeatures: C, outFeatures: 3 * Cl, scratch: s)
+        let (q, k, v) = n == nil ? (a.q[i].pointer, a.k[i].pointer, a.v[i].pointer) : (s.dq.pointer, s.dk.pointer, s.dv.pointer)
+        layout.split(s.qkv.pointer, q: q, k: k, v: v)
         if let rope {
-            rope.apply(a.q[i].pointer, heads: B * heads)
-            rope.apply(a.k[i].pointer, heads: B * heads)
+            rope.apply(q, heads: B * heads)
+            rope.apply(k, heads: B * heads)
         }
-        if let ring {
-            try ring.forward(out: a.attO[i].pointer, lse: a.lse[i].pointer, q: a.q[i].pointer, k: a.k[i].pointer,
-                             v: a.v[i].pointer, kernels: kernels)
-        } else {
-            kernels.attentionForward(out: a.attO[i].pointer, lse: a.lse[i].pointer, q: a.q[i].pointer, k: a.k[i].pointer,
-                                     v: a.v[i].pointer, B: B, NH: heads, T: T, d: headDim)
+        if let n {
+            n.q[i].store(q, kernels: kernels)
+            n.k[i].store(k, kernels: kernels)
+            n.v[i].store(v, kernels: kernels)
         }
-        layout.merge(a.attO[i].pointer, into: a.attY[i].pointer)
-        try rowParallel(out: a.resid2[i].pointer, inp: a.attY[i].pointer, weight: w.projw, bias: w.projb,
-                        inFeatures: Cl, residual: x)
-        norm(out: a.ln2[i].pointer, mean: a.ln2Mean[i].pointer, rstd: a.ln2Rstd[i].pointer, x: a.resid2[i].pointer,
+        let attO = n == nil ? a.attO[i].pointer : s.dAttO.pointer
+        try attentionForward(i, out: attO, a, s)
+        let attY = n == nil ? a.attY[i].pointer : s.dAttY.pointer
+        layout.merge(attO, into: attY)
+        n?.attY[i].store(attY, kernels: kernels)
+        try rowParallel(out: a.resid2[i].pointer, inp: attY, saved: n?.attY[i], weight: w.projw, half: half?.projw,
+                        bias: w.projb, inFeatures: Cl, residual: x, scratch: s)
+        let ln2 = n == nil ? a.ln2[i].pointer : s.dLn.pointer
+        norm(out: ln2, mean: a.ln2Mean[i].pointer, rstd: a.ln2Rstd[i].pointer, x: a.resid2[i].pointer,
              weight: w.ln2w, bias: w.ln2b)
-        kernels.linearForward(out: a.fcH[i].pointer, inp: a.ln2[i].pointer, weight: w.fcw, bias: w.fcb,
-                              rows: R, inFeatures: C, outFeatures: Fl)
-        let fcH = a.fcH[i].pointer, fcG = a.fcG[i].pointer
-        chunks(R * Fl) { lo, n in GELU.forward(out: fcG + lo, x: fcH + lo, count: n) }
-        try rowParallel(out: a.resid[i + 1].pointer, inp: a.fcG[i].pointer, weight: w.fc2w, bias: w.fc2b,
-                        inFeatures: Fl, residual: a.resid2[i].pointer)
+        n?.ln2[i].store(ln2, kernels: kernels)
+        let fcH = n == nil ? a.fcH[i].pointer : s.dFcH.pointer, fcG = n == nil ? a.fcG[i].pointer : s.dFcG.pointer
+        linear(out: fcH, inp: ln2, saved: n?.ln2[i], weight: w.fcw, half: half?.fcw, bias: w.fcb,
+               inFeatures: C, outFeatures: Fl, scratch: s)
+        chunks(R * Fl) { lo, count in GELU.forward(out: fcG + lo, x: fcH + lo, count: count) }
+        n?.fcH[i].store(fcH, kernels: kernels)
+        n?.fcG[i].store(fcG, kernels: kernels)
+        try rowParallel(out: a.resid[i + 1].pointer, inp: fcG, saved: n?.fcG[i], weight: w.fc2w, half: half?.fc2w,
+                        bias: w.fc2b, inFeatures: Fl, residual: a.resid2[i].pointer, scratch: s)
     }
 
     /// Backward of block `i`: s.dResid holds d(a.resid[i + 1]) and is left holding d(a.resid[i]);
-    /// parameter gradients are added into `g`.
-    public func backward(_ i: Int, _ a: BlockActivations, _ s: BlockScratch, _ w: BlockTensors, _ g: BlockTensors) throws {
-        let Cl = width, Fl = hidden
+    /// parameter gradients are added into `g` (fp32 under every policy). `half` as in `forward`.
+    public func backward(_ i: Int, _ a: BlockActivations, _ s: BlockScratch, _ w: BlockTensors, _ g: BlockTensors,
+                         half: BlockHalfWeights? = nil) throws {
+        let n = a.narrow, Cl = width, Fl = hidden
+        precondition((n == nil) == (half == nil), "a mixed-precision block reads the weights' matmul copy")
         // MLP: dResid is d(resid[i+1]) and, through the residual, d(resid2).
         s.dFcG.zero()
-        kernels.linearBackward(dinp: s.dFcG.pointer, dweight: g.fc2w, dbias: g.fc2b, dout: s.dResid.pointer,
-                               inp: a.fcG[i].pointer, weight: w.fc2w, rows: R, inFeatures: Fl, outFeatures: C)
+        linearBackward(dinp: s.dFcG.pointer, dweight: g.fc2w, dbias: g.fc2b, dout: s.dResid.pointer, inp: a.fcG[i].pointer,
+                       saved: n?.fcG[i], weight: w.fc2w, half: half?.fc2w, inFeatures: Fl, outFeatures: C, scratch: s)
         s.dFcH.zero()
-        let dFcH = s.dFcH.pointer, fcH = a.fcH[i].pointer, dFcG = s.dFcG.pointer
-        chunks(R * Fl) { lo, n in GELU.backward(dx: dFcH + lo, x: fcH + lo, dout: dFcG + lo, count: n) }
+        geluBackward(dx: s.dFcH.pointer, x: a.fcH[i].pointer, saved: n?.fcH[i], dout: s.dFcG.pointer, count: R * Fl)
         s.dLn.zero()
-        kernels.linearBackward(dinp: s.dLn.pointer, dweight: g.fcw, dbias: g.fcb, dout: s.dFcH.pointer,
-                               inp: a.ln2[i].pointer, weight: w.fcw, rows: R, inFeatures: C, outFeatures: Fl)
+        linearBackward(dinp: s.dLn.pointer, dweight: g.fcw, dbias: g.fcb, dout: s.dFcH.pointer, inp: a.ln2[i].pointer,
+                       saved: n?.ln2[i], weight: w.fcw, half: half?.fcw, inFeatures: C, outFeatures: Fl, scratch: s)
         try group?.allReduce(s.dLn.pointer, count: R * C)
         normBackward(dx: s.dResid.pointer, dweight: g.ln2w, dbias: g.ln2b, dout: s.dLn.pointer, x: a.resid2[i].pointer,
                      weight: w.ln2w, mean: a.ln2Mean[i].pointer, rstd: a.ln2Rstd[i].pointer, partial: s.normPartial)
         // Attention: dResid is now d(resid2), and through the residual d(resid[i]).
         s.dAttY.zero()
-        kernels.linearBackward(dinp: s.dAttY.pointer, dweight: g.projw, dbias: g.projb, dout: s.dResid.pointer,
-                               inp: a.attY[i].pointer, weight: w.projw, rows: R, inFeatures: Cl, outFeatures: C)
+        linearBackward(dinp: s.dAttY.pointer, dweight: g.projw, dbias: g.projb, dout: s.dResid.pointer, inp: a.attY[i].pointer,
+                       saved: n?.attY[i], weight: w.projw, half: half?.projw, inFeatures: Cl, outFeatures: C, scratch: s)
         layout.split(s.dAttY.pointer, into: s.dAttO.pointer)
-        if let ring {
-            try ring.backward(dq: s.dq.pointer, dk: s.dk.pointer, dv: s.dv.pointer, dout: s.dAttO.pointer, q: a.q[i].pointer,
-                              k: a.k[i].pointer, v: a.v[i].pointer, out: a.attO[i].pointer, lse: a.lse[i].pointer,
-                              kernels: kernels)
-        } else {
-            kernels.attentionBackward(dq: s.dq.pointer, dk: s.dk.pointer, dv: s.dv.pointer, dout: s.dAttO.pointer,
-                                      q: a.q[i].pointer, k: a.k[i].pointer, v: a.v[i].pointer, out: a.attO[i].pointer,
-                                      lse: a.lse[i].pointer, B: B, NH: heads, T: T, d: headDim)
-        }
+        try attentionBackward(i, a, s)
         if let rope {
             rope.apply(s.dq.pointer, heads: B * heads, inverse: true)
             rope.apply(s.dk.pointer, heads: B * heads, inverse: true)
         }
         layout.merge(dq: s.dq.pointer, dk: s.dk.pointer, dv: s.dv.pointer, into: s.dqkv.pointer)
         s.dLn.zero()
-        kernels.linearBackward(dinp: s.dLn.pointer, dweight: g.qkvw, dbias: g.qkvb, dout: s.dqkv.pointer,
-                               inp: a.ln1[i].pointer, weight: w.qkvw, rows: R, inFeatures: C, outFeatures: 3 * Cl)
+        linearBackward(dinp: s.dLn.pointer, dweight: g.qkvw, dbias: g.qkvb, dout: s.dqkv.pointer, inp: a.ln1[i].pointer,
+                       saved: n?.ln1[i], weight: w.qkvw, half: half?.qkvw, inFeatures: C, outFeatures: 3 * Cl, scratch: s)
         try group?.allReduce(s.dLn.pointer, count: R * C)
         normBackward(dx: s.dResid.pointer, dweight: g.ln1w, dbias: g.ln1b, dout: s.dLn.pointer, x: a.resid[i].pointer,
                      weight: w.ln1w, mean: a.ln1Mean[i].pointer, rstd: a.ln1Rstd[i].pointer, partial: s.normPartial)
@@ -191,15 +211,18 @@ public struct TransformerBlock<Kernels: ModelKernels> {
 
     /// out = inp · weightᵀ + bias + residual, for a row-parallel product under tensor parallelism:
     /// the partial products are summed over the group before the bias and the residual.
-    func rowParallel(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                     bias: UnsafePointer<Float>, inFeatures: Int, residual: UnsafePointer<Float>) throws {
+    func rowParallel(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, saved: PrecisionTensor?,
+                     weight: UnsafePointer<Float>, half: UnsafePointer<UInt16>?, bias: UnsafePointer<Float>,
+                     inFeatures: Int, residual: UnsafePointer<Float>, scratch: BlockScratch) throws {
         let C = self.C
         guard let group else {
-            kernels.linearForward(out: out, inp: inp, weight: weight, bias: bias, rows: R, inFeatures: inFeatures, outFeatures: C)
+            linear(out: out, inp: inp, saved: saved, weight: weight, half: half, bias: bias, inFeatures: inFeatures,
+                   outFeatures: C, scratch: scratch)
             chunks(R * C) { lo, n in for j in lo..<(lo + n) { out[j] += residual[j] } }
             return
         }
-        kernels.linearForward(out: out, inp: inp, weight: weight, bias: nil, rows: R, inFeatures: inFeatures, outFeatures: C)
+        linear(out: out, inp: inp, saved: saved, weight: weight, half: half, bias: nil, inFeatures: inFeatures,
+               outFeatures: C, scratch: scratch)
         try group.allReduce(out, count: R * C)
         chunks(R) { lo, n in
             for r in lo..<(lo + n) {

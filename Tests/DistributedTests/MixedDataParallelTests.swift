@@ -66,12 +66,20 @@ final class MixedDataParallelTests: XCTestCase {
         }
     }
 
-    func testMixedPrecisionIsRefusedOutsideDataParallelism() throws {
+    func testFP8IsRefusedOutsideDataParallelism() throws {
         var config = Fixture.config(batch: 4, steps: 2)
-        config.train.precision = .bf16
+        config.train.precision = .fp8
         config.parallel = ParallelConfig(tp: 2)
         XCTAssertThrowsError(try config.validate()) { XCTAssertTrue("\($0)".contains("tp=2"), "\($0)") }
         config.parallel = ParallelConfig(dp: 2)
         XCTAssertNoThrow(try config.validate())
+        config.train.precision = .bf16
+        config.parallel = ParallelConfig(tp: 2)
+        XCTAssertNoThrow(try config.validate())
+        config.parallel = ParallelConfig()
+        config.train.precision = .fp8
+        XCTAssertThrowsError(try InProcessWorld.run(size: 2, timeout: 20) { comm in
+            _ = try ModelParallelTrainer(config: config, data: Fixture.dataset(), kernels: Fixture.kernels(), pipeline: comm)
+        }) { XCTAssertTrue("\($0)".contains("fp8"), "\($0)") }
     }
 }

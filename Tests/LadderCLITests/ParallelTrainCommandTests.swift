@@ -67,22 +67,26 @@ final class ParallelTrainCommandTests: XCTestCase {
         XCTAssertEqual(recorded, Array(1...400), "every step recorded once (missing: \(Set(1...400).subtracting(recorded).sorted()))")
     }
 
-    /// `train.precision` = fp16 trains under [parallel] dp (its end line names the precision and
-    /// the loss scaler's skipped steps); tensor parallelism refuses it with a message naming tp.
-    func testMixedPrecisionTrainsUnderDataParallelismAndIsRefusedUnderTensorParallelism() throws {
-        func config(_ parallel: String) -> String { Self.config(train: "steps = 6\nprecision = \"fp16\"", parallel: parallel) }
-        try cli.write("dp.toml", config("dp = 2"))
-        let out = try cli.ok(["train", "dp.toml", "--name", "dp16", "--json"])
-        let events = out.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-        let end = try XCTUnwrap(events.first { $0["event"] as? String == "end" }, out)
-        XCTAssertEqual(end["status"] as? String, "done", out)
-        XCTAssertEqual(end["precision"] as? String, "fp16")
-        XCTAssertNotNil(end["skipped_steps"] as? Int)
-        XCTAssertEqual(events.filter { $0["event"] as? String == "step" }.count, 6)
-
-        try cli.write("tp.toml", config("tp = 2"))
-        let refused = try cli.run(["train", "tp.toml", "--name", "tp16"])
+    /// `train.precision` = fp16 trains under [parallel] dp and tp (the end line names the
+    /// precision and the loss scaler's skipped steps); the experimental fp8 is refused under tensor
+    /// parallelism with a message naming the layout.
+    func testMixedPrecisionTrainsUnderDataAndTensorParallelismAndFP8IsRefused() throws {
+        func config(_ precision: String, _ parallel: String) -> String {
+            Self.config(train: "steps = 6\nprecision = \"\(precision)\"", parallel: parallel)
+        }
+        for layout in ["dp", "tp"] {
+            try cli.write("\(layout).toml", config("fp16", "\(layout) = 2"))
+            let out = try cli.ok(["train", "\(layout).toml", "--name", "\(layout)16", "--json"])
+            let events = out.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            let end = try XCTUnwrap(events.first { $0["event"] as? String == "end" }, out)
+            XCTAssertEqual(end["status"] as? String, "done", out)
+            XCTAssertEqual(end["precision"] as? String, "fp16")
+            XCTAssertNotNil(end["skipped_steps"] as? Int, layout)
+            XCTAssertEqual(events.filter { $0["event"] as? String == "step" }.count, 6, layout)
+        }
+        try cli.write("tp8.toml", config("fp8", "tp = 2"))
+        let refused = try cli.run(["train", "tp8.toml", "--name", "tp8"])
         XCTAssertNotEqual(refused.status, 0)
-        XCTAssertTrue(refused.stderr.contains("tp=2") && refused.stderr.contains("fp16"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("tp=2") && refused.stderr.contains("fp8"), refused.stderr)
     }
 }
