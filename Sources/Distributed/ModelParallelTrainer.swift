@@ -5,7 +5,10 @@ import Training
 
 /// Training of a model split over a pipeline (pp), tensor (tp) and context (cp) grid, optionally
 /// replicated over data-parallel ranks (dp): each rank runs a `ShardedGPT`, its stage's blocks
-/// sharded over its tensor and context groups.
+/// sharded over its tensor and context groups. Every parallel layout runs here, pure data
+/// parallelism included (one stage, groups of size 1): each replica trains on its contiguous
+/// 1/dp of every micro-batch's sequences, so a dp-rank run computes the single-rank run's
+/// gradient up to the order of fp32 additions.
 ///
 /// Pipeline (GPipe's split of layers into stages, PipeDream-flush / Megatron's 1F1B order):
 /// stage s of S owns a contiguous slice of the blocks (`ThreadPool.partition`), the first also
@@ -151,8 +154,10 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
     /// Fraction of this stage's step time spent blocked in receives.
     public var measuredBubbleFraction: Double { stepSeconds > 0 ? waitSeconds / stepSeconds : 0 }
 
-    public func run(stopAfter: Int?, checkpoint: URL?, shouldStop: (() -> Bool)?,
-                    onEvent: (TrainEvent) -> Void) throws -> TrainResult {
+    /// Runs to `train.steps` (or `stopAfter`); every rank must call it. `onEvent` sees the same
+    /// events on every rank. See `ParallelTrainer.run`.
+    public func run(stopAfter: Int? = nil, checkpoint: URL? = nil, shouldStop: (() -> Bool)? = nil,
+                    onEvent: (TrainEvent) -> Void = { _ in }) throws -> TrainResult {
         let groups = [comm, tensor, stage.context, dataParallel].compactMap { $0 }
         return try loop.run(stopAfter: stopAfter, checkpoint: checkpoint, onEvent: onEvent, trainStep: trainStep,
                             evaluate: evaluate(final:), save: save(to:),

@@ -76,23 +76,10 @@ func anyRank(_ flag: Bool, over groups: [Communicator]) throws -> Bool {
     return x > 0
 }
 
-extension DataParallelTrainer: ParallelTrainer {
-    public var parameters: FloatBuffer { model.params }
-    public var flopsPerToken: Double { model.flopsPerToken }
-    public var memory: RankMemory {
-        RankMemory(parameters: model.params.bytes, gradients: model.grads.bytes, optimizerState: optimizerStateBytes,
-                   activations: model.savedActivationBytes + model.scratchBytes,
-                   workspace: kernels.threads * Compute.Kernels.gemmWorkspaceBytesPerThread)
-    }
-    public var bubbleFraction: (ideal: Double, measured: Double)? { nil }
-}
-
-
 public enum ParallelTraining {
     /// The trainer for `config.parallel` on this rank of `world`; refuses layouts the world size
-    /// does not factor into and zero stages other than 0 and 1. Pure data parallelism runs on
-    /// `DataParallelTrainer` (the single-rank model per replica), every other layout on
-    /// `ModelParallelTrainer`.
+    /// does not factor into and zero stages other than 0 and 1. Every layout, pure data
+    /// parallelism included, runs on `ModelParallelTrainer`.
     public static func trainer<Kernels: ModelKernels>(config: TrainConfig, data: TokenDataset, kernels: Kernels,
                                                       world: Communicator) throws -> ParallelTrainer {
         let p = config.parallel
@@ -101,14 +88,11 @@ public enum ParallelTraining {
             throw DistributedError.invalidLayout("parallel.zero must be 0 or 1, got \(p.zero)")
         }
         if grid.tp > 1 || grid.cp > 1 || grid.pp > 1 {
-            guard config.train.precision != .fp8 else {
-                throw DistributedError.invalidLayout("train.precision = \"fp8\" (experimental) runs single-rank or under pure data parallelism; its per-tensor scales would be per shard under tensor, pipeline and context parallelism (tp=\(grid.tp), pp=\(grid.pp), cp=\(grid.cp)): use bf16 or fp16")
-            }
             let context = try ParallelContext(grid: grid, world: world)
             return try ModelParallelTrainer(config: config, data: data, kernels: kernels, pipeline: context.communicator(.pp),
                                             tensor: context.communicator(.tp), context: context.communicator(.cp),
                                             dataParallel: context.communicator(.dp), zero: zero)
         }
-        return try DataParallelTrainer(config: config, data: data, kernels: kernels, comm: world, zero: zero)
+        return try ModelParallelTrainer(config: config, data: data, kernels: kernels, dataParallel: world, zero: zero)
     }
 }

@@ -1,10 +1,20 @@
 import Dispatch
 import Training
 
+/// How the data-parallel ranks hold optimizer state.
+public enum ZeroStage: Int, Sendable, CaseIterable {
+    /// Every rank keeps all of AdamW's moments and updates all parameters (plain DDP): one
+    /// all-reduce of the gradient buffer per step.
+    case none = 0
+    /// ZeRO stage 1 (Rajbhandari et al. 2020): gradients are reduce-scattered, each rank updates
+    /// its 1/dp shard of parameters with its shard of the moments, then parameters are all-gathered.
+    case one = 1
+}
+
 /// How a rank's parameter buffer (`count` floats) is split over its data-parallel group for the
 /// optimizer: ZeRO-1 (Rajbhandari et al. 2020) gives each of the dp ranks a contiguous 1/dp
 /// (`evenCounts`), whose AdamW moments only it keeps; without ZeRO (or without a group) the one
-/// shard is the whole buffer. Shared by `DataParallelTrainer` and `ModelParallelTrainer`.
+/// shard is the whole buffer. Used by `ModelParallelTrainer`.
 struct ZeroShards {
     /// The data-parallel group, nil for one replica.
     let group: Communicator?
@@ -86,4 +96,31 @@ struct ZeroShards {
     func take(_ whole: UnsafePointer<Float>, into shard: FloatBuffer) {
         shard.pointer.update(from: whole + range.lowerBound, count: range.count)
     }
+}
+
+/// x *= s over count elements.
+func scale(_ x: UnsafeMutablePointer<Float>, count: Int, by s: Float) {
+    if s == 1 { return }
+    for i in 0..<count { x[i] *= s }
+}
+
+/// Σ x² accumulated in fp32 blocks of 4096, summed in Double (as `Trainer` computes the norm).
+func sumOfSquares(_ x: UnsafePointer<Float>, count: Int) -> Double {
+    var s: Double = 0
+    var i = 0
+    while i < count {
+        let k = min(4096, count - i)
+        var acc = SIMD16<Float>()
+        var j = 0
+        while j + 16 <= k {
+            let a = UnsafeRawPointer(x + i + j).loadUnaligned(as: SIMD16<Float>.self)
+            acc.addProduct(a, a)
+            j += 16
+        }
+        var part = acc.sum()
+        while j < k { part += x[i + j] * x[i + j]; j += 1 }
+        s += Double(part)
+        i += k
+    }
+    return s
 }

@@ -7,12 +7,12 @@ import XCTest
 final class DataParallelTests: XCTestCase {
     func run(_ config: TrainConfig, data: TokenDataset, dp: Int, zero: ZeroStage) throws -> (Fixture.Run, [Int]) {
         let runs = try InProcessWorld.run(size: dp, timeout: 60) { comm -> (Fixture.Run, Int) in
-            let trainer = try DataParallelTrainer(config: config, data: data, kernels: Fixture.kernels(), comm: comm, zero: zero)
+            let trainer = try ModelParallelTrainer(config: config, data: data, kernels: Fixture.kernels(), dataParallel: comm, zero: zero)
             var losses: [Float] = []
             let result = try trainer.run(onEvent: { if case let .step(_, _, loss, _, _, _) = $0 { losses.append(loss) } })
             XCTAssertEqual(result.outcome, .done)
             return (Fixture.Run(losses: losses, params: trainer.parameters.toArray(), valLoss: result.finalValLoss),
-                    trainer.optimizerStateBytes)
+                    trainer.memory.optimizerState)
         }
         for r in 1..<dp { XCTAssertEqual(runs[r].0.params, runs[0].0.params, "ranks hold identical parameters") }
         return (runs[0].0, runs.map(\.1))
@@ -58,7 +58,7 @@ final class DataParallelTests: XCTestCase {
     func testBatchThatDoesNotSplitIsRefused() throws {
         let config = Fixture.config(batch: 3)
         XCTAssertThrowsError(try InProcessWorld.run(size: 2, timeout: 20) { comm in
-            _ = try DataParallelTrainer(config: config, data: Fixture.dataset(), kernels: Fixture.kernels(), comm: comm, zero: .none)
+            _ = try ModelParallelTrainer(config: config, data: Fixture.dataset(), kernels: Fixture.kernels(), dataParallel: comm)
         }) { error in XCTAssertTrue("\(error)".contains("train.batch (3) must divide by dp (2)"), "\(error)") }
     }
 }

@@ -28,7 +28,7 @@ final class MPIDataParallelTests: XCTestCase {
         let world = try world()
         let config = Fixture.config(batch: 2 * world.size, steps: 6, microBatches: 2)
         let data = Fixture.dataset()
-        let trainer = try DataParallelTrainer(config: config, data: data, kernels: Fixture.kernels(), comm: world, zero: .one)
+        let trainer = try ModelParallelTrainer(config: config, data: data, kernels: Fixture.kernels(), dataParallel: world, zero: .one)
         var losses: [Float] = []
         let result = try trainer.run(onEvent: { if case let .step(_, _, loss, _, _, _) = $0 { losses.append(loss) } })
         XCTAssertEqual(result.outcome, .done)

@@ -10,7 +10,7 @@ final class MixedDataParallelTests: XCTestCase {
     func run(_ config: TrainConfig, data: TokenDataset, dp: Int, zero: ZeroStage,
              initialScale: Float? = nil) throws -> (Fixture.Run, TrainResult) {
         let runs = try InProcessWorld.run(size: dp, timeout: 120) { comm -> (Fixture.Run, TrainResult) in
-            let trainer = try DataParallelTrainer(config: config, data: data, kernels: Fixture.kernels(), comm: comm, zero: zero)
+            let trainer = try ModelParallelTrainer(config: config, data: data, kernels: Fixture.kernels(), dataParallel: comm, zero: zero)
             if let initialScale { trainer.lossScaler = DynamicLossScaler(scale: initialScale) }
             var losses: [Float] = []
             let result = try trainer.run(onEvent: { if case let .step(_, _, loss, _, _, _) = $0 { losses.append(loss) } })
