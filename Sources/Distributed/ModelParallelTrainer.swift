@@ -64,9 +64,11 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
     public private(set) var waitSeconds: Double = 0
     /// Seconds of optimizer steps (forward, backward, communication and update).
     public var stepSeconds: Double { loop.stepSeconds }
-    /// The parameters in the single-rank layout, gathered from every stage when training ends
-    /// (`gatherModel()`); allocated then, so a rank holds only its shard while it trains.
-    public private(set) lazy var parameters = FloatBuffer(count: ParameterLayout(config.model).count)
+    /// The parameters in the single-rank layout: a rank that holds the whole model (no tensor or
+    /// pipeline split) trains them in place; otherwise they are gathered from every stage when
+    /// training ends (`gatherModel()`), allocated then, so a rank holds only its shard while it trains.
+    public var parameters: FloatBuffer { stage.holdsWholeModel ? stage.params : gathered }
+    private lazy var gathered = FloatBuffer(count: ParameterLayout(config.model).count)
     public let flopsPerToken: Double
     /// fp16 only (nil otherwise): the dynamic loss scale, the same on every rank; saved in and
     /// restored from checkpoints. Settable (on every rank alike), e.g. to start from another scale.
@@ -105,14 +107,14 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
         self.kernels = kernels
         self.comm = comm
         // the single-rank initialization, from which each stage copies its part (freed after)
-        let initial = try GPT(config: config.model, batch: 1, seqLen: config.model.seqLen, seed: config.train.seed)
-        flopsPerToken = initial.flopsPerToken
+        let initial = try GPT.initialParameters(config.model, seed: config.train.seed)
+        flopsPerToken = GPT.flopsPerToken(config.model, seqLen: config.model.seqLen)
         let s = comm.rank
         self.tensor = tensor ?? SingleRankCommunicator()
         stage = try ShardedGPT(config: config.model, comm: self.tensor, context: context,
                                layers: ThreadPool.partition(L, parts: S, part: s), isFirst: s == 0, isLast: s == S - 1,
                                inFlight: min(config.train.microBatches, S - s), B: config.train.batch / dp,
-                               seqLen: config.model.seqLen, initial: initial.params.pointer, precision: config.train.precision)
+                               seqLen: config.model.seqLen, initial: initial.pointer, precision: config.train.precision)
         lossScaler = stage.policy.usesLossScaling ? DynamicLossScaler() : nil
         shards = ZeroShards(count: stage.params.count, group: dataParallel, zero: zero)
         m = FloatBuffer(count: shards.range.count)
@@ -325,6 +327,7 @@ public final class ModelParallelTrainer<Kernels: ModelKernels>: ParallelTrainer 
     /// Copies every stage's parameters into `parameters` on every rank (the single-rank layout):
     /// each stage's tensors, zero elsewhere, summed over the stages.
     public func gatherModel() throws {
+        guard !stage.holdsWholeModel else { return }
         try stage.gather(into: parameters.pointer)
         try comm.allReduce(parameters.pointer, count: parameters.count)
     }

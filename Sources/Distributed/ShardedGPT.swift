@@ -132,6 +132,8 @@ final class ShardedGPT {
         }
         self.locals = locals
         localOffset = map
+        precondition(!(tp == 1 && isFirst && isLast) || map.allSatisfy { $0.key == $0.value },
+                     "a rank holding the whole model keeps the single-rank layout")
         params = FloatBuffer(count: offset)
         grads = FloatBuffer(count: offset)
         rope = c.position == .rope ? RoPE(positions: positions, headDim: c.headDim) : nil
@@ -157,6 +159,10 @@ final class ShardedGPT {
         }
         for l in locals { copy(l, global: UnsafeMutablePointer(mutating: initial), local: params.pointer, toLocal: true) }
     }
+
+    /// Whether this rank holds every tensor whole, at its single-rank offset (no tensor or pipeline
+    /// split): its parameters are the single-rank model's.
+    var holdsWholeModel: Bool { tp == 1 && isFirst && isLast }
 
     func p(_ o: Int) -> UnsafeMutablePointer<Float> { params.pointer + localOffset[o]! }
     func g(_ o: Int) -> UnsafeMutablePointer<Float> { grads.pointer + localOffset[o]! }

@@ -50,11 +50,25 @@ public final class GPT {
     /// GPT-2 initialization: N(0, std) weights (std = 0.02, or the config's small init), residual
     /// projections scaled by 1/sqrt(2L), zero biases, unit norm weights.
     public func initialize(seed: UInt64) {
+        Self.initialize(params.pointer, layout: layout, config: config, seed: seed)
+    }
+
+    /// The GPT-2 initialization of `config`'s parameters from `seed` (as `initialize(seed:)`),
+    /// without a model's gradients and activations: what a parallel rank copies its shard from.
+    public static func initialParameters(_ config: GPTConfig, seed: UInt64) throws -> FloatBuffer {
+        try config.validate()
+        let layout = ParameterLayout(config)
+        let params = FloatBuffer(count: layout.count)
+        initialize(params.pointer, layout: layout, config: config, seed: seed)
+        return params
+    }
+
+    static func initialize(_ params: UnsafeMutablePointer<Float>, layout: ParameterLayout, config: GPTConfig, seed: UInt64) {
         var rng = SplitMix64(seed: seed)
         let baseStd = config.initStd
         let residualStd = baseStd / Double(2 * config.nLayer).squareRoot()
         for t in layout.tensors {
-            let p = params.pointer + t.offset
+            let p = params + t.offset
             if t.name.hasSuffix("ln_1.weight") || t.name.hasSuffix("ln_2.weight") || t.name == "ln_f.weight" {
                 p.update(repeating: 1, count: t.count)
             } else if t.shape.count == 1 {
@@ -79,13 +93,17 @@ public final class GPT {
     public var scratchBytes: Int { acts.scratchBytes + (mixed.map { $0.weights.bytes + $0.head.scratchBytes } ?? 0) }
     public var nonEmbeddingParameterCount: Int { layout.nonEmbeddingCount(config) }
 
-    /// Training FLOPs per token of this model at sequence length T, counted as the planner does:
+    /// Training FLOPs per token of this model at sequence length T (`flopsPerToken(_:seqLen:)`).
+    public var flopsPerToken: Double { Self.flopsPerToken(config, seqLen: T) }
+
+    /// Training FLOPs per token of `c` at sequence length T, counted as the planner does:
     /// 6 x (matmul weights, including the output head) + 6 L T C for causal attention
     /// (the 12 L T C of full attention, halved by the mask).
-    public var flopsPerToken: Double {
-        let C = Double(config.dModel), L = Double(config.nLayer)
-        let matmul = Double(layout.nonEmbeddingCount(config)) + Double(config.vocab) * C
-            - (config.tiedHead ? 0 : Double(config.vocab) * C)
+    public static func flopsPerToken(_ c: GPTConfig, seqLen T: Int) -> Double {
+        let C = Double(c.dModel), L = Double(c.nLayer)
+        let layout = ParameterLayout(c)
+        let matmul = Double(layout.nonEmbeddingCount(c)) + Double(c.vocab) * C
+            - (c.tiedHead ? 0 : Double(c.vocab) * C)
         return 6 * matmul + 6 * L * Double(T) * C
     }
 }
