@@ -58,6 +58,7 @@ let package = Package(
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 "Store", "ScalingLaws", "Compute", "Attention", "Training", "Sweeps", "DataPrep", "Reports", "Distributed", "Jobs", "ConfigFiles", "Randomness",
+                "Benchmarks",
             ],
             swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]
         ),
@@ -106,6 +107,11 @@ let package = Package(
         .target(name: "Jobs", dependencies: ["Store", "ScalingLaws", "Compute", "Training", "Sweeps", "Distributed"],
                 swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "Store", "Sweeps", "Training", "ScalingLaws"],
+                    swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
+        // The measurements behind `ladder bench ...` (the executable parses and prints).
+        .target(name: "Benchmarks", dependencies: ["Compute", "Training", "Distributed", "Jobs", "Randomness"],
+                swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Training", "Distributed"],
                     swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
         .testTarget(name: "LadderCLITests", dependencies: ["ladder", "LadderFuzz", "Store", "ScalingLaws", "Randomness"]),
         // One libFuzzer entry per parser of a user file; `.ci/fuzz` builds it instrumented.
