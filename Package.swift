@@ -109,7 +109,7 @@ let package = Package(
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "Store", "Sweeps", "Training", "ScalingLaws"],
                     swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
         // The measurements behind `ladder bench ...` (the executable parses and prints).
-        .target(name: "Benchmarks", dependencies: ["Compute", "Training", "Distributed", "Jobs", "Randomness"],
+        .target(name: "Benchmarks", dependencies: ["Compute", "Attention", "Training", "Distributed", "Jobs", "Randomness", "ScalingLaws"],
                 swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Training", "Distributed"],
                     swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),

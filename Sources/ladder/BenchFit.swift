@@ -1,5 +1,7 @@
 import ArgumentParser
+import Benchmarks
 import Foundation
+import Jobs
 import ScalingLaws
 
 /// `ladder bench fit`: times the 4,500-start parametric fit of synthetic runs plus bootstrap refits.
@@ -32,77 +34,26 @@ struct BenchFit: ParsableCommand {
     @Flag(help: "Print one JSON object.")
     var json = false
 
-    func validate() throws {
-        guard runs >= 10 else { throw ValidationError("--runs must be at least 10.") }
-        guard bootstrap >= 0 else { throw ValidationError("--bootstrap must be >= 0.") }
-        guard threads >= 1 else { throw ValidationError("--threads must be >= 1.") }
+    var benchmark: FitBenchmark {
+        get throws { try FitBenchmark(runs: runs, grid: startsGrid.grid, bootstrap: bootstrap, threads: threads, seed: seed) }
     }
 
-    /// User + system CPU time of this process (wall time is inflated when other jobs share the cores).
-    static func processCPUSeconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    func validate() throws {
+        do { _ = try benchmark } catch let error as BenchmarkInputError { throw ValidationError(error.description) }
     }
 
     func run() throws {
-        let truth = ChinchillaLaw.epoch
-        let sizes = max(2, runs / 10)
-        let data = SyntheticRuns.grid(law: truth, params: 1e7...1e9, sizes: sizes,
-                                      tokensPerParam: 2...200, tokensPerSize: 10, noise: 0.01, seed: seed)
-        var options = ParametricFitOptions()
-        options.grid = startsGrid.grid
-        options.threads = threads
-
-        let cpu0 = Self.processCPUSeconds()
-        let t0 = DispatchTime.now().uptimeNanoseconds
-        let fit = try ParametricFit.fit(data, options: options)
-        let t1 = DispatchTime.now().uptimeNanoseconds
-        var boot: Bootstrap? = nil
-        if bootstrap > 0 {
-            var b = BootstrapOptions()
-            b.replicates = bootstrap
-            b.threads = threads
-            b.seed = seed
-            boot = try Bootstrap.run(fit: fit, fitOptions: options, options: b)
-        }
-        let t2 = DispatchTime.now().uptimeNanoseconds
-        let fitS = Double(t1 - t0) / 1e9, bootS = Double(t2 - t1) / 1e9
-        let cpuS = Self.processCPUSeconds() - cpu0
-
-        var out: [String: Any] = [
-            "runs": data.count,
-            "starts": fit.startsRun,
-            "bootstrap": bootstrap,
-            "threads": threads,
-            "fit_s": fitS,
-            "bootstrap_s": bootS,
-            "total_s": fitS + bootS,
-            "cpu_s": cpuS,
-            "iterations_best": fit.iterations,
-            "starts_at_best": fit.startsAtBest,
-            "starts_line_search_trouble": fit.startsWithLineSearchTrouble,
-            "rmse_log": fit.rmseLog,
-            "fit": ["E": fit.law.E, "A": fit.law.A, "B": fit.law.B, "alpha": fit.law.alpha, "beta": fit.law.beta],
-            "truth": ["E": truth.E, "A": truth.A, "B": truth.B, "alpha": truth.alpha, "beta": truth.beta],
-            "warnings": fit.warnings,
-        ]
-        if let boot, let iv = boot.lawIntervals() {
-            out["intervals"] = [
-                "alpha": [iv.alpha.lower, iv.alpha.upper], "beta": [iv.beta.lower, iv.beta.upper],
-                "E": [iv.E.lower, iv.E.upper], "a": [iv.a.lower, iv.a.upper],
-            ]
-            out["bootstrap_unconverged"] = boot.unconverged
-        }
+        let bench = try benchmark
+        let o = try bench.measure()
         if json {
-            let data = try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            print(try jsonLine(bench.record(o)))
         } else {
             print(String(format: "%d runs, %d starts, %d threads: fit %.3f s, %d bootstrap refits %.3f s, total %.3f s (CPU %.3f s)",
-                         data.count, fit.startsRun, threads, fitS, bootstrap, bootS, fitS + bootS, cpuS))
-            print("fit:   \(fit.law)")
-            print("truth: \(truth)")
-            for w in fit.warnings { print("warning: \(w)") }
+                         o.runs, o.fit.startsRun, threads, o.fitSeconds, bootstrap, o.bootstrapSeconds,
+                         o.fitSeconds + o.bootstrapSeconds, o.cpuSeconds))
+            print("fit:   \(o.fit.law)")
+            print("truth: \(o.truth)")
+            for w in o.fit.warnings { print("warning: \(w)") }
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Compute
 import Foundation
+import Benchmarks
 import Jobs
 #if canImport(Glibc)
 import Glibc
@@ -62,8 +63,10 @@ struct BenchGemm: ParsableCommand {
     @Flag(help: "Report the fastest run instead of the median (a tuning aid under load).")
     var best = false
 
-    static let defaultShapes = [(512, 512, 512), (1024, 1024, 1024), (2048, 2048, 2048),
-                                (4096, 768, 256), (4096, 256, 256), (4096, 256, 1024)]
+    var benchmark: GEMMBenchmark {
+        GEMMBenchmark(precision: precision == .fp32 ? .fp32 : .bf16, bf16Kernel: bf16Kernel.bf16Kernel, seconds: seconds,
+                      cpuTime: cpuTime, best: best)
+    }
 
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
@@ -71,114 +74,35 @@ struct BenchGemm: ParsableCommand {
         if cpuTime && threads != 1 {
             throw ValidationError("--cpu-time measures one thread: use it with --threads 1")
         }
-        _ = try parsedShapes()
-        _ = try parsedLayouts()
-    }
-
-    func parsedShapes() throws -> [(Int, Int, Int)] {
-        guard let shapes else { return Self.defaultShapes }
-        return try shapes.split(separator: ",").map { item in
-            let parts = item.split(separator: "x").compactMap { Int($0) }
-            guard parts.count == 3, parts.allSatisfy({ $0 > 0 }) else {
-                throw ValidationError("bad shape '\(item)': expected MxNxK with positive integers")
-            }
-            return (parts[0], parts[1], parts[2])
-        }
-    }
-
-    func parsedLayouts() throws -> [GEMMLayout] {
-        guard let layouts else { return GEMMLayout.allCases }
-        return try layouts.split(separator: ",").map { item in
-            guard let l = GEMMLayout(rawValue: item.uppercased()) else {
-                throw ValidationError("bad layout '\(item)': expected NN, NT or TN")
-            }
-            return l
+        do {
+            _ = try GEMMBenchmark.shapes(shapes)
+            _ = try GEMMBenchmark.layouts(layouts)
+        } catch let error as BenchmarkInputError {
+            throw ValidationError(error.description)
         }
     }
 
     func run() throws {
         try tier.apply()
         ThreadPool.setDefaultThreadCount(threads)
-        let pool = ThreadPool.default
-        var rng = BenchRandom(seed: 0x5EED)
+        let bench = benchmark
         if !json {
-            let kernelNote = precision == .bf16
-                ? " kernel=\(bf16Kernel == .automatic ? "\(GEMM.automaticBF16Kernel)" : bf16Kernel.rawValue)"
-                : ""
+            let kernelNote = precision == .bf16 ? " kernel=\(bench.resolvedBF16Kernel)" : ""
             print("precision=\(precision.rawValue) threads=\(threads)\(kernelNote) \(KernelTierSetup.header)"
                 + (precision == .bf16 ? " vdpbf16ps/fma flop ratio=\(GEMM.bf16DotSpeedup)" : ""))
             print("     M      N      K  layout   GFLOP/s")
         }
-        for (m, n, k) in try parsedShapes() {
-            let a = AlignedBuffer<Float>(count: m * k), b = AlignedBuffer<Float>(count: k * n)
-            let c = AlignedBuffer<Float>(count: m * n)
-            for i in 0..<a.count { a[i] = rng.uniform() }
-            for i in 0..<b.count { b[i] = rng.uniform() }
-            let a16 = AlignedBuffer<BFloat16>(count: precision == .bf16 ? m * k : 0)
-            let b16 = AlignedBuffer<BFloat16>(count: precision == .bf16 ? k * n : 0)
-            if precision == .bf16 {
-                Convert.floatToBFloat16(a.pointer, a16.pointer, count: a.count)
-                Convert.floatToBFloat16(b.pointer, b16.pointer, count: b.count)
+        try bench.measure(shapes: GEMMBenchmark.shapes(shapes), layouts: GEMMBenchmark.layouts(layouts), pool: .default) { row in
+            if json {
+                print(try jsonLine(row))
+            } else {
+                print(pad(row["M"]!, 6), pad(row["N"]!, 6), pad(row["K"]!, 6), "    \(row["layout"]!)", pad(row["gflops"]!, 9))
             }
-            for layout in try parsedLayouts() {
-                // Same buffers for every layout: A is read as m×k or k×m, B as k×n or n×k.
-                let lda = layout.transposeA == .none ? k : m
-                let ldb = layout.transposeB == .none ? n : k
-                let call = {
-                    switch precision {
-                    case .fp32:
-                        GEMM.multiply(transposeA: layout.transposeA, transposeB: layout.transposeB,
-                                      m: m, n: n, k: k, a: a.pointer, lda: lda, b: b.pointer, ldb: ldb,
-                                      c: c.pointer, ldc: n, pool: pool)
-                    case .bf16:
-                        GEMM.multiply(transposeA: layout.transposeA, transposeB: layout.transposeB,
-                                      m: m, n: n, k: k, a: a16.pointer, lda: lda, b: b16.pointer,
-                                      ldb: ldb, c: c.pointer, ldc: n, kernel: bf16Kernel.bf16Kernel,
-                                      pool: pool)
-                    }
-                }
-                let median = Self.timeSeconds(budget: seconds, cpuClock: cpuTime, fastest: best, call)
-                let gflops = 2.0 * Double(m) * Double(n) * Double(k) / median / 1e9
-                let rounded = (gflops * 10).rounded() / 10
-                if json {
-                    var row: [String: Any] = ["M": m, "N": n, "K": k, "layout": layout.rawValue,
-                                              "precision": precision.rawValue, "threads": threads, "gflops": rounded]
-                    row.merge(KernelTierSetup.jsonFields) { a, _ in a }
-                    if precision == .bf16 {
-                        row["bf16_kernel"] = "\(bf16Kernel == .automatic ? GEMM.automaticBF16Kernel : bf16Kernel.bf16Kernel)"
-                    }
-                    let data = try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys])
-                    print(String(decoding: data, as: UTF8.self))
-                } else {
-                    print(pad(m, 6), pad(n, 6), pad(k, 6), "    \(layout.rawValue)", pad(rounded, 9))
-                }
-                fflush(nil) // every stream, stdout included (the C global stdout is off limits in Swift 6 mode)
-            }
+            fflush(nil) // every stream, stdout included (the C global stdout is off limits in Swift 6 mode)
         }
     }
 
-    /// Two warm-up calls, then timed calls until `budget` seconds have passed (at least 5);
-    /// returns the median (or fastest) time of one call.
-    static func timeSeconds(budget: Double, cpuClock: Bool, fastest: Bool,
-                            _ call: () -> Void) -> Double {
-        call(); call()
-        var times: [Double] = []
-        let end = now() + budget
-        let clock = cpuClock ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC
-        while now() < end || times.count < 5 {
-            let t0 = now(clock); call(); times.append(now(clock) - t0)
-        }
-        times.sort()
-        return fastest ? times[0] : times[times.count / 2]
-    }
-
-    static func now(_ clock: clockid_t = CLOCK_MONOTONIC) -> Double {
-        var ts = timespec()
-        clock_gettime(clock, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-    }
-
-    private func pad<T>(_ v: T, _ width: Int) -> String {
+    private func pad(_ v: Any, _ width: Int) -> String {
         let s = "\(v)"
         return String(repeating: " ", count: max(0, width - s.count)) + s
     }
