@@ -111,7 +111,7 @@ let package = Package(
         // The measurements behind `ladder bench ...` (the executable parses and prints).
         .target(name: "Benchmarks", dependencies: ["Compute", "Attention", "Training", "Distributed", "Jobs", "Randomness", "ScalingLaws"],
                 swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
-        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Training", "Distributed"],
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Compute", "Training", "Distributed"],
                     swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
         .testTarget(name: "LadderCLITests", dependencies: ["ladder", "LadderFuzz", "Store", "ScalingLaws", "Randomness"]),
         // One libFuzzer entry per parser of a user file; `.ci/fuzz` builds it instrumented.

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Jobs
-import Randomness
+import Benchmarks
 import ScalingLaws
 import Store
 import Sweeps
@@ -69,7 +69,10 @@ struct SweepPlan: ParsableCommand {
         if !noEstimate {
             for run in runs {
                 let key = "\(run.shape.nLayer)x\(run.shape.dModel)"
-                if seconds[key] == nil { seconds[key] = try Throughput.secondsPerStep(run.config) }
+                if seconds[key] == nil {
+                    ComputeSetup.threads(run.config.train.threads)
+                    seconds[key] = try StepTimeProbe.secondsPerStep(run.config, kernels: ComputeSetup.kernels)
+                }
             }
         }
         func estimate(_ r: PlannedRun) -> Double? {
@@ -128,30 +131,5 @@ struct SweepPlan: ParsableCommand {
         if !spec.validation.isEmpty {
             print("then \(spec.validation.count) validation run(s) at \(spec.validation.map { SweepExpansion.label($0.flops) }.joined(separator: ", ")) FLOPs, sized by the fitted law")
         }
-    }
-}
-
-/// Measures a config's seconds per optimizer step: one warm-up step, then two timed steps on
-/// random tokens.
-enum Throughput {
-    static func secondsPerStep(_ config: TrainConfig) throws -> Double {
-        var c = config
-        c.train.steps = 3
-        c.train.saveAt = []  // a WSD trunk's checkpoint steps lie beyond the probe's 3
-        c.train.checkpointInterval = 0
-        c.train.evalInterval = 0
-        c.train.evalBatches = 1
-        c.train.warmup = 0
-        c.train.maxGradNorm = .infinity
-        var rng = SplitMix64(seed: 1)
-        let n = (c.model.seqLen + 1) * c.train.batch * 4
-        let tokens = (0..<n).map { _ in Int32(rng.next() % UInt64(c.model.vocab)) }
-        let data = TokenDataset(train: tokens, validation: tokens, vocab: c.model.vocab, bytesPerToken: 1, source: "probe")
-        ComputeSetup.threads(c.train.threads)
-        let trainer = try Trainer(config: c, data: data, kernels: ComputeSetup.kernels)
-        _ = try trainer.run(stopAfter: 1)
-        let start = Date()
-        _ = try trainer.run()
-        return Date().timeIntervalSince(start) / 2
     }
 }

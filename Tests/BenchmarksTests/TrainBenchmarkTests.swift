@@ -1,5 +1,6 @@
 import Benchmarks
 import Distributed
+import Compute
 import Training
 import XCTest
 
@@ -64,5 +65,24 @@ final class TrainBenchmarkTests: XCTestCase {
         XCTAssertEqual(s[1]["activation_ratio_vs_fp32"] as? Double, 0.5)
         XCTAssertEqual(s[1]["median_peak_rss_bytes"] as? Double, 15)
         XCTAssertEqual(s.map { $0["runs"] as? Int }, [3, 2])
+    }
+}
+
+final class StepTimeProbeTests: XCTestCase {
+    /// The probe trains the config's own shape: a model with four times the layers takes longer
+    /// per step (by far more than timing noise at these sizes), and a WSD trunk's save_at steps or a
+    /// long schedule do not stop it.
+    func testProbeTimesTheConfigsStep() throws {
+        var small = TrainBenchmark(shape: .tiny, steps: 1, warmup: 0).config(threads: 1)
+        small.model.nLayer = 1
+        small.train.saveAt = [900]
+        small.train.steps = 1000
+        var deep = small
+        deep.model.nLayer = 8
+        let kernels = FastKernels(pool: ThreadPool(threadCount: 1))
+        let t1 = try StepTimeProbe.secondsPerStep(small, kernels: kernels)
+        let t8 = try StepTimeProbe.secondsPerStep(deep, kernels: kernels)
+        XCTAssertGreaterThan(t1, 0)
+        XCTAssertGreaterThan(t8, 2 * t1, "8 layers against 1: \(t8) s vs \(t1) s")
     }
 }
