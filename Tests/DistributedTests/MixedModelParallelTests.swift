@@ -4,9 +4,10 @@ import Foundation
 import Training
 import XCTest
 
-/// Mixed precision under tensor, pipeline and context parallelism (and combined with data
-/// parallelism): each layout's bf16 and fp16 runs reproduce the single-rank mixed run, fp16
-/// skips the same steps, and the loss scaler survives a checkpoint.
+/// Mixed precision under data, tensor, pipeline and context parallelism and their combinations:
+/// each layout's bf16 and fp16 runs reproduce the single-rank mixed run, fp16 skips the same
+/// steps, the loss scaler survives a checkpoint, and the experimental fp8 is refused where its
+/// per-tensor scales would be per shard.
 final class MixedModelParallelTests: XCTestCase {
     struct Outcome {
         var run: Fixture.Run
@@ -45,8 +46,8 @@ final class MixedModelParallelTests: XCTestCase {
         return (Fixture.Run(losses: losses, params: trainer.model.params.toArray(), valLoss: result.finalValLoss), result)
     }
 
-    static let layouts = [ParallelConfig(tp: 2), ParallelConfig(pp: 2), ParallelConfig(cp: 2),
-                          ParallelConfig(dp: 2, tp: 2), ParallelConfig(pp: 2, cp: 2)]
+    static let layouts = [ParallelConfig(dp: 2), ParallelConfig(dp: 2, zero: 1), ParallelConfig(tp: 2), ParallelConfig(pp: 2),
+                          ParallelConfig(cp: 2), ParallelConfig(dp: 2, tp: 2), ParallelConfig(pp: 2, cp: 2)]
 
     func testBF16InEveryLayoutMatchesSingleRankBF16() throws {
         var config = Fixture.config(batch: 4, steps: 6, microBatches: 2)
@@ -124,5 +125,22 @@ final class MixedModelParallelTests: XCTestCase {
         let bf16 = try run(config, data: data).memory
         XCTAssertEqual(bf16.parameters, fp32.parameters, "fp32 master weights")
         XCTAssertLessThan(bf16.activations, fp32.activations * 9 / 10)
+    }
+
+    func testFP8IsRefusedOutsideDataParallelism() throws {
+        var config = Fixture.config(batch: 4, steps: 2)
+        config.train.precision = .fp8
+        config.parallel = ParallelConfig(tp: 2)
+        XCTAssertThrowsError(try config.validate()) { XCTAssertTrue("\($0)".contains("tp=2"), "\($0)") }
+        config.parallel = ParallelConfig(dp: 2)
+        XCTAssertNoThrow(try config.validate())
+        config.train.precision = .bf16
+        config.parallel = ParallelConfig(tp: 2)
+        XCTAssertNoThrow(try config.validate())
+        config.parallel = ParallelConfig()
+        config.train.precision = .fp8
+        XCTAssertThrowsError(try InProcessWorld.run(size: 2, timeout: 20) { comm in
+            _ = try ModelParallelTrainer(config: config, data: Fixture.dataset(), kernels: Fixture.kernels(), pipeline: comm)
+        }) { XCTAssertTrue("\($0)".contains("fp8"), "\($0)") }
     }
 }
