@@ -66,22 +66,22 @@ let package = Package(
             name: "ConfigFiles",
             swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]
         ),
-        .testTarget(name: "ConfigFilesTests", dependencies: ["ConfigFiles", "Sweeps", "Training"], exclude: ["toml-test"], swiftSettings: checkedFlags),
+        .testTarget(name: "ConfigFilesTests", dependencies: ["ConfigFiles", "Sweeps", "Training"], exclude: ["toml-test"], swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
         .target(
             name: "Store",
             dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]
         ),
-        .testTarget(name: "StoreTests", dependencies: ["Store"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store"], swiftSettings: [.swiftLanguageMode(.v6)]),
         // the seeded generator every module and test shares (bootstrap, init, data order, inputs)
         .target(name: "Randomness", swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
         .target(name: "ScalingLaws", dependencies: ["Randomness"], swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
-        .testTarget(name: "ScalingLawsTests", dependencies: ["ScalingLaws", "Randomness"], swiftSettings: checkedFlags),
+        .testTarget(name: "ScalingLawsTests", dependencies: ["ScalingLaws", "Randomness"], swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
         .target(name: "CComputeKernels"),
         // The kernel targets (KernelCore, the Kernels* tiers, and Compute and Attention over them) stay
-        // in Swift 5 language mode (the package default below): unsafe pointer code throughout. Every
-        // other library and executable target compiles in Swift 6 mode; the test targets (except
-        // JobsTests) are still Swift 5.
+        // in Swift 5 language mode (the package default below): unsafe pointer code throughout, and so
+        // do their test targets (ComputeTests, AttentionTests). Every other target, tests included,
+        // compiles in Swift 6 mode.
         .target(name: "KernelCore", swiftSettings: kernelFlags),
         .target(name: "KernelsAVX512", dependencies: ["KernelCore"], swiftSettings: avx512Flags),
         .target(name: "KernelsAVX2", dependencies: ["KernelCore"], swiftSettings: avx2Flags),
@@ -92,18 +92,18 @@ let package = Package(
         .target(name: "Attention", dependencies: ["Compute"], swiftSettings: kernelFlags),
         .testTarget(name: "AttentionTests", dependencies: ["Attention", "Compute", "Randomness"], swiftSettings: kernelFlags),
         .target(name: "Training", dependencies: ["Randomness", "Compute", "Attention", "DataPrep"], swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "DataPrep", "Randomness", "Compute", "Attention"], exclude: ["Resources"], swiftSettings: checkedFlags),
-        .testTarget(name: "MixedPrecisionTests", dependencies: ["Training", "Compute", "DataPrep", "Randomness"], swiftSettings: checkedFlags),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "DataPrep", "Randomness", "Compute", "Attention"], exclude: ["Resources"], swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
+        .testTarget(name: "MixedPrecisionTests", dependencies: ["Training", "Compute", "DataPrep", "Randomness"], swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
         .target(name: "Sweeps", dependencies: ["ScalingLaws", "Training", "Store"], swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
-        .testTarget(name: "SweepsTests", dependencies: ["Sweeps"], swiftSettings: checkedFlags),
+        .testTarget(name: "SweepsTests", dependencies: ["Sweeps"], swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
         .target(name: "DataPrep", dependencies: ["Randomness"], swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
-        .testTarget(name: "DataPrepTests", dependencies: ["DataPrep", "Randomness"], resources: [.copy("Resources")], swiftSettings: checkedFlags),
+        .testTarget(name: "DataPrepTests", dependencies: ["DataPrep", "Randomness"], resources: [.copy("Resources")], swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
         .target(name: "Reports", dependencies: ["Store", "ScalingLaws"], swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Store", "ScalingLaws", "Randomness"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Store", "ScalingLaws", "Randomness"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .systemLibrary(name: "CMPI", pkgConfig: "ompi", providers: [.apt(["libopenmpi-dev"])]),
         .target(name: "Distributed", dependencies: ["Training", "Randomness", .target(name: "CMPI", condition: .when(traits: ["MPI"]))],
                 swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
-        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training", "Randomness", "Attention"], swiftSettings: checkedFlags),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training", "Randomness", "Attention"], swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
         .target(name: "Jobs", dependencies: ["Store", "ScalingLaws", "Compute", "Training", "Sweeps", "Distributed"],
                 swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "Store", "Sweeps", "Training", "ScalingLaws"],
@@ -113,7 +113,8 @@ let package = Package(
                 swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Compute", "Training", "Distributed"],
                     swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
-        .testTarget(name: "LadderCLITests", dependencies: ["ladder", "LadderFuzz", "Store", "ScalingLaws", "Randomness"]),
+        .testTarget(name: "LadderCLITests", dependencies: ["ladder", "LadderFuzz", "Store", "ScalingLaws", "Randomness"],
+                    swiftSettings: [.swiftLanguageMode(.v6)]),
         // One libFuzzer entry per parser of a user file; `.ci/fuzz` builds it instrumented.
         .executableTarget(name: "LadderFuzz", dependencies: ["ConfigFiles", "DataPrep", "Store", "Sweeps", "Training"],
                           swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),

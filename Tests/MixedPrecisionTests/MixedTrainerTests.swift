@@ -32,7 +32,8 @@ final class MixedTrainerTests: XCTestCase {
                            data: .init(path: corpus, valFraction: 0.1), train: t)
     }
 
-    static let kernels = FastKernels(pool: ThreadPool(threadCount: 2))
+    /// One pool for the suite's tests, which run one at a time (XCTest runs them serially).
+    nonisolated(unsafe) static let kernels = FastKernels(pool: ThreadPool(threadCount: 2))
 
     static func data(_ config: TrainConfig) throws -> TokenDataset {
         try TokenDataset.bytes(of: config.data.path, valFraction: config.data.valFraction)

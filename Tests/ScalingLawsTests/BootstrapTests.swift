@@ -5,7 +5,8 @@ import Randomness
 
 final class BootstrapTests: XCTestCase {
     func testPercentileInterval() {
-        let values = (1...101).map(Double.init).shuffled(using: &Self.rng)
+        var rng = SplitMix64(seed: 99)
+        let values = (1...101).map(Double.init).shuffled(using: &rng)
         let iv = Interval.percentile(values + [.nan], level: 0.8)!
         XCTAssertEqual(iv.lower, 11, accuracy: 1e-12)
         XCTAssertEqual(iv.upper, 91, accuracy: 1e-12)
@@ -13,8 +14,6 @@ final class BootstrapTests: XCTestCase {
         XCTAssertEqual(iv.samples, 101)
         XCTAssertNil(Interval.percentile([.nan], level: 0.8))
     }
-
-    static var rng = SplitMix64(seed: 99)
 
     /// Same seed, same laws, whatever the thread count; another seed, other laws.
     func testReproducible() throws {
