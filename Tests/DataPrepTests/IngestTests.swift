@@ -1,19 +1,11 @@
 import DataPrep
 import Foundation
 import Randomness
+import LadderTestSupport
 import XCTest
 
-final class IngestTests: XCTestCase {
-    private var dir: URL!
-
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("ladder-ingest-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: dir)
-    }
+final class IngestTests: FolderTestCase {
+    var dir: URL { folder }
 
     private func write(_ name: String, _ bytes: [UInt8]) throws -> String {
         let u = dir.appendingPathComponent(name)

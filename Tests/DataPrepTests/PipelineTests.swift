@@ -1,18 +1,15 @@
 import DataPrep
 import Foundation
 import Randomness
+import LadderTestSupport
 import XCTest
 
-final class PipelineTests: XCTestCase {
-    private var dir: URL!
+final class PipelineTests: FolderTestCase {
+    var dir: URL { folder }
 
     override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("ladder-pipe-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir.appendingPathComponent("in"), withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: dir)
+        try super.setUpWithError()
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("in"), withIntermediateDirectories: true)
     }
 
     func testConfigMergesOverDefaultsAndRejectsUnknownKeys() throws {

@@ -2,22 +2,12 @@ import Compute
 import Distributed
 import Foundation
 import Training
+import LadderTestSupport
 import XCTest
 
 /// Checkpoints of parallel runs are single-rank checkpoints: a run stopped under one layout
 /// resumes under another (or none) and ends where the uninterrupted single-rank run ends.
-final class ParallelCheckpointTests: XCTestCase {
-    var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("ladder-pckpt-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: folder)
-    }
-
+final class ParallelCheckpointTests: FolderTestCase {
     static func config() -> TrainConfig {
         var config = Fixture.config(batch: 4, steps: 6, microBatches: 2)
         config.train.checkpointInterval = 3

@@ -2,20 +2,14 @@ import Compute
 import Foundation
 import ScalingLaws
 import Training
+import LadderTestSupport
 import XCTest
 
 /// Training in each precision: loss curves against fp32, dynamic loss scaling, fp32 master
 /// weights, loss-scaler checkpoint/resume.
-final class MixedTrainerTests: XCTestCase {
+final class MixedTrainerTests: FolderTestCase {
     static let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../TrainingTests/Resources/austen-slice.txt").standardizedFileURL.path
-
-    var folder: URL!
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("ladder-mixed-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-    override func tearDown() { try? FileManager.default.removeItem(at: folder) }
 
     static func config(_ precision: TrainConfig.Precision, steps: Int, lr: Double = 3e-3) -> TrainConfig {
         var t = TrainConfig.Optimization()

@@ -3,20 +3,12 @@ import Randomness
 import Reports
 import ScalingLaws
 import Store
+import LadderTestSupport
 import XCTest
 
 /// The page in a real browser: headless Chromium takes a screenshot, and the PNG must show the
 /// figures (many colours, the budgets' series colours), unlike a blank page's screenshot.
-final class BrowserTests: XCTestCase {
-    var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("ladder-report-browser-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() { try? FileManager.default.removeItem(at: folder) }
-
+final class BrowserTests: FolderTestCase {
     /// Chromium's path; skips when it is missing unless LADDER_REQUIRE_CHROMIUM=1 (CI), then fails.
     func chromium() throws -> String {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"

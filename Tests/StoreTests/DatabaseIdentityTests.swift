@@ -1,20 +1,12 @@
 import Foundation
 import GRDB
 import Store
+import LadderTestSupport
 import XCTest
 
 /// Class 7 and 13 of issue #19: only Ladder's own databases are migrated or written; a damaged
 /// one is refused for writing; `DatabaseDoctor` reports what SQLite's checks find.
-final class DatabaseIdentityTests: XCTestCase {
-    private var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("ladder-identity-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
-
+final class DatabaseIdentityTests: FolderTestCase {
     func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
 
     /// A rollback-journal SQLite file written by someone else.

@@ -1,14 +1,10 @@
 import Foundation
 import Store
+import LadderTestSupport
 import XCTest
 
-final class RunFolderTests: XCTestCase {
-    var dir: URL!
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("runfolder-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
-    override func tearDown() { try? FileManager.default.removeItem(at: dir) }
+final class RunFolderTests: FolderTestCase {
+    var dir: URL { folder }
 
     /// What a cluster task writes comes into the store whole: outcome fields, every metric (the
     /// last write of a step wins, as after a resume), a line torn by a crash skipped; the store's

@@ -1,20 +1,12 @@
 import Foundation
 import GRDB
 import Store
+import LadderTestSupport
 import XCTest
 
 /// Classes 6, 8, 9, 10 and 12 of issue #19 at the store's boundary: unsafe names, non-finite
 /// numbers, poisoned rows, deleting runs, unusable laws and CSV formula injection.
-final class StoreInputTests: XCTestCase {
-    private var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("ladder-input-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
-
+final class StoreInputTests: FolderTestCase {
     static let unsafeNames = ["", ".", "..", "../x", "../../x", "a/b", ".hidden", "a\\b", "a\u{0}b", "tab\there",
                               String(repeating: "x", count: SafeName.maxBytes + 1)]
 

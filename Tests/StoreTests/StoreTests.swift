@@ -1,20 +1,10 @@
 import Foundation
 import GRDB
 import Store
+import LadderTestSupport
 import XCTest
 
-final class StoreTests: XCTestCase {
-    private var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("ladder-store-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: folder)
-    }
-
+final class StoreTests: FolderTestCase {
     /// The same round trip against an in-memory queue and an on-disk WAL pool.
     func testRoundTripInMemoryAndOnDisk() throws {
         try roundTrip(try ResultStore.inMemory())

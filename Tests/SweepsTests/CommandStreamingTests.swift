@@ -1,18 +1,12 @@
 import Foundation
 import Store
 import Sweeps
+import LadderTestSupport
 import XCTest
 
 /// The command executor follows a running trainer's metrics file: points reach the store while
 /// the trainer is still running, and SIGINT gets an `interrupted` outcome.
-final class CommandStreamingTests: XCTestCase {
-    var folder: URL!
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("ladder-stream-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-    override func tearDown() { try? FileManager.default.removeItem(at: folder) }
-
+final class CommandStreamingTests: FolderTestCase {
     /// A protocol trainer: three steps, then it waits for `go` (or SIGINT) before its end line.
     func writeTrainer() throws -> URL {
         let script = folder.appendingPathComponent("train.sh")

@@ -2,6 +2,7 @@ import Foundation
 import ScalingLaws
 import Store
 import Sweeps
+import LadderTestSupport
 import XCTest
 
 /// A stand-in for Slurm: tasks "run" for a few squeue polls, then write their run folder as
@@ -65,14 +66,7 @@ final class FakeSlurm: SlurmControl {
     }
 }
 
-final class SlurmSweepTests: XCTestCase {
-    var folder: URL!
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("slurm-sweep-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-    override func tearDown() { try? FileManager.default.removeItem(at: folder) }
-
+final class SlurmSweepTests: FolderTestCase {
     func setUpSweep() throws -> (ResultStore, [RunRecord]) {
         let store = try ResultStore.open(path: folder.appendingPathComponent("results.sqlite").path)
         let planned = try SweepExpansion.fitRuns(SweepExpansionTests.spec())

@@ -1,18 +1,12 @@
 import Foundation
 import Store
 import Sweeps
+import LadderTestSupport
 import XCTest
 
 /// The trainer protocol's JSONL stream: read while written, idempotent by step, resumes drop the
 /// points after the checkpoint, torn lines skipped, only this attempt's `end` counts.
-final class TrainerMetricsFeedTests: XCTestCase {
-    var folder: URL!
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("ladder-feed-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-    override func tearDown() { try? FileManager.default.removeItem(at: folder) }
-
+final class TrainerMetricsFeedTests: FolderTestCase {
     func append(_ url: URL, _ text: String) throws {
         if !FileManager.default.fileExists(atPath: url.path) { FileManager.default.createFile(atPath: url.path, contents: nil) }
         let h = try FileHandle(forWritingTo: url)

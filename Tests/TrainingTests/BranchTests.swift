@@ -1,17 +1,11 @@
 import Foundation
 import Training
+import LadderTestSupport
 import XCTest
 
 /// WSD cooldown branches: a branch started from a constant-rate trunk's kept checkpoint is the
 /// same run as a WSD run of the branch's length trained from scratch.
-final class BranchTests: XCTestCase {
-    var folder: URL!
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("ladder-branch-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-    override func tearDown() { try? FileManager.default.removeItem(at: folder) }
-
+final class BranchTests: FolderTestCase {
     func testBranchFromTrunkEqualsWSDRunFromScratch() throws {
         var trunk = TrainerTests.config(steps: 14)
         trunk.train.schedule = .constant

@@ -1,19 +1,13 @@
 import ScalingLaws
 import Foundation
 import Training
+import LadderTestSupport
 import XCTest
 import Randomness
 
-final class TrainerTests: XCTestCase {
+final class TrainerTests: FolderTestCase {
     static let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("Resources/austen-slice.txt").path
-
-    var folder: URL!
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("ladder-train-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-    override func tearDown() { try? FileManager.default.removeItem(at: folder) }
 
     static func config(steps: Int, lr: Double = 3e-3, seqLen: Int = 16, dModel: Int = 32) -> TrainConfig {
         var t = TrainConfig.Optimization()
