@@ -111,9 +111,9 @@ let package = Package(
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "Store", "Sweeps", "Training", "ScalingLaws"],
                     swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
         // The measurements behind `ladder bench ...` (the executable parses and prints).
-        .target(name: "Benchmarks", dependencies: ["Compute", "Attention", "Training", "Distributed", "Jobs", "Randomness", "ScalingLaws"],
+        .target(name: "Benchmarks", dependencies: ["Compute", "Attention", "Training", "Distributed", "Jobs", "Randomness", "ScalingLaws", "DataPrep"],
                 swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
-        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Compute", "Training", "Distributed"],
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Compute", "Training", "Distributed", "DataPrep"],
                     swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
         .testTarget(name: "LadderCLITests", dependencies: ["ladder", "LadderFuzz", "Store", "ScalingLaws", "Randomness"],
                     swiftSettings: [.swiftLanguageMode(.v6)]),

@@ -1,6 +1,8 @@
 import ArgumentParser
+import Benchmarks
 import DataPrep
 import Foundation
+import Jobs
 
 struct BenchTokenizer: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,44 +32,11 @@ struct BenchTokenizer: ParsableCommand {
         var baselineNote: String?
         if !noBaseline {
             let script = dir?.deletingLastPathComponent().appendingPathComponent("bench/tokenize_hf.py")
-            if let s = script, FileManager.default.fileExists(atPath: s.path) {
-                let py = python ?? ProcessInfo.processInfo.environment["LADDER_BENCH_PY"] ?? "python3"
-                let p = Process()
-                p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                p.arguments = [py, s.path, "--vocab", String(vocab), "--threads", "1"] + urls.map(\.path)
-                let out = Pipe()
-                p.standardOutput = out
-                p.standardError = Pipe()
-                try p.run()
-                let d = out.fileHandleForReading.readDataToEndOfFile()
-                p.waitUntilExit()
-                if p.terminationStatus == 0, let line = String(decoding: d, as: UTF8.self).split(separator: "\n").last,
-                   let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] {
-                    baseline = obj
-                } else {
-                    baselineNote = "baseline failed (exit \(p.terminationStatus)); is `tokenizers` installed for \(py)?"
-                }
-            } else {
-                baselineNote = "baseline script not found"
-            }
+            let py = python ?? ProcessInfo.processInfo.environment["LADDER_BENCH_PY"] ?? "python3"
+            (baseline, baselineNote) = TokenizerComparison.baseline(script: script, python: py, vocab: vocab, files: urls)
         }
         if json {
-            var o: [String: Any] = [
-                "system": ours.system, "vocab": ours.vocab, "threads": ours.threads, "mb": ours.mb,
-                "train_s": round3(ours.train_s), "encode_mb_per_s": round3(ours.encode_mb_per_s),
-                "bytes_per_token": round3(ours.bytes_per_token), "round_trip_ok": ours.round_trip_ok,
-            ]
-            if let b = baseline {
-                o["baseline"] = b
-                if let bs = b["encode_mb_per_s"] as? Double, let bt = b["train_s"] as? Double, let bb = b["bytes_per_token"] as? Double {
-                    o["encode_speedup"] = round3(ours.encode_mb_per_s / bs)
-                    o["train_speedup"] = round3(bt / ours.train_s)
-                    o["bytes_per_token_rel_diff"] = round3(ours.bytes_per_token / bb - 1)
-                }
-            }
-            if let n = baselineNote { o["baseline_note"] = n }
-            let d = try JSONSerialization.data(withJSONObject: o, options: [.sortedKeys])
-            print(String(decoding: d, as: UTF8.self))
+            print(try jsonLine(TokenizerComparison.record(ours: ours, baseline: baseline, note: baselineNote)))
         } else {
             print(String(format: "ladder-bpe: %.2f MB, vocab %d, train %.2f s, encode %.2f MB/s (1 thread), %.3f bytes/token, round trip %@",
                          ours.mb, ours.vocab, ours.train_s, ours.encode_mb_per_s, ours.bytes_per_token, ours.round_trip_ok ? "ok" : "FAILED"))
@@ -79,4 +48,3 @@ struct BenchTokenizer: ParsableCommand {
     }
 }
 
-fileprivate func round3(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
