@@ -97,7 +97,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["LadderTestSupport", "Training", "DataPrep", "Randomness", "Compute", "Attention"], exclude: ["Resources"], swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
         .testTarget(name: "MixedPrecisionTests", dependencies: ["LadderTestSupport", "Training", "Compute", "DataPrep", "Randomness"], swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
         .target(name: "Sweeps", dependencies: ["ScalingLaws", "Training", "Store"], swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
-        .testTarget(name: "SweepsTests", dependencies: ["LadderTestSupport", "Sweeps"], swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
+        .testTarget(name: "SweepsTests", dependencies: ["LadderTestSupport", "Sweeps", "Training"], swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
         .target(name: "DataPrep", dependencies: ["Randomness"], swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
         .testTarget(name: "DataPrepTests", dependencies: ["LadderTestSupport", "DataPrep", "Randomness"], resources: [.copy("Resources")], swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
         .target(name: "Reports", dependencies: ["Store", "ScalingLaws"], swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),

@@ -28,18 +28,6 @@ struct Sweep: ParsableCommand {
         do { try spec.validate() } catch { throw ValidationError("\(path): \(error)") }
         return (spec, file.text)
     }
-
-    /// What a sweep's runs read of their data: passes over the training split per run (at most 1
-    /// means no training token is read twice under shuffled sampling), by run name.
-    static func dataPasses(_ spec: SweepSpec, _ runs: [PlannedRun]) throws -> (passes: [String: Double], trainTokens: Int, valTokens: Int) {
-        let data = try TokenDataset.load(spec.data)
-        var passes: [String: Double] = [:]
-        for r in runs {
-            let samples = r.config.train.steps * r.config.train.microBatches * r.config.train.batch
-            passes[r.name] = data.passes(samples: samples, T: r.config.model.seqLen)
-        }
-        return (passes, data.train.count, data.validation.count)
-    }
 }
 
 struct SweepPlan: ParsableCommand {
@@ -79,27 +67,13 @@ struct SweepPlan: ParsableCommand {
             seconds["\(r.shape.nLayer)x\(r.shape.dModel)"].map { $0 * Double(r.stepsTrained) }
         }
         if json {
-            let rows: [[String: Any]] = runs.map { r in
-                var o: [String: Any] = ["name": r.name, "role": r.role.rawValue, "n_layer": r.shape.nLayer, "d_model": r.shape.dModel,
-                                        "n_head": r.shape.nHead, "params": r.params, "params_total": r.paramsTotal,
-                                        "tokens": r.tokens, "flops": r.flops, "steps": r.config.train.steps, "lr": r.config.train.lr]
-                if let b = r.budget { o["budget"] = b }
-                if let e = estimate(r) { o["estimated_seconds"] = e }
-                switch r.wsd {
-                case .trunk: o["wsd"] = "trunk"; o["save_at"] = r.config.train.saveAt
-                case let .branch(trunk, step): o["wsd"] = "branch"; o["trunk"] = trunk; o["branch_step"] = step
-                case nil: break
-                }
-                o["steps_trained"] = r.stepsTrained
-                o["flops_spent"] = r.flopsSpent
-                return o
-            }
+            let rows = runs.map { $0.planRecord(estimatedSeconds: estimate($0)) }
             print(String(decoding: try JSONSerialization.data(withJSONObject: rows, options: [.sortedKeys]), as: UTF8.self))
             return
         }
         // best effort: a sweep can be planned before its data is in place
-        let data: (passes: [String: Double], trainTokens: Int, valTokens: Int)?
-        do { data = try Sweep.dataPasses(spec, runs) } catch {
+        let data: SweepDataUse?
+        do { data = try SweepDataUse(spec, runs: runs) } catch {
             data = nil
             print("note: \(error); passes over the data not computed")
         }
@@ -121,7 +95,7 @@ struct SweepPlan: ParsableCommand {
         }
         if let data {
             let maxPasses = data.passes.values.max() ?? 0
-            print("data: \(Format.si(Double(data.trainTokens))) training and \(Format.si(Double(data.valTokens))) held-out tokens (\(spec.data.split.rawValue) split, \(spec.data.sampling.rawValue) sampling); the longest run reads \(String(format: "%.2f", maxPasses)) passes" +
+            print("data: \(Format.si(Double(data.trainTokens))) training and \(Format.si(Double(data.validationTokens))) held-out tokens (\(spec.data.split.rawValue) split, \(spec.data.sampling.rawValue) sampling); the longest run reads \(String(format: "%.2f", maxPasses)) passes" +
                   (spec.data.sampling == .shuffled && maxPasses <= 1 ? ": no training token is read twice" : ""))
         }
         let total = runs.compactMap(estimate).reduce(0, +)
