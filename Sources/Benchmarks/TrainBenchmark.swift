@@ -33,6 +33,17 @@ public struct TrainBenchmark: Sendable {
         self.shape = shape; self.steps = steps; self.warmup = warmup; self.peakGflopsPerThread = peakGflopsPerThread
     }
 
+    /// Throws `BenchmarkInputError` naming the count that cannot give a measurement: no timed
+    /// step (`steps` < 1, which would print 0 tokens/s and an infinite step time), negative
+    /// warm-up, or a stated peak that is not a positive finite number (MFU is divided by it).
+    public func validate() throws {
+        guard steps >= 1 else { throw BenchmarkInputError("steps must be at least 1 (the timed steps), got \(steps)") }
+        guard warmup >= 0 else { throw BenchmarkInputError("warmup must be at least 0, got \(warmup)") }
+        guard peakGflopsPerThread.isFinite && peakGflopsPerThread > 0 else {
+            throw BenchmarkInputError("peak-gflops must be a positive number of GFLOP/s per thread, got \(peakGflopsPerThread)")
+        }
+    }
+
     /// The run's config: the shape's global batch, `threads` per rank, `precision`; under a
     /// pipeline the batch is cut into micro-batches (4 per stage, at most one sequence each) so
     /// the stages have work to overlap, and the tokens per step stay the single-rank run's.
@@ -78,6 +89,7 @@ public struct TrainBenchmark: Sendable {
     /// One single-rank measurement in this process on `threads` threads of the default pool.
     /// `precision` is the arithmetic the kernels run (`KernelTierSetup.arithmetic(for:)`).
     public func measure(precision: TrainConfig.Precision, threads: Int) throws -> [String: Any] {
+        try validate()
         let arithmetic = KernelTierSetup.arithmetic(for: precision)
         let trainConfig = config(precision: arithmetic, threads: threads)
         ThreadPool.setDefaultThreadCount(threads)
@@ -108,6 +120,7 @@ public struct TrainBenchmark: Sendable {
     /// throughput, time in collectives and memory (`RankMemory`).
     public func measure(layout: ParallelConfig, backend: CommunicationBackend, threadsPerRank: Int,
                         precision: TrainConfig.Precision = .fp32) throws -> [[String: Any]] {
+        try validate()
         try layout.validate()
         guard threadsPerRank >= 1 else { throw DistributedError.invalidLayout("threads per rank must be at least 1") }
         let trainConfig = config(precision: precision, threads: threadsPerRank, parallel: layout)

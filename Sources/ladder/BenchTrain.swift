@@ -42,6 +42,10 @@ struct BenchTrain: ParsableCommand {
 
     @OptionGroup var tier: KernelTierOptions
 
+    func validate() throws {
+        do { try benchmark.validate() } catch { throw ValidationError("--\(error)") }
+    }
+
     func run() throws {
         try tier.apply()
         let list = try precision.split(separator: ",").map { name -> TrainConfig.Precision in

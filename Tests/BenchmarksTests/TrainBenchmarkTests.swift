@@ -51,6 +51,24 @@ final class TrainBenchmarkTests: XCTestCase {
         }
     }
 
+    func testCountsThatCannotMeasureAreRefusedByName() {
+        let cases: [(TrainBenchmark, String)] = [
+            (TrainBenchmark(shape: .tiny, steps: 0, warmup: 1), "steps"),
+            (TrainBenchmark(shape: .tiny, steps: -2, warmup: 1), "steps"),
+            (TrainBenchmark(shape: .tiny, steps: 1, warmup: -1), "warmup"),
+            (TrainBenchmark(shape: .tiny, steps: 1, warmup: 0, peakGflopsPerThread: 0), "peak-gflops"),
+            (TrainBenchmark(shape: .tiny, steps: 1, warmup: 0, peakGflopsPerThread: .nan), "peak-gflops"),
+            (TrainBenchmark(shape: .tiny, steps: 1, warmup: 0, peakGflopsPerThread: -.infinity), "peak-gflops"),
+        ]
+        for (bench, name) in cases {
+            for attempt in [{ _ = try bench.measure(precision: .fp32, threads: 1) },
+                            { _ = try bench.measure(layout: ParallelConfig(dp: 2), backend: .threads, threadsPerRank: 1) }] {
+                XCTAssertThrowsError(try attempt()) { XCTAssertTrue("\($0)".hasPrefix(name), "\($0)") }
+            }
+        }
+        XCTAssertNoThrow(try TrainBenchmark(shape: .tiny, steps: 1, warmup: 0).validate())
+    }
+
     func testSummariesTakeMediansAndRatiosToFP32() {
         let results: [TrainConfig.Precision: [[String: Any]]] = [
             .fp32: [["tokens_per_s": 100.0, "activation_bytes": 400, "peak_rss_bytes": 10],
