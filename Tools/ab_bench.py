@@ -15,8 +15,8 @@ OLD / NEW CPU seconds for the same work. The summary gives the median ratio per 
 bootstrap 90% interval of that median.
 
 Usage: Tools/ab_bench.py run --old BIN --new BIN --out DIR [--paired-rounds N] [--sequential-rounds M]
-                            [--cases "small pp=2,small dp=2"] [--first-round K]
-       (more rounds of chosen cases append to DIR: start them at --first-round past the last one)
+                            [--cases "small pp=2,small dp=2"]
+       (a second run into the same DIR appends rounds, numbered on from the last one there)
        Tools/ab_bench.py summary DIR
 """
 import argparse, json, os, random, statistics, subprocess, sys, time
@@ -59,7 +59,14 @@ def finish(process, started):
 
 def run(options):
     os.makedirs(options.out, exist_ok=True)
-    log = open(os.path.join(options.out, "runs.jsonl"), "a")
+    path = os.path.join(options.out, "runs.jsonl")
+    first = 1 + max((json.loads(line)["round"] for line in open(path)), default=-1) if os.path.exists(path) else 0
+    names = [name for name, _ in PAIRED + SEQUENTIAL]
+    wanted = [name for name in options.cases.split(",") if name] or names
+    unknown = [name for name in wanted if name not in names]
+    if unknown:
+        raise SystemExit(f"unknown case {', '.join(unknown)}: the cases are {', '.join(names)}")
+    log = open(path, "a")
     binaries = {"old": options.old, "new": options.new}
 
     def record(entry):
@@ -67,9 +74,9 @@ def run(options):
         log.flush()
 
     def chosen(cases):
-        return [case for case in cases if not options.cases or case[0] in options.cases.split(",")]
+        return [case for case in cases if case[0] in wanted]
 
-    for r in range(options.first_round, options.first_round + options.paired_rounds):
+    for r in range(first, first + options.paired_rounds):
         cpus = {"old": r % 2, "new": 1 - r % 2}
         for name, args in chosen(PAIRED):
             running = {b: start(binaries[b], args, cpus[b]) for b in ("old", "new")}
@@ -77,7 +84,7 @@ def run(options):
                 record({"design": "paired", "case": name, "binary": b, "round": r, "cpu": cpus[b],
                         **finish(process, started)})
         print(f"paired round {r} done {time.strftime('%T')}", flush=True)
-    for r in range(options.first_round, options.first_round + options.sequential_rounds):
+    for r in range(first, first + options.sequential_rounds):
         order = ("old", "new") if r % 2 == 0 else ("new", "old")
         for name, args in chosen(SEQUENTIAL):
             for b in order:
@@ -132,7 +139,6 @@ def main():
     r.add_argument("--paired-rounds", type=int, default=10)
     r.add_argument("--sequential-rounds", type=int, default=8)
     r.add_argument("--cases", default="", help="comma-separated case names (default: all)")
-    r.add_argument("--first-round", type=int, default=0, help="number of the first round (to append)")
     s = sub.add_parser("summary")
     s.add_argument("directory")
     options = parser.parse_args()

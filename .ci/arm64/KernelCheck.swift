@@ -8,21 +8,14 @@
 // It exits non-zero on the first mismatch.
 import KernelCore
 import KernelsPortable
+import Randomness
 
-struct SplitMix {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SplitMix64 {
     /// Uniform in [-1, 1), never exactly zero for the inputs' purposes (the check needs signal).
     mutating func float() -> Float { Float(next() >> 40) / Float(1 << 23) - 1 + 1.0 / Float(1 << 25) }
 }
 
-var random = SplitMix(state: 0x1A2B_3C4D)
+var random = SplitMix64(seed: 0x1A2B_3C4D)
 var checks = 0
 
 /// C's fflush (stdout is buffered, and the trap below would lose the message).

@@ -1,4 +1,6 @@
+#if !hasFeature(Embedded)
 import Foundation
+#endif
 
 /// SplitMix64 (Steele, Lea & Flood 2014): a small, fast, seedable generator, so bootstrap
 /// resamples and synthetic data reproduce exactly from a seed.
@@ -19,7 +21,12 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     public mutating func nextUniform() -> Double {
         Double(next() >> 11) * 0x1p-53
     }
+}
 
+// Apart, so that the generator also compiles as Embedded Swift (no Foundation there): the arm64
+// kernel check (`.ci/arm64-check`) draws its inputs from it.
+#if !hasFeature(Embedded)
+extension SplitMix64 {
     /// Standard normal (Box–Muller).
     public mutating func nextGaussian() -> Double {
         var u1 = nextUniform()
@@ -28,3 +35,4 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         return (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * .pi * u2)
     }
 }
+#endif
