@@ -100,7 +100,7 @@ public enum HTMLPage {
         case .residuals:
             return "Left: ln(predicted) − ln(measured) for each fit run under the parametric law. Right: measured against predicted loss; validation runs use the prediction recorded before they trained."
         case .plan:
-            return "Compute-optimal allocations for budgets beyond the sweep under the fitted law (C = 6 N D), with bootstrap intervals; the IsoFLOP power law and the published laws at the same budgets for comparison."
+            return "Compute-optimal allocations for budgets beyond the sweep under the fitted law (C counted as the sweep counts it; 6 N D for runs imported without a sweep file), with bootstrap intervals; the IsoFLOP power law and the published laws at the same budgets for comparison."
         }
     }
 

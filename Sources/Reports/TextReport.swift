@@ -115,7 +115,7 @@ public enum TextReport {
     }
 
     static func plan(_ r: ScalingReport) -> String {
-        var out = "5. Plan for larger budgets (C = 6 N D)\n"
+        var out = "5. Plan for larger budgets (\(r.flopCountingLabel))\n"
         guard !r.plan.isEmpty else { return out + "no plan: the report needs a parametric law\n" }
         let columns = Figures.planColumns(r)
         out += NumberText.table(header: columns.map(\.0), rows: r.plan.map { row in columns.map { $0.1(row) } })

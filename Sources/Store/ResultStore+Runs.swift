@@ -13,6 +13,11 @@ extension ResultStore {
         try read { db in try SweepRecord.filter(Column("name") == name).fetchOne(db) }
     }
 
+    /// The sweep with this id, if any.
+    public func sweep(id: Int64) throws -> SweepRecord? {
+        try read { db in try SweepRecord.fetchOne(db, key: id) }
+    }
+
     /// All sweeps, oldest first.
     public func sweeps() throws -> [SweepRecord] {
         try read { db in try SweepRecord.order(Column("id")).fetchAll(db) }

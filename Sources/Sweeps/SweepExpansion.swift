@@ -100,9 +100,11 @@ public enum SweepExpansion {
     static func wsdRuns(_ spec: SweepSpec, _ wsd: WSDSettings, seed: UInt64) throws -> [PlannedRun] {
         var runs: [PlannedRun] = [], branchRuns: [PlannedRun] = []
         for n in wsd.params {
-            // tokens per step of this size (its batch may follow grid.batch_rule)
-            let probe = try plan(spec, params: n, flops: nil, tokens: 1e12, budget: nil, seed: seed, role: .fit)
-            let perStep = Double(probe.config.train.batch * probe.config.train.microBatches * spec.model.seqLen)
+            // tokens per step of this size: its batch may follow grid.batch_rule, and a trunk and its
+            // branches share one batch (a branch replays its trunk), the one of its largest token count
+            let probe = try plan(spec, params: n, flops: nil, tokens: wsd.tokens.max()!, budget: nil, seed: seed, role: .fit)
+            let batch = probe.config.train.batch
+            let perStep = Double(batch * probe.config.train.microBatches * spec.model.seqLen)
             // token counts become step counts: checked before any conversion to Int (found by .ci/fuzz)
             if let d = wsd.tokens.first(where: { !(($0 / perStep).rounded() <= Double(TrainConfig.Optimization.maxSteps)) }) {
                 throw SweepError.invalid("wsd.tokens: \(d) tokens would take more than \(TrainConfig.Optimization.maxSteps) steps at \(Int(perStep)) tokens per step (N = \(n)); give at most \(Double(TrainConfig.Optimization.maxSteps) * perStep) tokens")
@@ -110,7 +112,7 @@ public enum SweepExpansion {
             let points = Array(Set(wsd.tokens.map { max(2, Int(($0 / perStep).rounded())) })).sorted()
             let starts = points.map { $0 - max(1, Int((Double($0) * wsd.cooldownFraction).rounded())) }
             var trunk = try plan(spec, params: n, flops: nil, tokens: Double(starts.max()!) * perStep, budget: nil,
-                                 seed: seed, role: .fit)
+                                 seed: seed, role: .fit, batchOverride: batch)
             // one warmup for the trunk and all its branches (a branch must replay the trunk's rate)
             let warmup = spec.grid.warmupTokensPerParam.map {
                 min(Int(($0 * probe.params / perStep).rounded()), Int(Double(starts.min()!) * spec.grid.warmupMaxFraction))
@@ -124,7 +126,7 @@ public enum SweepExpansion {
             runs.append(trunk)
             for (steps, start) in zip(points, starts) {
                 var branch = try plan(spec, params: n, flops: nil, tokens: Double(steps) * perStep, budget: nil,
-                                      seed: seed, role: .fit)
+                                      seed: seed, role: .fit, batchOverride: batch)
                 var t = branch.config.train
                 t.lr = trunk.config.train.lr
                 t.warmup = warmup
@@ -156,7 +158,7 @@ public enum SweepExpansion {
     }
 
     static func plan(_ spec: SweepSpec, params target: Double, flops: Double?, tokens: Double?, budget: String?,
-                     seed: UInt64, role: PlannedRun.Role) throws -> PlannedRun {
+                     seed: UInt64, role: PlannedRun.Role, batchOverride: Int? = nil) throws -> PlannedRun {
         let m = spec.model
         let choice: ShapeChoice
         do {
@@ -178,15 +180,21 @@ public enum SweepExpansion {
         let n = Double(m.counting == .total ? layout.count : layout.nonEmbeddingCount(model))
         let flopsPerToken = shape.trainingFlopsPerToken
         var train = spec.train
-        if spec.grid.batchRule == .params {
-            let scaled = (Double(train.batch) * pow(n / spec.grid.batchReferenceParams, spec.grid.batchParamsExponent)).rounded()
+        let wanted = tokens ?? flops! / flopsPerToken
+        let g = spec.grid
+        if let batch = batchOverride {
+            train.batch = batch
+        } else if g.batchRule != .fixed {
+            let (x, reference, exponent, keys) = g.batchRule == .params
+                ? (n, g.batchReferenceParams, g.batchParamsExponent, "grid.batch_reference_params and grid.batch_params_exponent")
+                : (wanted, g.batchReferenceTokens, g.batchTokensExponent, "grid.batch_reference_tokens and grid.batch_tokens_exponent")
+            let scaled = (Double(train.batch) * pow(x / reference, exponent)).rounded()
             guard scaled.isFinite, scaled <= Double(1 << 24) else {
-                throw SweepError.invalid("grid.batch_rule = \"params\": N = \(n) gets batch \(scaled), more than \(1 << 24); check grid.batch_reference_params and grid.batch_params_exponent")
+                throw SweepError.invalid("grid.batch_rule = \"\(g.batchRule.rawValue)\": N = \(n), D = \(wanted) gets batch \(scaled), more than \(1 << 24); check \(keys)")
             }
             train.batch = max(1, Int(scaled))
         }
         let perStep = Double(train.batch) * Double(train.microBatches) * Double(m.seqLen)
-        let wanted = tokens ?? flops! / flopsPerToken
         let exactSteps = (wanted / perStep).rounded()
         guard exactSteps.isFinite, exactSteps <= Double(TrainConfig.Optimization.maxSteps) else {
             let what = flops.map { "budget \(label($0))" } ?? "point (N = \(target), D = \(wanted))"
@@ -199,7 +207,6 @@ public enum SweepExpansion {
         }
         train.steps = steps
         train.seed = seed
-        let g = spec.grid
         if let r = g.warmupTokensPerParam {
             train.warmup = min(Int((r * n / perStep).rounded()), Int(Double(steps) * g.warmupMaxFraction))
         } else {
@@ -219,6 +226,10 @@ public enum SweepExpansion {
                 throw SweepError.invalid("grid.lr_rule = \"fitted\" needs a learning-rate law (`ladder fit --method lr`)")
             }
             train.lr = law.lr(params: n, tokens: Double(steps) * perStep)
+        }
+        // Adam's square-root rule (Malladi et al. 2022) when the batch follows a rule
+        if g.lrBatchExponent != 0 {
+            train.lr *= pow(Double(train.batch) / Double(g.lrReferenceBatch ?? spec.train.batch), g.lrBatchExponent)
         }
         let config = TrainConfig(model: model, data: spec.data, train: train)
         do { try config.validate() } catch { throw SweepError.invalid("run for N = \(Int(n)): \(error)") }

@@ -2,12 +2,14 @@ import Foundation
 import Training
 
 extension PlannedRun {
-    /// The run as `ladder sweep plan --json` prints it: shape, N (counted and total), D, C, steps,
-    /// rate, budget, WSD part, steps and FLOPs actually trained, and the probed wall time if any.
+    /// The run as `ladder sweep plan --json` prints it: shape, N (counted and total), D, C, batch,
+    /// steps, rate, beta2, warmup, budget, WSD part, steps and FLOPs actually trained, and the probed wall time if any.
     public func planRecord(estimatedSeconds: Double?) -> [String: Any] {
         var o: [String: Any] = ["name": name, "role": role.rawValue, "n_layer": shape.nLayer, "d_model": shape.dModel,
                                 "n_head": shape.nHead, "params": params, "params_total": paramsTotal,
-                                "tokens": tokens, "flops": flops, "steps": config.train.steps, "lr": config.train.lr]
+                                "tokens": tokens, "flops": flops, "steps": config.train.steps, "lr": config.train.lr,
+                                "batch": config.train.batch, "micro_batches": config.train.microBatches,
+                                "beta2": config.train.beta2, "warmup": config.train.warmup]
         if let budget { o["budget"] = budget }
         if let estimatedSeconds { o["estimated_seconds"] = estimatedSeconds }
         switch wsd {

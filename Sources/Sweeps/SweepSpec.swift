@@ -100,6 +100,15 @@ public struct SweepSpec: Codable, Equatable, Sendable {
         /// With batch_rule = "params": batch = round(train.batch * (N / batch_reference_params)^batch_params_exponent), at least 1.
         public var batchReferenceParams: Double = 1e5
         public var batchParamsExponent: Double = 0.5
+        /// With batch_rule = "tokens": batch = round(train.batch * (D / batch_reference_tokens)^batch_tokens_exponent),
+        /// at least 1 (the critical batch grows with the data a run reads: Zhang et al. 2024, Bergsma et al. 2025).
+        public var batchReferenceTokens: Double = 1e6
+        public var batchTokensExponent: Double = 0.5
+        /// lr x (batch / lr_reference_batch)^lr_batch_exponent, for rates calibrated at one batch and
+        /// runs whose batch follows a rule (0.5: the square-root rule for Adam, Malladi et al. 2022).
+        public var lrBatchExponent: Double = 0
+        /// The batch the learning rate (rule or law) was calibrated at (nil: train.batch).
+        public var lrReferenceBatch: Int?
         /// Validation evaluations per run (spread evenly; the last is at the end).
         public var evalsPerRun: Int = 8
         /// Checkpoints per run: a crash loses at most this fraction of a run.
@@ -131,13 +140,15 @@ public struct SweepSpec: Codable, Equatable, Sendable {
         public var lrParamsExponent: Double = 0
         public var lrReferenceTokens: Double = 1e6
         public var lrTokensExponent: Double = 0
-        public enum BatchRule: String, Codable, Sendable, CaseIterable { case fixed, params }
+        public enum BatchRule: String, Codable, Sendable, CaseIterable { case fixed, params, tokens }
 
         enum CodingKeys: String, CodingKey {
             case seeds, budgets = "budget", points = "point", lrRule = "lr_rule", lrReferenceWidth = "lr_reference_width"
             case lrWidthExponent = "lr_width_exponent", evalsPerRun = "evals_per_run"
             case checkpointsPerRun = "checkpoints_per_run", retries
             case batchRule = "batch_rule", batchReferenceParams = "batch_reference_params", batchParamsExponent = "batch_params_exponent"
+            case batchReferenceTokens = "batch_reference_tokens", batchTokensExponent = "batch_tokens_exponent"
+            case lrBatchExponent = "lr_batch_exponent", lrReferenceBatch = "lr_reference_batch"
             case beta2HalfLifeTokens = "beta2_half_life_tokens", warmupTokensPerParam = "warmup_tokens_per_param"
             case warmupMaxFraction = "warmup_max_fraction", evalTokens = "eval_tokens", lrs
             case lrReferenceParams = "lr_reference_params", lrParamsExponent = "lr_params_exponent"
@@ -158,6 +169,10 @@ public struct SweepSpec: Codable, Equatable, Sendable {
             g.batchRule = try c.decodeIfPresent(BatchRule.self, forKey: .batchRule) ?? g.batchRule
             g.batchReferenceParams = try c.decodeIfPresent(Double.self, forKey: .batchReferenceParams) ?? g.batchReferenceParams
             g.batchParamsExponent = try c.decodeIfPresent(Double.self, forKey: .batchParamsExponent) ?? g.batchParamsExponent
+            g.batchReferenceTokens = try c.decodeIfPresent(Double.self, forKey: .batchReferenceTokens) ?? g.batchReferenceTokens
+            g.batchTokensExponent = try c.decodeIfPresent(Double.self, forKey: .batchTokensExponent) ?? g.batchTokensExponent
+            g.lrBatchExponent = try c.decodeIfPresent(Double.self, forKey: .lrBatchExponent) ?? g.lrBatchExponent
+            g.lrReferenceBatch = try c.decodeIfPresent(Int.self, forKey: .lrReferenceBatch)
             g.beta2HalfLifeTokens = try c.decodeIfPresent(Double.self, forKey: .beta2HalfLifeTokens)
             g.warmupTokensPerParam = try c.decodeIfPresent(Double.self, forKey: .warmupTokensPerParam)
             g.warmupMaxFraction = try c.decodeIfPresent(Double.self, forKey: .warmupMaxFraction) ?? g.warmupMaxFraction
@@ -260,6 +275,7 @@ public struct SweepSpec: Codable, Equatable, Sendable {
         "train": TrainConfig.fileKeys["train"]!,
         "grid": ["seeds", "budget", "point", "lr_rule", "lr_reference_width", "lr_width_exponent", "evals_per_run",
                  "checkpoints_per_run", "retries", "batch_rule", "batch_reference_params", "batch_params_exponent",
+                 "batch_reference_tokens", "batch_tokens_exponent", "lr_batch_exponent", "lr_reference_batch",
                  "beta2_half_life_tokens", "warmup_tokens_per_param", "warmup_max_fraction", "eval_tokens", "lrs",
                  "lr_reference_params", "lr_params_exponent", "lr_reference_tokens", "lr_tokens_exponent"],
         "grid.budget": ["flops", "sizes", "min_params", "max_params", "seeds"],
@@ -357,6 +373,16 @@ extension SweepSpec {
         if !grid.batchParamsExponent.isFinite || abs(grid.batchParamsExponent) > 4 {
             try fail("grid.batch_params_exponent must be in [-4, 4], got \(grid.batchParamsExponent)")
         }
+        if !(grid.batchReferenceTokens > 0 && grid.batchReferenceTokens.isFinite) {
+            try fail("grid.batch_reference_tokens must be positive, got \(grid.batchReferenceTokens)")
+        }
+        if !grid.batchTokensExponent.isFinite || abs(grid.batchTokensExponent) > 4 {
+            try fail("grid.batch_tokens_exponent must be in [-4, 4], got \(grid.batchTokensExponent)")
+        }
+        if !grid.lrBatchExponent.isFinite || abs(grid.lrBatchExponent) > 2 {
+            try fail("grid.lr_batch_exponent must be in [-2, 2], got \(grid.lrBatchExponent)")
+        }
+        if let b = grid.lrReferenceBatch, b < 1 { try fail("grid.lr_reference_batch must be at least 1, got \(b)") }
         if model.vocab < 2 { try fail("model.vocab must be at least 2") }
         if model.seqLen < 1 { try fail("model.seq_len must be positive") }
         if !(1...512).contains(model.minLayers) { try fail("model.min_layers must be in 1...512, got \(model.minLayers)") }

@@ -21,8 +21,9 @@ struct Fit: ParsableCommand {
             parametric (Chinchilla Approach 3): L(N, D) = E + A/N^alpha + B/D^beta by Huber (delta 1e-3) \
             on log loss, L-BFGS from 4,500 starts, bootstrap percentile intervals. isoflop (Approach 2): \
             a parabola of loss against log N per compute budget, then N_opt = k C^a and D_opt = k' C^b. \
-            Uses runs with status done and role fit (validation runs are never fitted). N is the \
-            non-embedding parameter count; C = 6 N D unless the run stored its own FLOPs.
+            Uses runs with status done and role fit (validation runs are never fitted). N counts as \
+            each run's sweep counts it (total parameters for sweeps made by this version; --params \
+            overrides); C is each run's stored FLOPs (a sweep stores them from the run's shape), else 6 N D.
             """)
 
     enum Method: String, ExpressibleByArgument, CaseIterable { case parametric, isoflop, lr }
@@ -176,6 +177,12 @@ struct Fit: ParsableCommand {
         if !noStore, refused == nil, let db {
             var parameters = try outcome.parametersJSON()
             if let choice { parameters = try LawChoiceFormat.merged(parameters, choice.fitted, choice.selection) }
+            // a sweep's fit counted another way than the sweep says: plans must know (FitModel)
+            if let counting = params?.value, sweepId != nil,
+               var object = try JSONSerialization.jsonObject(with: Data(parameters.utf8)) as? [String: Any] {
+                object["params_counting"] = counting == .total ? "total" : "non_embedding"
+                parameters = String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+            }
             let record = FitRecord(kind: outcome.kind, sweepId: sweepId, parameters: parameters,
                                    intervals: try outcome.intervalsJSON(),
                                    runIds: String(decoding: try JSONEncoder().encode(runIds), as: UTF8.self))

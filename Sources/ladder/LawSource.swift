@@ -30,15 +30,7 @@ struct LawOptions: ParsableArguments {
             return (.chinchilla, "chinchilla (Hoffmann et al. 2022; no stored fit)", [], nil)
         }
         let db = try store.openForReading()
-        let record: FitRecord?
-        switch fit {
-        case nil, "latest"?: record = try db.latestFit(kind: .parametric)
-        case let id?:
-            guard let n = Int64(id) else { throw ValidationError("--fit takes a fit id or 'latest', got '\(id)'") }
-            record = try db.fit(id: n)
-            if record == nil { throw ValidationError("no fit with id \(n) in \(db.path)") }
-        }
-        guard let record else {
+        guard let record = try record(store: store) else {
             if explicit { throw ValidationError("no parametric fit in \(db.path); run `ladder fit` first") }
             return (.chinchilla, "chinchilla (Hoffmann et al. 2022; no stored fit)", [], nil)
         }
@@ -46,6 +38,20 @@ struct LawOptions: ParsableArguments {
             throw ValidationError("fit \(record.id!) is an \(record.kind.rawValue) fit; planning needs a parametric fit (ladder fit --method parametric)")
         }
         return try Self.decode(record)
+    }
+
+    /// The stored fit these options name (nil for a published law, or when no fit is stored).
+    func record(store: StoreOptions) throws -> FitRecord? {
+        guard law == nil else { return nil }
+        if fit == nil && !FileManager.default.fileExists(atPath: store.resolvedPath) { return nil }
+        let db = try store.openForReading()
+        switch fit {
+        case nil, "latest"?: return try db.latestFit(kind: .parametric)
+        case let id?:
+            guard let n = Int64(id) else { throw ValidationError("--fit takes a fit id or 'latest', got '\(id)'") }
+            guard let record = try db.fit(id: n) else { throw ValidationError("no fit with id \(n) in \(db.path)") }
+            return record
+        }
     }
 
     /// The task link stored with the fit `resolve` uses (`ladder fit --target task:NAME`), if any.

@@ -12,8 +12,10 @@ struct Plan: ParsableCommand {
             and --mfu, or --flops-per-second F with --hours H. Variants: --params N (fixed model size), \
             --target-loss L (least compute reaching L), --unique-tokens U (data-constrained, Muennighoff \
             et al. 2023), --inference-tokens T (training plus inference compute, Sardana et al. 2024). \
-            FLOPs are counted as C = 6 N D with N the non-embedding parameters (the convention the laws \
-            were fitted in); the shape's attention FLOPs are reported beside. --cluster COUNTxGPU picks a \
+            FLOPs are counted as the law was fitted: a fit of a sweep's runs plans in the sweep's counting \
+            (N as its [model] params says, C from each shape of its family, output head and attention \
+            included) with a shape from that family; published laws and fits without a sweep in \
+            C = 6 N D with N non-embedding, the shape's attention FLOPs reported beside. --cluster COUNTxGPU picks a \
             shape that tensor and pipeline parallelism divide (heads a multiple of 8, layers of 8 or 4; \
             --kv-heads for grouped-query attention) and adds memory per GPU (ZeRO 0-3, Korthikanti et al. \
             2022 activations), the layouts (dp, tp, pp, cp, ZeRO stage, micro-batch, recomputation) that \
@@ -38,7 +40,7 @@ struct Plan: ParsableCommand {
     @Option(help: "Hours at --flops-per-second.")
     var hours: Double?
 
-    @Option(help: "Fixed model size N (non-embedding parameters): best tokens and loss for the budget.")
+    @Option(help: "Fixed model size N (counted as the law counts N: non-embedding for published laws, the sweep's counting for a sweep's fit): best tokens and loss for the budget.")
     var params: Double?
     @Option(name: .customLong("target-loss"), help: "Least compute that reaches this loss.")
     var targetLoss: Double?
@@ -118,28 +120,32 @@ struct Plan: ParsableCommand {
         guard law.isValid else {
             throw ValidationError("\(lawName) cannot plan: L = E + A/N^alpha + B/D^beta needs every parameter positive and finite, got E = \(law.E), A = \(law.A), B = \(law.B), alpha = \(law.alpha), beta = \(law.beta); refit with more runs (`ladder fit`) or pick another fit (--fit ID)")
         }
-        var out: [String: Any] = ["law": lawName, "flop_counting": "C = 6 N D, N non-embedding parameters",
+        // a fit of a sweep's runs plans in the sweep's counting of N and C, and with its shapes
+        let fitModel = cluster == nil ? try FitModel.of(lawOptions, store: store) : nil
+        let counting = fitModel?.flopCounting ?? .sixND
+        let countingText = fitModel?.summary ?? "C = 6 N D, N non-embedding parameters"
+        var out: [String: Any] = ["law": lawName, "flop_counting": countingText,
                                   "E": law.E, "A": law.A, "B": law.B, "alpha": law.alpha, "beta": law.beta]
         var intervals: [String: Any] = [:]
         let plan: Allocation
         var notes: [String] = []
         if let targetLoss {
-            plan = try law.minimumCompute(targetLoss: targetLoss)
+            plan = try law.minimumCompute(targetLoss: targetLoss, counting: counting)
             out["variant"] = "target-loss"
             out["target_loss"] = targetLoss
-            intervals["flops"] = interval(boot, level: level) { try $0.minimumCompute(targetLoss: targetLoss).flops }
+            intervals["flops"] = interval(boot, level: level) { try $0.minimumCompute(targetLoss: targetLoss, counting: counting).flops }
         } else {
             let c = budget!
             if let params {
-                plan = try law.allocation(flops: c, params: params)
+                plan = try law.allocation(flops: c, params: params, counting: counting)
                 out["variant"] = "fixed-params"
-                let optimal = try law.computeOptimal(flops: c)
+                let optimal = try law.computeOptimal(flops: c, counting: counting)
                 notes.append(String(format: "the compute-optimal model for this budget has %@ parameters and reaches loss %.4f",
                                     Format.si(optimal.params), optimal.loss))
                 out["optimal_params"] = optimal.params
                 out["optimal_loss"] = optimal.loss
             } else if let u = uniqueTokens {
-                let dc = try law.dataConstrainedOptimal(flops: c, uniqueTokens: u)
+                let dc = try law.dataConstrainedOptimal(flops: c, uniqueTokens: u, counting: counting)
                 plan = dc.allocation
                 out["variant"] = "data-constrained"
                 out["unique_tokens"] = u
@@ -149,6 +155,10 @@ struct Plan: ParsableCommand {
                                     dc.epochs, Format.si(u), Format.si(dc.effectiveTokens)))
             } else if let t = inferenceTokens {
                 let ia = try law.inferenceAwareOptimal(flops: c, inferenceTokens: t)
+                if fitModel != nil {
+                    out["flop_counting"] = "C = 6 N D for training and 2 N per inference token (the inference-aware variant does not take the sweep's counting)"
+                    notes.append("the inference-aware variant counts training as 6 N D and inference as 2 N per token, not as the fit's sweep counts C")
+                }
                 plan = ia.allocation
                 out["variant"] = "inference-aware"
                 out["inference_tokens"] = t
@@ -158,11 +168,11 @@ struct Plan: ParsableCommand {
                 notes.append(String(format: "training + inference compute %.3e FLOPs vs %.3e for the Chinchilla-optimal model (%.1f%% saved) at the same loss",
                                     ia.totalFlops, ia.baselineTotalFlops, ia.savings * 100))
             } else {
-                plan = try law.computeOptimal(flops: c)
+                plan = try law.computeOptimal(flops: c, counting: counting)
                 out["variant"] = "compute-optimal"
-                intervals["params"] = interval(boot, level: level) { try $0.computeOptimal(flops: c).params }
-                intervals["tokens"] = interval(boot, level: level) { try $0.computeOptimal(flops: c).tokens }
-                intervals["loss"] = interval(boot, level: level) { try $0.computeOptimal(flops: c).loss }
+                intervals["params"] = interval(boot, level: level) { try $0.computeOptimal(flops: c, counting: counting).params }
+                intervals["tokens"] = interval(boot, level: level) { try $0.computeOptimal(flops: c, counting: counting).tokens }
+                intervals["loss"] = interval(boot, level: level) { try $0.computeOptimal(flops: c, counting: counting).loss }
             }
         }
         try Self.checkUsable(plan, lawName: lawName)
@@ -174,7 +184,8 @@ struct Plan: ParsableCommand {
         // A cluster plan needs a shape its parallel degrees divide; otherwise the planner's usual shape rule.
         let parallelShape = cluster == nil ? nil
             : try ModelShape.parallelSearch(params: plan.params, vocab: vocab, seqLen: seqLen, kvHeads: kvHeads)
-        let shape = try parallelShape?.choice ?? ModelShape.search(params: plan.params, vocab: vocab, seqLen: seqLen)
+        let shape = try parallelShape?.choice ?? fitModel?.shape(params: plan.params)
+            ?? ModelShape.search(params: plan.params, vocab: vocab, seqLen: seqLen)
         let s = shape.shape
         let attentionFlops = s.flopCounting.trainingFlops(params: Double(shape.parameters), tokens: plan.tokens)
         out["shape"] = ["n_layer": s.nLayer, "d_model": s.dModel, "n_head": s.nHead, "d_ff": s.dFF, "vocab": s.vocab,
@@ -223,14 +234,18 @@ struct Plan: ParsableCommand {
             return text + "   [\(f(iv[0])), \(f(iv[1]))] \(Int((level ?? 0) * 100))% interval"
         }
         print("law: \(lawName): E=\(fmt(law.E)) A=\(fmt(law.A)) B=\(fmt(law.B)) alpha=\(fmt(law.alpha)) beta=\(fmt(law.beta))")
-        print(withInterval("flops", "compute:            \(Format.scientific(plan.flops)) FLOPs (C = 6 N D, N non-embedding)") { Format.scientific($0) })
+        print(withInterval("flops", "compute:            \(Format.scientific(plan.flops)) FLOPs (\(fitModel == nil ? "C = 6 N D, N non-embedding" : "as the fit's sweep counts C"))") { Format.scientific($0) })
         print(withInterval("params", "parameters N:       \(Format.si(plan.params))") { Format.si($0) })
         print(withInterval("tokens", "tokens D:           \(Format.si(plan.tokens))") { Format.si($0) })
         print(String(format: "tokens/parameter:   %.1f", plan.tokensPerParam))
         print(withInterval("loss", String(format: "predicted loss:     %.4f", plan.loss)) { String(format: "%.4f", $0) })
         print("model shape:        \(s) — \(Format.si(Double(s.nonEmbeddingParameters))) non-embedding (\(String(format: "%+.1f%%", shape.relativeError * 100))), \(Format.si(Double(s.totalParameters))) total")
         if let p = parallelShape { print("parallel-friendly:  \(p.summary)") }
-        print("with attention:     \(Format.scientific(attentionFlops)) FLOPs for this shape (6N + 6 L T d per token)")
+        if let fitModel {
+            print("counting:           \(fitModel.summary)")
+        } else {
+            print("with attention:     \(Format.scientific(attentionFlops)) FLOPs for this shape (6N + 6 L T d per token)")
+        }
         if let taskLine { print(taskLine) }
         for n in notes { print("note: \(n)") }
         for line in clusterLines { print(line) }

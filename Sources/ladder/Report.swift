@@ -61,6 +61,7 @@ struct Report: ParsableCommand {
             options.fitWhenMissing = !storedFitsOnly
             options.bootstrapReplicates = bootstrap ?? settings.bootstrap ?? 200
             options.threads = threads
+            if let model = FitModel.model(of: record) { options.flopCounting = model.flopCounting }
             let report = try ReportLoader.load(store: db, sweep: record.name, options: options)
             if text {
                 print(TextReport.render(report), terminator: "")

@@ -119,4 +119,27 @@ final class SweepCommandTests: XCTestCase {
         let validationLine = reference.stdout.split(separator: "\n").first { $0.hasPrefix("val-") } ?? ""
         XCTAssertTrue(validationLine.contains("+0.00%") || validationLine.contains("-0.00%"), String(validationLine))
     }
+
+    /// `ladder plan` with a sweep's fit plans in the sweep's counting of N and C and with its
+    /// shapes, so it gives the N the sweep's own plan table printed (issue #17: one meaning of C).
+    func testPlanFromASweepsFitCountsAsTheSweep() throws {
+        try writeFakeTrainer()
+        try cli.write("corpus.txt", String(repeating: "the quick brown fox jumps over the lazy dog. ", count: 400))
+        try cli.write("s.toml", sweepFile())
+        let sweep = try cli.run(["sweep", "run", "s.toml", "--executor", "command", "--jobs", "2", "--db", "p.sqlite"])
+        XCTAssertEqual(sweep.status, 0, sweep.stderr)
+        let row = try XCTUnwrap(sweep.stdout.split(separator: "\n").first { $0.hasPrefix("1.00e+18") }, sweep.stdout)
+        let sweepN = String(row.split(separator: " ", omittingEmptySubsequences: true)[1])
+        let plan = try cli.ok(["plan", "--db", "p.sqlite", "--flops", "1e18"])
+        let nLine = try XCTUnwrap(plan.split(separator: "\n").first { $0.hasPrefix("parameters N:") }, plan)
+        XCTAssertEqual(String(nLine.split(separator: " ", omittingEmptySubsequences: true)[2]), sweepN, plan + "\n" + row)
+        XCTAssertTrue(plan.contains("vocab 256, context 32"), plan)
+        XCTAssertTrue(plan.contains("the counting of sweep 's'"), plan)
+        let json = try cli.ok(["plan", "--db", "p.sqlite", "--flops", "1e18", "--json"])
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        XCTAssertTrue((object["flop_counting"] as? String ?? "").contains("non-embedding parameters"), json)
+        // a published law keeps its own convention
+        let published = try cli.ok(["plan", "--law", "chinchilla", "--flops", "1e18"])
+        XCTAssertTrue(published.contains("C = 6 N D, N non-embedding"), published)
+    }
 }

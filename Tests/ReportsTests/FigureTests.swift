@@ -149,6 +149,27 @@ final class FigureTests: XCTestCase {
         }
     }
 
+    /// A sweep that counts C per shape gets its plan and frontier under that counting, and says so.
+    func testPlanFollowsTheSweepsFlopCounting() throws {
+        var options = ReportOptions()
+        let counting = FlopCounting.family(ShapeFamily(minLayers: 2), vocab: 256, seqLen: 64, counting: .total)
+        options.flopCounting = counting
+        let counted = try ReportLoader.load(store: store, sweep: nil, options: options)
+        XCTAssertEqual(counted.plan.count, 3)
+        for row in counted.plan {
+            let a = try SyntheticSweep.law.computeOptimal(flops: row.flops, counting: counting)
+            XCTAssertEqual(row.params, a.params)
+            XCTAssertEqual(row.tokens, a.tokens)
+            XCTAssertNotEqual(row.params, try SyntheticSweep.law.computeOptimal(flops: row.flops).params)
+        }
+        let i = counted.frontier.flops.count / 2
+        XCTAssertEqual(counted.frontier.lawParams?[i],
+                       try SyntheticSweep.law.computeOptimal(flops: counted.frontier.flops[i], counting: counting).params)
+        XCTAssertTrue(Figures.svg(.plan, counted).contains("C as the sweep counts it"))
+        XCTAssertTrue(TextReport.render(counted).contains("5. Plan for larger budgets (C as the sweep counts it"))
+        XCTAssertTrue(TextReport.render(report).contains("5. Plan for larger budgets (C = 6 N D)"))
+    }
+
     func testFiguresWithoutFitsSayWhy() throws {
         let store = try ResultStore.inMemory()
         // Two sizes per budget: no parabola, and (with fits not computed) no parametric law.

@@ -122,4 +122,61 @@ final class BatchRuleTests: XCTestCase {
         spec.grid.batchReferenceParams = 0
         XCTAssertThrowsError(try SweepExpansion.fitRuns(spec)) { XCTAssertTrue("\($0)".contains("grid.batch_reference_params"), "\($0)") }
     }
+
+    /// batch_rule = "tokens": the batch grows with the tokens a run reads (before its steps are
+    /// rounded), the budget stays met, and lr_batch_exponent moves the rate with the batch.
+    func testBatchScalesWithTokensAndTheRateFollowsIt() throws {
+        var spec = SweepRulesTests.spec()
+        spec.grid.lrRule = .fixed
+        spec.grid.batchRule = .tokens
+        spec.grid.batchReferenceTokens = 1e6
+        spec.grid.batchTokensExponent = 0.5
+        spec.grid.lrBatchExponent = 0.5
+        spec.grid.lrReferenceBatch = 4
+        try spec.validate()
+        let runs = try SweepExpansion.fitRuns(spec)
+        XCTAssertGreaterThan(Set(runs.map(\.config.train.batch)).count, 2, "\(runs.map(\.config.train.batch))")
+        for r in runs {
+            let wanted = 1e11 * (r.budget == "1e11" ? 1 : 3) / r.shape.trainingFlopsPerToken
+            let batch = max(1, Int((16 * (wanted / 1e6).squareRoot()).rounded()))
+            XCTAssertEqual(r.config.train.batch, batch, r.name)
+            let perStep = Double(batch * 64)
+            XCTAssertEqual(r.tokens, Double(r.config.train.steps) * perStep)
+            XCTAssertLessThan(abs(r.tokens - wanted), perStep / 2 + 1, r.name)
+            XCTAssertEqual(r.config.train.lr, 0.012 * (Double(batch) / 4).squareRoot(), accuracy: 1e-12, r.name)
+            XCTAssertEqual(r.config.train.beta2, pow(0.5, perStep / 13840), accuracy: 1e-12, "beta2 follows the batch")
+        }
+        // in a budget the small models read the most tokens, so they get the largest batches
+        let first = runs.filter { $0.budget == "1e11" }.sorted { $0.params < $1.params }
+        XCTAssertEqual(first.map(\.config.train.batch), first.map(\.config.train.batch).sorted(by: >))
+        for (key, change) in [("grid.batch_reference_tokens", { (s: inout SweepSpec) in s.grid.batchReferenceTokens = -1 }),
+                              ("grid.batch_tokens_exponent", { $0.grid.batchTokensExponent = .infinity }),
+                              ("grid.lr_batch_exponent", { $0.grid.lrBatchExponent = 3 }),
+                              ("grid.lr_reference_batch", { $0.grid.lrReferenceBatch = 0 })] {
+            var bad = spec
+            change(&bad)
+            XCTAssertThrowsError(try bad.validate(), key) { XCTAssertTrue("\($0)".contains(key), "\($0)") }
+        }
+        spec.grid.batchReferenceTokens = 1   // batches of 16 x (1e6)^0.5 and more: past 2^24 with exponent 2
+        spec.grid.batchTokensExponent = 2
+        XCTAssertThrowsError(try SweepExpansion.fitRuns(spec)) { XCTAssertTrue("\($0)".contains("grid.batch_tokens_exponent"), "\($0)") }
+    }
+
+    /// A WSD trunk and its branches share one batch, the one the rule gives the largest token count.
+    func testWSDBranchesShareTheirTrunksBatch() throws {
+        var spec = SweepRulesTests.spec()
+        spec.grid.budgets = []
+        spec.grid.batchRule = .tokens
+        spec.grid.batchReferenceTokens = 1e6
+        spec.grid.batchTokensExponent = 0.5
+        spec.wsd = WSDSettings(params: [2e4, 5e4], tokens: [2.5e5, 1e6, 4e6])
+        let runs = try SweepExpansion.fitRuns(spec)
+        XCTAssertEqual(runs.count, 2 + 6)
+        for trunk in runs where trunk.wsd == .trunk {
+            XCTAssertEqual(trunk.config.train.batch, 32, "16 x (4e6 / 1e6)^0.5")
+            let branches = runs.filter { if case let .branch(t, _) = $0.wsd { return t == trunk.name } else { return false } }
+            XCTAssertEqual(branches.count, 3)
+            XCTAssertTrue(branches.allSatisfy { $0.config.train.batch == 32 && $0.config.train.lr == trunk.config.train.lr })
+        }
+    }
 }

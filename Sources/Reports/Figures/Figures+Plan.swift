@@ -25,7 +25,7 @@ extension Figures {
         let rowHeight = 28.0, top = 64.0
         let height = top + rowHeight * Double(max(1, report.plan.count) + 1) + 40
         var w = SVGWriter(width: width, height: height)
-        w.text("Compute-optimal plan for larger budgets (C = 6 N D)", x: 16, y: 26, size: 15, weight: "bold")
+        w.text("Compute-optimal plan for larger budgets (\(report.flopCountingLabel))", x: 16, y: 26, size: 15, weight: "bold")
         let subtitle = report.parametric.map { "parametric law, \($0.source.text); intervals from \($0.bootstrap.count) bootstrap laws" }
             ?? (report.parametricMissing ?? "no parametric fit")
         w.text(subtitle, x: 16, y: 46, size: 12, fill: "#555")

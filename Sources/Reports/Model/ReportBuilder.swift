@@ -70,12 +70,15 @@ public enum ReportBuilder {
         let budgetFlops = isoflop?.budgets.map(\.flops) ?? []
         let low = (budgetFlops + runs.map(\.flops)).filter { $0 > 0 && $0.isFinite }.min() ?? maxRunFlops / 10
         let high = max(planFlops.last ?? maxRunFlops, maxRunFlops)
+        let counting = options.flopCounting
         let frontier = makeFrontier(flops: (low / 2)...(high * 2), count: max(2, options.frontierPoints),
-                                    parametric: parametric, isoflop: isoflop)
-        let plan = parametric.map { p in planFlops.compactMap { planRow($0, p, isoflop) } } ?? []
-        return ScalingReport(sweep: sweep, database: database, runs: runs, parametric: parametric,
-                             parametricMissing: parametricMissing, isoflop: isoflop, isoflopMissing: isoflopMissing,
-                             frontier: frontier, plan: plan)
+                                    parametric: parametric, isoflop: isoflop, counting: counting)
+        let plan = parametric.map { p in planFlops.compactMap { planRow($0, p, isoflop, counting: counting) } } ?? []
+        var report = ScalingReport(sweep: sweep, database: database, runs: runs, parametric: parametric,
+                                   parametricMissing: parametricMissing, isoflop: isoflop, isoflopMissing: isoflopMissing,
+                                   frontier: frontier, plan: plan)
+        report.flopCounting = counting
+        return report
     }
 
     /// The three powers of ten above `flops` (strictly).
@@ -132,11 +135,11 @@ public enum ReportBuilder {
     }
 
     static func makeFrontier(flops range: ClosedRange<Double>, count: Int, parametric: ParametricSummary?,
-                             isoflop: IsoFLOPSummary?) -> Frontier {
+                             isoflop: IsoFLOPSummary?, counting: FlopCounting = .sixND) -> Frontier {
         let lo = Foundation.log(range.lowerBound), hi = Foundation.log(range.upperBound)
         let cs = (0..<count).map { Foundation.exp(lo + (hi - lo) * Double($0) / Double(count - 1)) }
-        func optimal(_ law: ChinchillaLaw) -> ([Double], [Double]) {
-            let a = cs.map { try? law.computeOptimal(flops: $0) }
+        func optimal(_ law: ChinchillaLaw, _ counting: FlopCounting = .sixND) -> ([Double], [Double]) {
+            let a = cs.map { try? law.computeOptimal(flops: $0, counting: counting) }
             return (a.map { $0?.params ?? .nan }, a.map { $0?.tokens ?? .nan })
         }
         let chinchilla = optimal(.chinchilla), epoch = optimal(.epoch)
@@ -146,13 +149,13 @@ public enum ReportBuilder {
                                 chinchillaParams: chinchilla.0, chinchillaTokens: chinchilla.1,
                                 epochParams: epoch.0, epochTokens: epoch.1)
         if let p = parametric {
-            let law = optimal(p.law)
+            let law = optimal(p.law, counting)
             frontier.lawParams = law.0
             frontier.lawTokens = law.1
             if !p.bootstrap.isEmpty, let level = p.level {
                 let boot = Bootstrap(laws: p.bootstrap, level: level)
-                let n = cs.map { c in boot.interval { try $0.computeOptimal(flops: c).params } }
-                let d = cs.map { c in boot.interval { try $0.computeOptimal(flops: c).tokens } }
+                let n = cs.map { c in boot.interval { try $0.computeOptimal(flops: c, counting: counting).params } }
+                let d = cs.map { c in boot.interval { try $0.computeOptimal(flops: c, counting: counting).tokens } }
                 if n.allSatisfy({ $0 != nil }) && d.allSatisfy({ $0 != nil }) {
                     frontier.paramsBand = (n.map { $0!.lower }, n.map { $0!.upper })
                     frontier.tokensBand = (d.map { $0!.lower }, d.map { $0!.upper })
@@ -162,8 +165,9 @@ public enum ReportBuilder {
         return frontier
     }
 
-    static func planRow(_ c: Double, _ p: ParametricSummary, _ isoflop: IsoFLOPSummary?) -> PlanRow? {
-        guard let a = try? p.law.computeOptimal(flops: c),
+    static func planRow(_ c: Double, _ p: ParametricSummary, _ isoflop: IsoFLOPSummary?,
+                        counting: FlopCounting = .sixND) -> PlanRow? {
+        guard let a = try? p.law.computeOptimal(flops: c, counting: counting),
               let ch = try? ChinchillaLaw.chinchilla.computeOptimal(flops: c),
               let ep = try? ChinchillaLaw.epoch.computeOptimal(flops: c) else { return nil }
         var row = PlanRow(flops: c, params: a.params, tokens: a.tokens, loss: a.loss, paramsInterval: nil, tokensInterval: nil,
@@ -171,9 +175,9 @@ public enum ReportBuilder {
                           chinchillaParams: ch.params, epochParams: ep.params)
         if !p.bootstrap.isEmpty, let level = p.level {
             let boot = Bootstrap(laws: p.bootstrap, level: level)
-            row.paramsInterval = boot.interval { try $0.computeOptimal(flops: c).params }.map { $0.lower...$0.upper }
-            row.tokensInterval = boot.interval { try $0.computeOptimal(flops: c).tokens }.map { $0.lower...$0.upper }
-            row.lossInterval = boot.interval { try $0.computeOptimal(flops: c).loss }.map { $0.lower...$0.upper }
+            row.paramsInterval = boot.interval { try $0.computeOptimal(flops: c, counting: counting).params }.map { $0.lower...$0.upper }
+            row.tokensInterval = boot.interval { try $0.computeOptimal(flops: c, counting: counting).tokens }.map { $0.lower...$0.upper }
+            row.lossInterval = boot.interval { try $0.computeOptimal(flops: c, counting: counting).loss }.map { $0.lower...$0.upper }
         }
         return row
     }

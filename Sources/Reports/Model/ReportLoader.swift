@@ -17,6 +17,9 @@ public struct ReportOptions: Sendable {
     public var threads: Int = 2
     /// Points along the frontier lines.
     public var frontierPoints: Int = 60
+    /// How the sweep counts C (its `[model]` table): the fitted law's frontier and plan are found
+    /// under it, so they mean what the sweep's own plan means; published laws keep 6 N D.
+    public var flopCounting: FlopCounting = .sixND
 
     public init() {}
 }

@@ -22,6 +22,14 @@ public struct ScalingReport: Sendable {
     public var frontier: Frontier
     /// Compute-optimal plans for larger budgets (empty without a parametric law).
     public var plan: [PlanRow]
+    /// How the fitted law's frontier and plan count C: the sweep's own counting (6 N D for runs
+    /// imported without a sweep file).
+    public var flopCounting: FlopCounting = .sixND
+    /// "C = 6 N D", or "C as the sweep counts it" (per shape, output head and attention included).
+    public var flopCountingLabel: String {
+        if case .sixND = flopCounting { return "C = 6 N D" }
+        return "C as the sweep counts it: every matmul and attention per shape"
+    }
 
     public init(sweep: String, database: String, runs: [ReportRun], parametric: ParametricSummary?, parametricMissing: String?,
                 isoflop: IsoFLOPSummary?, isoflopMissing: String?, frontier: Frontier, plan: [PlanRow]) {
