@@ -101,7 +101,7 @@ public struct SweepSpec: Codable, Equatable, Sendable {
         public var batchReferenceParams: Double = 1e5
         public var batchParamsExponent: Double = 0.5
         /// With batch_rule = "tokens": batch = round(train.batch * (D / batch_reference_tokens)^batch_tokens_exponent),
-        /// at least 1 (the critical batch grows with the data a run reads: Zhang et al. 2024, Bergsma et al. 2025).
+        /// at least 1 (the critical batch grows with the data a run reads: Zhang et al. 2024).
         public var batchReferenceTokens: Double = 1e6
         public var batchTokensExponent: Double = 0.5
         /// lr x (batch / lr_reference_batch)^lr_batch_exponent, for rates calibrated at one batch and

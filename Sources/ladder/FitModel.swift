@@ -16,11 +16,10 @@ struct FitModel {
     var flopCounting: FlopCounting { model.flopCounting }
     var counting: ParameterCounting { model.counting }
 
-    /// The fit `options` resolve to, when it came from a sweep whose file is stored and still reads.
-    static func of(_ options: LawOptions, store: StoreOptions) throws -> FitModel? {
-        guard let record = try options.record(store: store), let sweepId = record.sweepId else { return nil }
-        let db = try store.openForReading()
-        guard let sweep = try db.sweep(id: sweepId) else { return nil }
+    /// The counting of a stored fit, when it came from a sweep whose file is stored and still reads.
+    static func of(_ stored: LawOptions.StoredFit) throws -> FitModel? {
+        let record = stored.record
+        guard let sweepId = record.sweepId, let sweep = try stored.db.sweep(id: sweepId) else { return nil }
         guard var model = model(of: sweep) else { return nil }
         // a fit whose runs were counted another way (`ladder fit --params`) says so
         if let object = try? JSONSerialization.jsonObject(with: Data(record.parameters.utf8)) as? [String: Any],

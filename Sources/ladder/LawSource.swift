@@ -20,18 +20,18 @@ struct LawOptions: ParsableArguments {
 
     /// The law, its name, and the bootstrap laws of a stored fit (for intervals).
     func resolve(store: StoreOptions) throws -> (law: ChinchillaLaw, name: String, bootstrap: [ChinchillaLaw], level: Double?) {
+        try resolve(try stored(store: store), store: store)
+    }
+
+    /// The same from a fit already looked up with `stored(store:)` (one lookup for the law, its
+    /// task link and its counting).
+    func resolve(_ stored: StoredFit?, store: StoreOptions) throws -> (law: ChinchillaLaw, name: String, bootstrap: [ChinchillaLaw], level: Double?) {
         if let law {
             return law == .chinchilla ? (.chinchilla, "chinchilla (Hoffmann et al. 2022)", [], nil)
                 : (.epoch, "epoch (Besiroglu et al. 2024)", [], nil)
         }
-        let path = store.resolvedPath
-        let explicit = fit != nil
-        if !explicit && !FileManager.default.fileExists(atPath: path) {
-            return (.chinchilla, "chinchilla (Hoffmann et al. 2022; no stored fit)", [], nil)
-        }
-        let db = try store.openForReading()
-        guard let record = try record(store: store) else {
-            if explicit { throw ValidationError("no parametric fit in \(db.path); run `ladder fit` first") }
+        guard let record = stored?.record else {
+            if fit != nil { throw ValidationError("no parametric fit in \(store.resolvedPath); run `ladder fit` first") }
             return (.chinchilla, "chinchilla (Hoffmann et al. 2022; no stored fit)", [], nil)
         }
         guard record.kind == .parametric else {
@@ -40,30 +40,26 @@ struct LawOptions: ParsableArguments {
         return try Self.decode(record)
     }
 
-    /// The stored fit these options name (nil for a published law, or when no fit is stored).
-    func record(store: StoreOptions) throws -> FitRecord? {
-        guard law == nil else { return nil }
-        if fit == nil && !FileManager.default.fileExists(atPath: store.resolvedPath) { return nil }
-        let db = try store.openForReading()
-        switch fit {
-        case nil, "latest"?: return try db.latestFit(kind: .parametric)
-        case let id?:
-            guard let n = Int64(id) else { throw ValidationError("--fit takes a fit id or 'latest', got '\(id)'") }
-            guard let record = try db.fit(id: n) else { throw ValidationError("no fit with id \(n) in \(db.path)") }
-            return record
-        }
+    /// A stored fit and the database it was read from.
+    struct StoredFit {
+        let record: FitRecord
+        let db: ResultStore
     }
 
-    /// The task link stored with the fit `resolve` uses (`ladder fit --target task:NAME`), if any.
-    func storedTask(store: StoreOptions) throws -> StoredTask? {
-        guard law == nil, FileManager.default.fileExists(atPath: store.resolvedPath) else { return nil }
+    /// The stored fit these options name (nil for a published law, or when no fit is stored).
+    func stored(store: StoreOptions) throws -> StoredFit? {
+        guard law == nil else { return nil }
+        if fit == nil && !FileManager.default.fileExists(atPath: store.resolvedPath) { return nil }
         let db = try store.openForReading()
         let record: FitRecord?
         switch fit {
         case nil, "latest"?: record = try db.latestFit(kind: .parametric)
-        case let id?: record = try Int64(id).flatMap { try db.fit(id: $0) }
+        case let id?:
+            guard let n = Int64(id) else { throw ValidationError("--fit takes a fit id or 'latest', got '\(id)'") }
+            guard let found = try db.fit(id: n) else { throw ValidationError("no fit with id \(n) in \(db.path)") }
+            record = found
         }
-        return record.flatMap(StoredTask.decode)
+        return record.map { StoredFit(record: $0, db: db) }
     }
 
     static func decode(_ record: FitRecord) throws -> (law: ChinchillaLaw, name: String, bootstrap: [ChinchillaLaw], level: Double?) {

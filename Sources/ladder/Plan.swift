@@ -116,12 +116,13 @@ struct Plan: ParsableCommand {
 
     func run() throws {
         try noteSkippedFits()
-        let (law, lawName, boot, level) = try lawOptions.resolve(store: store)
+        let stored = try lawOptions.stored(store: store)
+        let (law, lawName, boot, level) = try lawOptions.resolve(stored, store: store)
         guard law.isValid else {
             throw ValidationError("\(lawName) cannot plan: L = E + A/N^alpha + B/D^beta needs every parameter positive and finite, got E = \(law.E), A = \(law.A), B = \(law.B), alpha = \(law.alpha), beta = \(law.beta); refit with more runs (`ladder fit`) or pick another fit (--fit ID)")
         }
         // a fit of a sweep's runs plans in the sweep's counting of N and C, and with its shapes
-        let fitModel = cluster == nil ? try FitModel.of(lawOptions, store: store) : nil
+        let fitModel = cluster == nil ? try stored.flatMap(FitModel.of) : nil
         let counting = fitModel?.flopCounting ?? .sixND
         let countingText = fitModel?.summary ?? "C = 6 N D, N non-embedding parameters"
         var out: [String: Any] = ["law": lawName, "flop_counting": countingText,
@@ -199,7 +200,7 @@ struct Plan: ParsableCommand {
             out["shape"] = shapeJSON
         }
         var taskLine: String?
-        if let task = try lawOptions.storedTask(store: store) {
+        if let task = stored.flatMap({ StoredTask.decode($0.record) }) {
             let metric = task.link.metric(loss: plan.loss)
             var iv: [Double]?
             if out["variant"] as? String == "compute-optimal", task.links.count == boot.count, let level {

@@ -77,12 +77,13 @@ struct SweepPlan: ParsableCommand {
             data = nil
             print("note: \(error); passes over the data not computed")
         }
-        print(Format.table(header: ["run", "budget", "shape", "N", "D", "C", "batch", "steps", "lr", "beta2", "warmup", "passes",
-                                            "est. time"],
+        let header = ["run", "budget", "shape", "N", "D", "C", "batch", "steps", "lr", "beta2", "warmup", "passes", "est. time"]
+        print(Format.table(header: header,
                            rows: runs.map { r in
                                [r.name, r.budget ?? "-", "\(r.shape.nLayer)x\(r.shape.dModel)/\(r.shape.nHead)h",
                                 Format.si(r.params), Format.si(r.tokens), Format.scientific(r.flops),
-                                String(r.config.train.batch * r.config.train.microBatches), String(r.config.train.steps), String(format: "%.2e", r.config.train.lr),
+                                String(r.config.train.batch * r.config.train.microBatches), String(r.config.train.steps),
+                                String(format: "%.2e", r.config.train.lr),
                                 String(format: "%.4f", r.config.train.beta2), String(r.config.train.warmup),
                                 data.map { String(format: "%.2f", $0.passes[r.name] ?? 0) } ?? "-",
                                 estimate(r).map { duration($0) } ?? "-"]
