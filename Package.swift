@@ -90,7 +90,7 @@ let package = Package(
         .target(name: "KernelsPortable", dependencies: ["KernelCore"], swiftSettings: portableFlags),
         .target(name: "Compute", dependencies: ["CComputeKernels", "KernelCore", "KernelsAVX512", "KernelsAVX2", "KernelsPortable"],
                 swiftSettings: kernelFlags),
-        .testTarget(name: "ComputeTests", dependencies: ["Compute", "Randomness"], swiftSettings: kernelFlags),
+        .testTarget(name: "ComputeTests", dependencies: ["Compute", "CComputeKernels", "Randomness"], swiftSettings: kernelFlags),
         .target(name: "Attention", dependencies: ["Compute"], swiftSettings: kernelFlags),
         .testTarget(name: "AttentionTests", dependencies: ["Attention", "Compute", "Randomness"], swiftSettings: kernelFlags),
         .target(name: "Training", dependencies: ["Randomness", "Compute", "Attention", "DataPrep"], swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
