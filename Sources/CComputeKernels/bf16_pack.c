@@ -34,11 +34,6 @@ void cck_bf16_pack_pair_panels(const uint16_t *src, long ld, long kc, long cols,
     }
 }
 
-void cck_bf16_pack_pairs(const uint16_t *src, long ld, long kc, long cols, long width,
-                         uint32_t *dst) {
-    cck_bf16_pack_pair_panels(src, ld, kc, cols, width, dst);
-}
-
 /* 16 x 16 transpose of 32-bit lanes held in r[0..15] (row i in r[i]); on return r[i] is column i. */
 __attribute__((target("avx512f"), always_inline))
 static inline void cck_transpose16(__m512i r[16]) {
@@ -99,8 +94,6 @@ void cck_bf16_pack_rows(const uint16_t *src, long ld, long kc, long rows, long w
 #else
 void cck_bf16_pack_pair_panels(const uint16_t *src, long ld, long kc, long cols, long width,
                                uint32_t *dst) { (void)src; (void)ld; (void)kc; (void)cols; (void)width; (void)dst; }
-void cck_bf16_pack_pairs(const uint16_t *src, long ld, long kc, long cols, long width,
-                         uint32_t *dst) { (void)src; (void)ld; (void)kc; (void)cols; (void)width; (void)dst; }
 void cck_bf16_pack_rows(const uint16_t *src, long ld, long kc, long rows, long width,
                         uint32_t *dst) { (void)src; (void)ld; (void)kc; (void)rows; (void)width; (void)dst; }
 #endif

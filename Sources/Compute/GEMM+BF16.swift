@@ -107,41 +107,29 @@ enum _BF16GEMM {
                 let kcur = min(kc, k - pc), kc2 = (kcur + 1) / 2
                 let acc = accumulate || pc > 0
                 var jp = 0
-                if useAVX && s.transposeB == .none {
-                    // all of the block's column panels in one pass over B's rows
-                    let b = UnsafeRawPointer(s.b).assumingMemoryBound(to: UInt16.self)
-                    cck_bf16_pack_pair_panels(b + pc * s.ldb + jc, s.ldb, kcur, ncur, nr, packedB)
-                    jp = ncur
-                }
-                while jp < ncur {
-                    if useAVX {
-                        packBAVX512(s, j0: jc + jp, cols: min(nr, ncur - jp), p0: pc, kc: kcur,
-                                    dst: packedB + jp * kc2)
-                    } else {
+                if useAVX {
+                    packPanelsAVX512(s.b, ld: s.ldb, kMajor: s.transposeB == .none, start: jc,
+                                     count: ncur, p0: pc, kc: kcur, width: nr, dst: packedB)
+                } else {
+                    while jp < ncur {
                         packB(s, j0: jc + jp, cols: min(nr, ncur - jp), p0: pc, kc: kcur,
                               dst: packedB + jp * kc2)
+                        jp += nr
                     }
-                    jp += nr
                 }
                 var ic = rows.lowerBound
                 while ic < rows.upperBound {
                     let mcur = min(mc, rows.upperBound - ic)
                     var ip = 0
-                    if useAVX && s.transposeA == .transposed {
-                        // all of the block's row panels in one pass over A^T's rows
-                        let a = UnsafeRawPointer(s.a).assumingMemoryBound(to: UInt16.self)
-                        cck_bf16_pack_pair_panels(a + pc * s.lda + ic, s.lda, kcur, mcur, mr, packedA)
-                        ip = mcur
-                    }
-                    while ip < mcur {
-                        if useAVX {
-                            packAAVX512(s, i0: ic + ip, rows: min(mr, mcur - ip), p0: pc, kc: kcur,
-                                        dst: packedA + ip * kc2)
-                        } else {
+                    if useAVX {
+                        packPanelsAVX512(s.a, ld: s.lda, kMajor: s.transposeA == .transposed, start: ic,
+                                         count: mcur, p0: pc, kc: kcur, width: mr, dst: packedA)
+                    } else {
+                        while ip < mcur {
                             packA(s, i0: ic + ip, rows: min(mr, mcur - ip), p0: pc, kc: kcur,
                                   dst: packedA + ip * kc2)
+                            ip += mr
                         }
-                        ip += mr
                     }
                     jp = 0
                     while jp < ncur {
@@ -175,29 +163,27 @@ enum _BF16GEMM {
         }
     }
 
-    /// `packA`'s and `packB`'s results from the AVX-512 packers of `CComputeKernels` (16 x 16
-    /// register transposes and masked 16-lane interleaves): the `vdpbf16ps` path only, whose tier
-    /// guarantees AVX-512 F/BW/VL. The Swift packers below, compiled for the package's baseline, are
-    /// the portable path and the reference the tests hold these to.
+    /// A block's panels as `packA` (width `mr`, rows `start..<start+count` of op(A)) or `packB`
+    /// (width `nr`, columns of op(B)) lay them out, panel t at `dst + t * width * ceil(kc/2)`, by
+    /// the AVX-512 packers of `CComputeKernels` (16 x 16 register transposes, masked 16-lane
+    /// interleaves): the `vdpbf16ps` path only, whose tier guarantees AVX-512 F/BW/VL. `kMajor`:
+    /// k runs down the stored matrix's rows (A^T, B), else along them (A, B^T). The Swift packers
+    /// below, compiled for the package's baseline, are the portable path.
     @inline(__always)
-    static func packAAVX512(_ s: _Operands<BFloat16>, i0: Int, rows: Int, p0: Int, kc: Int,
-                            dst: UnsafeMutablePointer<UInt32>) {
-        let a = UnsafeRawPointer(s.a).assumingMemoryBound(to: UInt16.self)
-        if s.transposeA == .none {
-            cck_bf16_pack_rows(a + i0 * s.lda + p0, s.lda, kc, rows, mr, dst)
-        } else {
-            cck_bf16_pack_pairs(a + p0 * s.lda + i0, s.lda, kc, rows, mr, dst)
+    static func packPanelsAVX512(_ x: UnsafePointer<BFloat16>, ld: Int, kMajor: Bool, start: Int,
+                                 count: Int, p0: Int, kc: Int, width: Int,
+                                 dst: UnsafeMutablePointer<UInt32>) {
+        let src = UnsafeRawPointer(x).assumingMemoryBound(to: UInt16.self)
+        if kMajor {
+            // one pass over the row pairs for all panels (per-panel passes read strided lines)
+            cck_bf16_pack_pair_panels(src + p0 * ld + start, ld, kc, count, width, dst)
+            return
         }
-    }
-
-    @inline(__always)
-    static func packBAVX512(_ s: _Operands<BFloat16>, j0: Int, cols: Int, p0: Int, kc: Int,
-                            dst: UnsafeMutablePointer<UInt32>) {
-        let b = UnsafeRawPointer(s.b).assumingMemoryBound(to: UInt16.self)
-        if s.transposeB == .none {
-            cck_bf16_pack_pairs(b + p0 * s.ldb + j0, s.ldb, kc, cols, nr, dst)
-        } else {
-            cck_bf16_pack_rows(b + j0 * s.ldb + p0, s.ldb, kc, cols, nr, dst)
+        var t = 0
+        while t < count {
+            cck_bf16_pack_rows(src + (start + t) * ld + p0, ld, kc, min(width, count - t), width,
+                               dst + t * ((kc + 1) / 2))
+            t += width
         }
     }
 

@@ -49,21 +49,18 @@ int cck_f32_to_bf16(const float *src, uint16_t *dst, long n);
 /// Returns 0 (and writes nothing) when the CPU lacks AVX512F, 1 otherwise.
 int cck_f32_to_f16(const float *src, uint16_t *dst, long n);
 
-/// Packs k-pairs of two rows for the bf16 kernel: dst[p*width + j] = src[2p*ld + j] |
-/// src[(2p+1)*ld + j] << 16 for j < cols (the high half 0 past an odd kc), 0 for cols <= j < width
-/// (width <= 32). A^T's row panels and B's column panels both have this form. AVX-512 F/BW/VL
-/// required (x86-64 only; the tier avx512bf16 calls it); does nothing elsewhere.
-void cck_bf16_pack_pairs(const uint16_t *src, long ld, long kc, long cols, long width,
-                         uint32_t *dst);
-
-/// `cck_bf16_pack_pairs` for cols > width: ceil(cols / width) panels of `width` columns, panel t
-/// at dst + t * ceil(kc/2) * width, the source read one row pair at a time across all panels.
+/// Packs k-pairs of two rows for the bf16 kernel into ceil(cols / width) panels (width <= 32),
+/// panel t at dst + t * ceil(kc/2) * width: dst[(t*ceil(kc/2) + p)*width + j] = src[2p*ld + c] |
+/// src[(2p+1)*ld + c] << 16 with c = t*width + j < cols (the high half 0 past an odd kc), 0 for
+/// c >= cols. A^T's row panels and B's column panels have this form; the source is read one row
+/// pair at a time across all panels. AVX-512 F/BW/VL required (x86-64 only; the tier avx512bf16
+/// calls it); does nothing elsewhere.
 void cck_bf16_pack_pair_panels(const uint16_t *src, long ld, long kc, long cols, long width,
                                uint32_t *dst);
 
 /// Packs rows' k-pairs transposed: dst[p*width + i] = src[i*ld + 2p] | src[i*ld + 2p+1] << 16
 /// for i < rows (the high half 0 past an odd kc), 0 for rows <= i < width (width <= 32). A's row
-/// panels and B^T's column panels have this form. Same requirements as `cck_bf16_pack_pairs`.
+/// panels and B^T's column panels have this form. Same requirements as `cck_bf16_pack_pair_panels`.
 void cck_bf16_pack_rows(const uint16_t *src, long ld, long kc, long rows, long width,
                         uint32_t *dst);
 
