@@ -60,11 +60,15 @@ public enum FitOutcome {
                 "alpha": pair(iv.alpha), "beta": pair(iv.beta), "a": pair(iv.a), "b": pair(iv.b)]
     }
 
-    public func parametersJSON() throws -> String {
+    /// What a stored fit's `parameters` column holds: the summary without its intervals (those go
+    /// to `intervalsJSON`). Callers that store more (law choice, counting, task link) add to it.
+    public var parametersObject: [String: Any] {
         var o = summary
         o.removeValue(forKey: "intervals")
-        return try jsonLine(o)
+        return o
     }
+
+    public func parametersJSON() throws -> String { try jsonLine(parametersObject) }
 
     /// Intervals plus every bootstrap law, so plans can put intervals on what they derive.
     public func intervalsJSON() throws -> String? {

@@ -175,15 +175,13 @@ struct Fit: ParsableCommand {
             refused = "not stored: the law cannot plan (E = \(r.law.E), A = \(r.law.A), B = \(r.law.B), alpha = \(r.law.alpha), beta = \(r.law.beta); every one must be positive and finite). Add runs over a wider range of N and D, or fix E (--law fixed-e --e VALUE)"
         }
         if !noStore, refused == nil, let db {
-            var parameters = try outcome.parametersJSON()
-            if let choice { parameters = try LawChoiceFormat.merged(parameters, choice.fitted, choice.selection) }
+            var parameters = outcome.parametersObject
+            if let choice { LawChoiceFormat.merge(into: &parameters, choice.fitted, choice.selection) }
             // a sweep's fit counted another way than the sweep says: plans must know (FitModel)
-            if let counting = params?.value, sweepId != nil,
-               var object = try JSONSerialization.jsonObject(with: Data(parameters.utf8)) as? [String: Any] {
-                object["params_counting"] = counting == .total ? "total" : "non_embedding"
-                parameters = String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+            if let counting = params?.value, sweepId != nil {
+                parameters["params_counting"] = counting == .total ? "total" : "non_embedding"
             }
-            let record = FitRecord(kind: outcome.kind, sweepId: sweepId, parameters: parameters,
+            let record = FitRecord(kind: outcome.kind, sweepId: sweepId, parameters: try jsonLine(parameters),
                                    intervals: try outcome.intervalsJSON(),
                                    runIds: String(decoding: try JSONEncoder().encode(runIds), as: UTF8.self))
             storedId = try db.insertFit(record).id

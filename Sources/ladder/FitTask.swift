@@ -31,7 +31,7 @@ extension Fit {
         var storedId: Int64?
         if !noStore {
             let db = try data.db ?? store.open()
-            var parameters = (try JSONSerialization.jsonObject(with: Data(try outcome.parametersJSON().utf8)) as? [String: Any]) ?? [:]
+            var parameters = outcome.parametersObject
             parameters["task"] = task
             var intervals: String?
             if let text = try outcome.intervalsJSON(), var o = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] {

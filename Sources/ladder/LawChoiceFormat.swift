@@ -54,12 +54,10 @@ enum LawChoiceFormat {
     }
 
     /// A stored fit's parameters JSON with the law family, its constraint and statistics added.
-    static func merged(_ parameters: String, _ fitted: FittedLaw, _ selection: LawSelection?) throws -> String {
-        var o = (try JSONSerialization.jsonObject(with: Data(parameters.utf8)) as? [String: Any]) ?? [:]
+    static func merge(into o: inout [String: Any], _ fitted: FittedLaw, _ selection: LawSelection?) {
         o["law"] = fitted.family.rawValue
         if let c = fitted.constraint { o["constraint"] = c }
         o["statistics"] = object(fitted, nil)["statistics"]
         if let selection { o["selection_reason"] = selection.reason }
-        return try jsonLine(o)
     }
 }
