@@ -106,35 +106,17 @@ enum _BF16GEMM {
             while pc < k {
                 let kcur = min(kc, k - pc), kc2 = (kcur + 1) / 2
                 let acc = accumulate || pc > 0
-                var jp = 0
-                if useAVX {
-                    packPanelsAVX512(s.b, ld: s.ldb, kMajor: s.transposeB == .none, start: jc,
-                                     count: ncur, p0: pc, kc: kcur, width: nr, dst: packedB)
-                } else {
-                    while jp < ncur {
-                        packB(s, j0: jc + jp, cols: min(nr, ncur - jp), p0: pc, kc: kcur,
-                              dst: packedB + jp * kc2)
-                        jp += nr
-                    }
-                }
+                packBlock(s, isA: false, start: jc, count: ncur, p0: pc, kc: kcur, useAVX: useAVX,
+                          dst: packedB)
                 var ic = rows.lowerBound
                 while ic < rows.upperBound {
                     let mcur = min(mc, rows.upperBound - ic)
-                    var ip = 0
-                    if useAVX {
-                        packPanelsAVX512(s.a, ld: s.lda, kMajor: s.transposeA == .transposed, start: ic,
-                                         count: mcur, p0: pc, kc: kcur, width: mr, dst: packedA)
-                    } else {
-                        while ip < mcur {
-                            packA(s, i0: ic + ip, rows: min(mr, mcur - ip), p0: pc, kc: kcur,
-                                  dst: packedA + ip * kc2)
-                            ip += mr
-                        }
-                    }
-                    jp = 0
+                    packBlock(s, isA: true, start: ic, count: mcur, p0: pc, kc: kcur, useAVX: useAVX,
+                              dst: packedA)
+                    var jp = 0
                     while jp < ncur {
                         let nrEff = min(nr, ncur - jp)
-                        ip = 0
+                        var ip = 0
                         while ip < mcur {
                             let mrEff = min(mr, mcur - ip)
                             let cp = c + (ic + ip) * ldc + jc + jp
@@ -160,6 +142,34 @@ enum _BF16GEMM {
                 pc += kcur
             }
             jc += ncur
+        }
+    }
+
+    /// A block's panels of op(A) (`isA`: rows `start..<start+count`, width `mr`) or of op(B)
+    /// (columns, width `nr`), panel t at `dst + t * width * ceil(kc/2)`, as the kernel reads them.
+    @inline(__always)
+    static func packBlock(_ s: _Operands<BFloat16>, isA: Bool, start: Int, count: Int, p0: Int, kc: Int,
+                          useAVX: Bool, dst: UnsafeMutablePointer<UInt32>) {
+        if useAVX {
+            if isA {
+                packPanelsAVX512(s.a, ld: s.lda, kMajor: s.transposeA == .transposed, start: start,
+                                 count: count, p0: p0, kc: kc, width: mr, dst: dst)
+            } else {
+                packPanelsAVX512(s.b, ld: s.ldb, kMajor: s.transposeB == .none, start: start,
+                                 count: count, p0: p0, kc: kc, width: nr, dst: dst)
+            }
+            return
+        }
+        let width = isA ? mr : nr, kc2 = (kc + 1) / 2
+        var t = 0
+        while t < count {
+            let live = min(width, count - t)
+            if isA {
+                packA(s, i0: start + t, rows: live, p0: p0, kc: kc, dst: dst + t * kc2)
+            } else {
+                packB(s, j0: start + t, cols: live, p0: p0, kc: kc, dst: dst + t * kc2)
+            }
+            t += width
         }
     }
 

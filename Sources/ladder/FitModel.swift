@@ -35,7 +35,7 @@ struct FitModel {
         do {
             return try TOMLDocument(path: "sweep '\(sweep.name)'", text: sweep.spec).decode(SweepSpec.self).model
         } catch {
-            FileHandle.standardError.write(Data("note: the stored file of sweep '\(sweep.name)' no longer reads (\(error)); planning in C = 6 N D\n".utf8))
+            FileHandle.standardError.write(Data("note: the stored file of sweep '\(sweep.name)' no longer reads (\(error)); its fit's plans count C = 6 N D\n".utf8))
             return nil
         }
     }

@@ -74,11 +74,9 @@ public enum ReportBuilder {
         let frontier = makeFrontier(flops: (low / 2)...(high * 2), count: max(2, options.frontierPoints),
                                     parametric: parametric, isoflop: isoflop, counting: counting)
         let plan = parametric.map { p in planFlops.compactMap { planRow($0, p, isoflop, counting: counting) } } ?? []
-        var report = ScalingReport(sweep: sweep, database: database, runs: runs, parametric: parametric,
-                                   parametricMissing: parametricMissing, isoflop: isoflop, isoflopMissing: isoflopMissing,
-                                   frontier: frontier, plan: plan)
-        report.flopCounting = counting
-        return report
+        return ScalingReport(sweep: sweep, database: database, runs: runs, parametric: parametric,
+                             parametricMissing: parametricMissing, isoflop: isoflop, isoflopMissing: isoflopMissing,
+                             frontier: frontier, plan: plan, flopCounting: counting)
     }
 
     /// The three powers of ten above `flops` (strictly).

@@ -32,11 +32,12 @@ public struct ScalingReport: Sendable {
     }
 
     public init(sweep: String, database: String, runs: [ReportRun], parametric: ParametricSummary?, parametricMissing: String?,
-                isoflop: IsoFLOPSummary?, isoflopMissing: String?, frontier: Frontier, plan: [PlanRow]) {
+                isoflop: IsoFLOPSummary?, isoflopMissing: String?, frontier: Frontier, plan: [PlanRow],
+                flopCounting: FlopCounting = .sixND) {
         self.sweep = sweep; self.database = database; self.runs = runs
         self.parametric = parametric; self.parametricMissing = parametricMissing
         self.isoflop = isoflop; self.isoflopMissing = isoflopMissing
-        self.frontier = frontier; self.plan = plan
+        self.frontier = frontier; self.plan = plan; self.flopCounting = flopCounting
     }
 
     /// Runs with status done and a loss.
