@@ -91,7 +91,7 @@ let package = Package(
         .target(name: "Compute", dependencies: ["CComputeKernels", "KernelCore", "KernelsAVX512", "KernelsAVX2", "KernelsPortable"],
                 swiftSettings: kernelFlags),
         .testTarget(name: "ComputeTests", dependencies: ["Compute", "CComputeKernels", "Randomness"], swiftSettings: kernelFlags),
-        .target(name: "Attention", dependencies: ["Compute"], swiftSettings: kernelFlags),
+        .target(name: "Attention", dependencies: ["Compute", "CComputeKernels"], swiftSettings: kernelFlags),
         .testTarget(name: "AttentionTests", dependencies: ["Attention", "Compute", "Randomness"], swiftSettings: kernelFlags),
         .target(name: "Training", dependencies: ["Randomness", "Compute", "Attention", "DataPrep"], swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),
         .testTarget(name: "TrainingTests", dependencies: ["LadderTestSupport", "Training", "DataPrep", "Randomness", "Compute", "Attention"], exclude: ["Resources"], swiftSettings: checkedFlags + [.swiftLanguageMode(.v6)]),

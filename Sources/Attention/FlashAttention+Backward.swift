@@ -120,13 +120,31 @@ extension FlashAttention {
             }
         }
 
-        if chunks > 1 {
-            parallelFor(heads, threads: plan.workers, pool: pool) { bh, _ in
-                let dst = dq + bh * hs
-                for chunk in 1..<chunks {
-                    let src = partials + ((chunk - 1) * heads + bh) * hs
-                    for x in 0..<hs { dst[x] += src[x] }
-                }
+        addPartials(dq: dq, partials: partials, plan: plan, pool: pool)
+    }
+
+    /// dQ += the key chunks' dQ partials, per head in chunk order (the same order for any thread count).
+    static func addPartials(dq: UnsafeMutablePointer<Float>, partials: UnsafePointer<Float>, plan: BackwardPlan,
+                            pool: ThreadPool?) {
+        let chunks = plan.chunks, heads = plan.shape.heads, hs = plan.shape.headStride
+        guard chunks > 1 else { return }
+        parallelFor(heads, threads: plan.workers, pool: pool) { bh, _ in
+            let dst = dq + bh * hs
+            for chunk in 1..<chunks {
+                let src = partials + ((chunk - 1) * heads + bh) * hs
+                for x in 0..<hs { dst[x] += src[x] }
+            }
+        }
+    }
+
+    /// A key tile's dK and dV rows (stride d) from its padded accumulators (stride dp).
+    @inline(__always)
+    static func writeKeyTile(dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
+                             dks: UnsafePointer<Float>, dvs: UnsafePointer<Float>, k0: Int, kc: Int, d: Int, dp: Int) {
+        for j in 0..<kc {
+            for c in 0..<d {
+                dk[(k0 + j) * d + c] = dks[j * dp + c]
+                dv[(k0 + j) * d + c] = dvs[j * dp + c]
             }
         }
     }
@@ -177,11 +195,6 @@ extension FlashAttention {
                 }
             }
         }
-        for j in 0..<kc {
-            for c in 0..<d {
-                dk[(k0 + j) * d + c] = s.dks[j * dp + c]
-                dv[(k0 + j) * d + c] = s.dvs[j * dp + c]
-            }
-        }
+        writeKeyTile(dk: dk, dv: dv, dks: s.dks, dvs: s.dvs, k0: k0, kc: kc, d: d, dp: dp)
     }
 }

@@ -22,9 +22,12 @@ import Compute
 /// (`TileKernels.swift`). Work split: forward over (b, h, query tile); backward over (b, h, key
 /// chunk), each unit owning its key tiles' dK, dV and summing dQ in a fixed order (`BackwardPlan`).
 ///
-/// q, k, v are fp32 or bf16 (widened to fp32 tile by tile); accumulation, `out`, `lse` and all
-/// gradients are fp32. Extra memory is O(threads * T * d) (per-worker head buffers of the backward
-/// pass) plus O(T * d) dQ partials when B * NH < 8 (see `scratchBytes`), never O(T^2).
+/// q, k, v are fp32 or bf16; accumulation, `out`, `lse` and all gradients are fp32. bf16 inputs
+/// are widened to fp32 tiles, or, where bf16 GEMMs run on `vdpbf16ps`, multiplied as bf16 by the
+/// dot-product tiles (`FlashAttention+BF16Dot.swift`: P, dS and dO rounded to bf16 where they enter
+/// a product, as FlashAttention-2 does). Extra memory is O(threads * T * d) (per-worker head
+/// buffers of the backward pass) plus O(T * d) dQ partials when B * NH < 8, and on the bf16 dot
+/// path a bf16 V^T of every head in the forward (the size of v; see `scratchBytes`), never O(T^2).
 /// Results are bit-identical for every `threads` value.
 public enum FlashAttention {
     /// Forward pass: writes `out` (B, NH, T, d) and the natural-log row logsumexp `lse` (B, NH, T),
@@ -37,12 +40,20 @@ public enum FlashAttention {
         forwardImpl(q: q, k: k, v: v, out: out, lse: lse, shape: shape, causal: causal, threads: threads, pool: pool)
     }
 
-    /// Forward pass with bf16 q, k, v (fp32 accumulation, fp32 `out` and `lse`).
+    /// Forward pass with bf16 q, k, v (fp32 accumulation, fp32 `out` and `lse`). `kernel` as in
+    /// `GEMM.multiply`: `.automatic` runs the `vdpbf16ps` tiles where bf16 GEMMs do (see
+    /// `usesBF16DotProduct`), `.widening` widens q, k, v to fp32 tiles (exact products),
+    /// `.dotProduct` / `.portable` force the dot path's tiles in AVX-512 / portable C.
     public static func forward(q: UnsafePointer<BF16>, k: UnsafePointer<BF16>, v: UnsafePointer<BF16>,
                                out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>,
                                B: Int, NH: Int, T: Int, d: Int, causal: Bool, threads: Int,
-                               pool: ThreadPool? = nil) throws {
+                               pool: ThreadPool? = nil, kernel: BF16Kernel = .automatic) throws {
         let shape = try AttentionShape(B: B, NH: NH, T: T, d: d, threads: threads)
+        if let tiles = bf16Tiles(kernel, d: d) {
+            dotForward(q: q, k: k, v: v, out: out, lse: lse, shape: shape, causal: causal, threads: threads,
+                       pool: pool, kernel: tiles)
+            return
+        }
         forwardImpl(q: q, k: k, v: v, out: out, lse: lse, shape: shape, causal: causal, threads: threads, pool: pool)
     }
 
@@ -59,14 +70,20 @@ public enum FlashAttention {
                      shape: shape, causal: causal, threads: threads, pool: pool)
     }
 
-    /// Backward pass with bf16 q, k, v (fp32 everything else).
+    /// Backward pass with bf16 q, k, v (fp32 everything else; on the dot path dO, P and dS are
+    /// rounded to bf16 where they enter a product). `kernel` as in `forward`.
     public static func backward(q: UnsafePointer<BF16>, k: UnsafePointer<BF16>, v: UnsafePointer<BF16>,
                                 out: UnsafePointer<Float>, lse: UnsafePointer<Float>, dOut: UnsafePointer<Float>,
                                 dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>,
                                 dv: UnsafeMutablePointer<Float>,
                                 B: Int, NH: Int, T: Int, d: Int, causal: Bool, threads: Int,
-                               pool: ThreadPool? = nil) throws {
+                                pool: ThreadPool? = nil, kernel: BF16Kernel = .automatic) throws {
         let shape = try AttentionShape(B: B, NH: NH, T: T, d: d, threads: threads)
+        if let tiles = bf16Tiles(kernel, d: d) {
+            dotBackward(q: q, k: k, v: v, out: out, lse: lse, dOut: dOut, dq: dq, dk: dk, dv: dv,
+                        shape: shape, causal: causal, threads: threads, pool: pool, kernel: tiles)
+            return
+        }
         backwardImpl(q: q, k: k, v: v, out: out, lse: lse, dOut: dOut, dq: dq, dk: dk, dv: dv,
                      shape: shape, causal: causal, threads: threads, pool: pool)
     }
@@ -78,6 +95,10 @@ public enum FlashAttention {
     public static func scratchBytes(B: Int, NH: Int, T: Int, d: Int, threads: Int, bf16Inputs: Bool = false)
         -> (forward: Int, backward: Int) {
         let shape = AttentionShape(unchecked: B, NH: NH, T: T, d: d)
+        if bf16Inputs && bf16Tiles(.automatic, d: d) != nil {
+            return (DotForwardPlan(shape: shape, threads: threads).scratchFloats * 4,
+                    DotBackwardPlan(shape: shape, threads: threads).scratchFloats * 4)
+        }
         let fw = ForwardPlan(shape: shape, threads: threads)
         let bw = BackwardPlan(shape: shape, threads: threads, copiesRows: bf16Inputs)
         return (fw.scratchFloats * 4, bw.scratchFloats * 4)

@@ -56,6 +56,10 @@ public struct AttentionBenchmark {
                         "cpu_ms": rounded(ms.cpu, 2), "batch": batch, "heads": heads, "head_dim": headDim,
                         "threads": threads, "gflops": rounded(gflops, 1),
                     ]
+                    if kind == .flash && type == .bf16 {
+                        // bf16 products on `vdpbf16ps`, or bf16 widened to the fp32 tiles.
+                        row["arithmetic"] = FlashAttention.usesBF16DotProduct(d: headDim) ? "bf16" : "fp32"
+                    }
                     row.merge(KernelTierSetup.jsonFields) { a, _ in a }
                     try each(row)
                 }

@@ -5,8 +5,15 @@ import Compute
 /// persistent thread pool for everything row-parallel.
 public struct FastKernels: ModelKernels {
     public let pool: ThreadPool
+    /// Attention's bf16 kernel (`FlashAttention.forward(..., kernel:)`): `.automatic` multiplies
+    /// bf16 q, k, v on `vdpbf16ps` where bf16 GEMMs do (P, dS and dO rounded to bf16 there);
+    /// `.widening` keeps the exact fp32 tiles (what tests comparing with `ReferenceKernels` use).
+    public let bf16Attention: BF16Kernel
 
-    public init(pool: ThreadPool) { self.pool = pool }
+    public init(pool: ThreadPool, bf16Attention: BF16Kernel = .automatic) {
+        self.pool = pool
+        self.bf16Attention = bf16Attention
+    }
 
     public var threads: Int { pool.threadCount }
 
@@ -67,7 +74,7 @@ public struct FastKernels: ModelKernels {
                                  B: Int, NH: Int, T: Int, d: Int) {
         do {
             try FlashAttention.forward(q: q, k: k, v: v, out: out, lse: lse, B: B, NH: NH, T: T, d: d,
-                                       causal: true, threads: threads, pool: pool)
+                                       causal: true, threads: threads, pool: pool, kernel: bf16Attention)
         } catch {
             preconditionFailure("attention shape rejected after model validation: \(error)")
         }
@@ -79,7 +86,8 @@ public struct FastKernels: ModelKernels {
                                   B: Int, NH: Int, T: Int, d: Int) {
         do {
             try FlashAttention.backward(q: q, k: k, v: v, out: out, lse: lse, dOut: dout, dq: dq, dk: dk, dv: dv,
-                                        B: B, NH: NH, T: T, d: d, causal: true, threads: threads, pool: pool)
+                                        B: B, NH: NH, T: T, d: d, causal: true, threads: threads, pool: pool,
+                                        kernel: bf16Attention)
         } catch {
             preconditionFailure("attention shape rejected after model validation: \(error)")
         }

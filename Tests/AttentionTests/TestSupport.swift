@@ -1,4 +1,5 @@
 import Attention
+import Compute
 import Foundation
 import Randomness
 
@@ -48,6 +49,19 @@ func runFlash(_ c: AttentionCase, q: [Float], k: [Float], v: [Float], dOut: [Flo
         try FlashAttention.backward(q: qb, k: kb, v: vb, out: out, lse: lse, dOut: dOut, dq: &dq, dk: &dk, dv: &dv,
                                     B: c.B, NH: c.NH, T: c.T, d: c.d, causal: c.causal, threads: threads)
     }
+    return AttentionResult(out: out, lse: lse, dq: dq, dk: dk, dv: dv)
+}
+
+/// The bf16 flash kernels with a given bf16 kernel choice (see `FlashAttention.forward`).
+func runFlashBF16(_ c: AttentionCase, q: [Float], k: [Float], v: [Float], dOut: [Float], threads: Int,
+                  kernel: BF16Kernel) throws -> AttentionResult {
+    var out = [Float](repeating: .nan, count: c.count), lse = [Float](repeating: .nan, count: c.B * c.NH * c.T)
+    var dq = out, dk = out, dv = out
+    let qb = q.map { BF16($0) }, kb = k.map { BF16($0) }, vb = v.map { BF16($0) }
+    try FlashAttention.forward(q: qb, k: kb, v: vb, out: &out, lse: &lse, B: c.B, NH: c.NH, T: c.T, d: c.d,
+                               causal: c.causal, threads: threads, kernel: kernel)
+    try FlashAttention.backward(q: qb, k: kb, v: vb, out: out, lse: lse, dOut: dOut, dq: &dq, dk: &dk, dv: &dv,
+                                B: c.B, NH: c.NH, T: c.T, d: c.d, causal: c.causal, threads: threads, kernel: kernel)
     return AttentionResult(out: out, lse: lse, dq: dq, dk: dk, dv: dv)
 }
 

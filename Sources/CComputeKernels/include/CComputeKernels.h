@@ -64,4 +64,25 @@ void cck_bf16_pack_pair_panels(const uint16_t *src, long ld, long kc, long cols,
 void cck_bf16_pack_rows(const uint16_t *src, long ld, long kc, long rows, long width,
                         uint32_t *dst);
 
+/// bf16 attention tile: for i < m and j < 16 * nv (nv in 1...4),
+///   C[i, j] = alpha * sum_{p < kp} (A[i, 2p] B_lo[p, j] + A[i, 2p+1] B_hi[p, j])
+///             (+ C[i, j] * lane_scale[j] when `accumulate`; lane_scale NULL means 1),
+/// A bf16 row-major read in place (row i at a + i * lda, 2 * kp elements), B packed as pairs:
+/// b[p * ldb + j] = B[2p, j] | B[2p+1, j] << 16; c row-major fp32 (row stride ldc). fp32
+/// accumulation with `vdpbf16ps` (which flushes subnormals); requires `cck_cpu_has_avx512bf16()`.
+void cck_bf16_tile_avx512(const uint16_t *a, long lda, const uint32_t *b, long ldb, float *c, long ldc,
+                          long m, long kp, long nv, float alpha, const float *lane_scale, int accumulate);
+
+/// Same contract as `cck_bf16_tile_avx512` in portable C (any CPU; the reference and the fallback).
+void cck_bf16_tile_portable(const uint16_t *a, long lda, const uint32_t *b, long ldb, float *c, long ldc,
+                            long m, long kp, long nv, float alpha, const float *lane_scale, int accumulate);
+
+/// Packs pairs of consecutive fp32 rows as bf16 (round to nearest even, NaN quiet):
+/// dst[p * ldd + j] = bf16(src[2p * ld + j]) | bf16(src[(2p+1) * ld + j]) << 16 for 2p < rows,
+/// j < cols, the high half 0 past an odd `rows`. AVX-512 where the CPU has it, else portable.
+void cck_f32_row_pairs(const float *src, long ld, long rows, long cols, uint32_t *dst, long ldd);
+
+/// `cck_f32_row_pairs` in portable C (the reference).
+void cck_f32_row_pairs_portable(const float *src, long ld, long rows, long cols, uint32_t *dst, long ldd);
+
 #endif
