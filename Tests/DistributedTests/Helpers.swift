@@ -45,7 +45,12 @@ enum Fixture {
                            data: .init(path: "memory"), train: t)
     }
 
-    static func kernels() -> FastKernels { FastKernels(pool: ThreadPool(threadCount: 1)) }
+    /// Layout parity is checked on attention's exact fp32 tiles: ring attention (cp) has only those,
+    /// and the `vdpbf16ps` tiles' bf16 rounding of P, dS and dO would otherwise differ between a
+    /// cp layout and the single-rank run (`MixedModelParallelTests` checks those tiles per layout).
+    static func kernels(bf16Attention: BF16Kernel = .widening) -> FastKernels {
+        FastKernels(pool: ThreadPool(threadCount: 1), bf16Attention: bf16Attention)
+    }
 
     struct Run {
         var losses: [Float]
