@@ -68,14 +68,18 @@ final class FlashAttentionBF16DotTests: XCTestCase {
         print("FlashAttentionBF16DotTests: worst relative error \(worst)")
     }
 
+    /// Forward and backward of case `c` with `kernel` on inputs from a fixed seed (the same for every call).
+    func run(_ c: AttentionCase, _ kernel: BF16Kernel) throws -> AttentionResult {
+        var rng = SplitMix64(seed: 1234)
+        let q = rng.array(c.count, scale: 2), k = rng.array(c.count, scale: 2)
+        let v = rng.array(c.count, scale: 1), g = rng.array(c.count, scale: 1)
+        return try runFlashBF16(c, q: q, k: k, v: v, dOut: g, threads: 2, kernel: kernel)
+    }
+
     /// The dot path is not the widening path with a different name: its P and dS roundings show.
     func testDiffersFromWideningPath() throws {
         let c = AttentionCase(B: 1, NH: 2, T: 130, d: 32, causal: true)
-        var rng = SplitMix64(seed: freshSeed())
-        let q = rng.array(c.count, scale: 2), k = rng.array(c.count, scale: 2)
-        let v = rng.array(c.count, scale: 1), g = rng.array(c.count, scale: 1)
-        let wide = try runFlashBF16(c, q: q, k: k, v: v, dOut: g, threads: 2, kernel: .widening)
-        let dot = try runFlashBF16(c, q: q, k: k, v: v, dOut: g, threads: 2, kernel: .portable)
+        let wide = try run(c, .widening), dot = try run(c, .portable)
         XCTAssertNotEqual(wide.out, dot.out)
         XCTAssertEqual(wide.lse, dot.lse, accuracy: 1e-4)
     }
@@ -83,13 +87,8 @@ final class FlashAttentionBF16DotTests: XCTestCase {
     /// Odd head dims cannot be read as pairs in place: every kernel choice widens, bit for bit.
     func testOddHeadDimWidens() throws {
         let c = AttentionCase(B: 1, NH: 2, T: 70, d: 25, causal: true)
-        var rng = SplitMix64(seed: freshSeed())
-        let q = rng.array(c.count, scale: 2), k = rng.array(c.count, scale: 2)
-        let v = rng.array(c.count, scale: 1), g = rng.array(c.count, scale: 1)
-        let wide = try runFlashBF16(c, q: q, k: k, v: v, dOut: g, threads: 2, kernel: .widening)
-        for kernel in kernels {
-            XCTAssert(try runFlashBF16(c, q: q, k: k, v: v, dOut: g, threads: 2, kernel: kernel) == wide, "\(kernel)")
-        }
+        let wide = try run(c, .widening)
+        for kernel in kernels { XCTAssert(try run(c, kernel) == wide, "\(kernel)") }
         XCTAssertFalse(FlashAttention.usesBF16DotProduct(d: 25))
     }
 
