@@ -12,6 +12,8 @@ let bf16DotTolerance = 1.5e-2
 /// its portable tiles on every CPU, its AVX-512 tiles where the CPU has AVX512_BF16.
 final class FlashAttentionBF16DotTests: XCTestCase {
     var kernels: [BF16Kernel] { GEMM.hasBF16DotProduct ? [.portable, .dotProduct] : [.portable] }
+    /// Largest relative gap between the AVX-512 and the portable tiles seen in a sweep (printed).
+    var tileGap = 0.0
 
     func check(_ c: AttentionCase, seed: UInt64, worst: inout Double) throws {
         var rng = SplitMix64(seed: seed)
@@ -39,12 +41,14 @@ final class FlashAttentionBF16DotTests: XCTestCase {
             XCTAssertLessThan(relativeError(got.lse, ref.lse), 1e-5, "\(kernel) \(c) seed=\(seed): lse")
         }
         if results.count == 2 {
-            // Same packed operands, same roundings: the AVX-512 and portable tiles differ only in
-            // the fp32 summation order.
+            // Same packed operands: the AVX-512 and portable tiles differ in the fp32 summation
+            // order, which flips the bf16 rounding of a few P and dS elements (a step of 2^-8 in
+            // single terms); closer to each other than either is to the reference.
             let (a, b) = (results[0], results[1])
             for (name, x, y) in [("out", a.out, b.out), ("dq", a.dq, b.dq), ("dk", a.dk, b.dk), ("dv", a.dv, b.dv)] {
                 let err = relativeError(y, x.map(Double.init))
-                XCTAssertLessThan(err, 1e-3, "\(c) seed=\(seed): \(name) avx512 vs portable tiles \(err)")
+                tileGap = max(tileGap, err)
+                XCTAssertLessThan(err, bf16DotTolerance / 3, "\(c) seed=\(seed): \(name) avx512 vs portable tiles \(err)")
             }
         }
     }
@@ -65,7 +69,7 @@ final class FlashAttentionBF16DotTests: XCTestCase {
             try check(AttentionCase(B: 1, NH: 2, T: T, d: d, causal: true), seed: seed &+ n, worst: &worst)
             n += 1
         }
-        print("FlashAttentionBF16DotTests: worst relative error \(worst)")
+        print("FlashAttentionBF16DotTests: worst relative error \(worst), AVX-512 against portable tiles \(tileGap)")
     }
 
     /// Forward and backward of case `c` with `kernel` on inputs from a fixed seed (the same for every call).
