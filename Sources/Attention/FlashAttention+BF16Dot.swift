@@ -5,8 +5,9 @@ import Foundation
 // Flash attention with bf16 q, k, v on `vdpbf16ps` (FlashAttention-2's mixed precision): the
 // tile products (two forward, five backward) read bf16 operands and accumulate in fp32; the
 // online softmax, logsumexp, D and dS stay fp32, and P, dS and dO are rounded to bf16 where they
-// enter a product (as FA-2 does on GPUs). Every product has the form of `cck_bf16_tile_avx512`: A's rows read in place as
-// bf16 pairs along the contraction, B packed as pairs (one UInt32 per column and pair).
+// enter a product (as FA-2 does on GPUs). Every product has the form of `cck_bf16_tile_avx512`:
+// A's rows read in place as bf16 pairs along the contraction, B packed as pairs (one UInt32 per
+// column and pair).
 //
 // Forward, per query tile: S^T = K Q^T (K rows in place, Q^T packed per tile), online softmax on
 // S^T, then O^T = diag-rescaled O^T + V^T P^T, with V^T prepared once per head (`vt`) and P^T
