@@ -25,20 +25,15 @@ enum BF16TileKernel {
 
     /// C (+)= alpha · A B over `cols` columns (a multiple of 16), 64 at a time.
     @inline(__always)
-    func run(_ a: UnsafePointer<UInt16>, lda: Int, _ b: UnsafePointer<UInt32>, ldb: Int,
+    func run(_ a: UnsafePointer<BF16>, lda: Int, _ b: UnsafePointer<UInt32>, ldb: Int,
              _ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, kp: Int, cols: Int, alpha: Float,
              laneScale: UnsafePointer<Float>? = nil, accumulate: Bool) {
+        let tile = self == .avx512 ? cck_bf16_tile_avx512 : cck_bf16_tile_portable
+        let a = UnsafeRawPointer(a).assumingMemoryBound(to: UInt16.self)
         var col = 0
         while col < cols {
-            let nv = min(4, (cols - col) / 16)
-            switch self {
-            case .avx512:
-                cck_bf16_tile_avx512(a, lda, b + col, ldb, c + col, ldc, m, kp, nv, alpha,
-                                     laneScale.map { $0 + col }, accumulate ? 1 : 0)
-            case .portable:
-                cck_bf16_tile_portable(a, lda, b + col, ldb, c + col, ldc, m, kp, nv, alpha,
-                                       laneScale.map { $0 + col }, accumulate ? 1 : 0)
-            }
+            tile(a, lda, b + col, ldb, c + col, ldc, m, kp, min(4, (cols - col) / 16), alpha,
+                 laneScale.map { $0 + col }, accumulate ? 1 : 0)
             col += 64
         }
     }
@@ -78,20 +73,12 @@ extension FlashAttention {
             for r in rows..<width { o[r] = 0 }
         }
     }
-
-    /// fp32 rows to bf16 bit patterns (AVX-512 where the CPU has it).
-    @inline(__always)
-    static func roundRows(_ src: UnsafePointer<Float>, count: Int, into dst: UnsafeMutablePointer<UInt16>) {
-        if cck_f32_to_bf16(src, dst, count) == 0 {
-            for i in 0..<count { dst[i] = BF16(src[i]).bitPattern }
-        }
-    }
 }
 
-/// Work split and scratch of the bf16 dot forward (same units as `ForwardPlan`).
+/// Work split and scratch of the bf16 dot forward: the units of `ForwardPlan`, with per-worker
+/// buffers in the dot path's packed forms.
 struct DotForwardPlan {
-    let shape: AttentionShape
-    let units: Int, workers: Int
+    let base: ForwardPlan
     /// T rounded up to whole tiles.
     let Tp: Int
     /// Per worker (4-byte words): Q^T pairs (dp/2 x 64), O^T (dp x 64), S^T / P^T (64 x 64),
@@ -101,16 +88,14 @@ struct DotForwardPlan {
     let sharedWords: Int
 
     init(shape: AttentionShape, threads: Int) {
-        self.shape = shape
-        units = shape.heads * shape.tiles
-        workers = max(1, min(threads, units))
+        base = ForwardPlan(shape: shape, threads: threads)
         let ts = Tile.size, dp = shape.dp
         Tp = shape.tiles * ts
         wordsPerWorker = dp / 2 * ts + dp * ts + ts * ts + ts / 2 * ts + 3 * ts
         sharedWords = shape.heads * dp * Tp / 2
     }
 
-    var scratchFloats: Int { ScratchBuffer.rounded(wordsPerWorker) * workers + sharedWords }
+    var scratchFloats: Int { ScratchBuffer.rounded(wordsPerWorker) * base.workers + sharedWords }
 }
 
 extension FlashAttention {
@@ -119,19 +104,20 @@ extension FlashAttention {
                            shape: AttentionShape, causal: Bool, threads: Int, pool: ThreadPool? = nil,
                            kernel: BF16TileKernel) {
         let plan = DotForwardPlan(shape: shape, threads: threads)
-        let scratch = ScratchBuffer(floatsPerWorker: plan.wordsPerWorker, workers: plan.workers)
+        let workers = plan.base.workers
+        let scratch = ScratchBuffer(floatsPerWorker: plan.wordsPerWorker, workers: workers)
         let shared = ScratchBuffer(floatsPerWorker: plan.sharedWords, workers: 1)
         defer { scratch.deallocate(); shared.deallocate() }
         let nT = shape.tiles, hs = shape.headStride, T = shape.T, d = shape.d, dp = shape.dp, Tp = plan.Tp
-        let vt = UnsafeMutableRawPointer(shared.base).bindMemory(to: UInt16.self, capacity: 2 * plan.sharedWords)
+        let vt = UnsafeMutableRawPointer(shared.base).bindMemory(to: BF16.self, capacity: 2 * plan.sharedWords)
         // V^T per head (dp x Tp, zero-padded): the A operand of O^T += V^T P^T.
-        parallelFor(shape.heads, threads: plan.workers, pool: pool) { bh, _ in
+        parallelFor(shape.heads, threads: workers, pool: pool) { bh, _ in
             let src = v + bh * hs, dst = vt + bh * dp * Tp
             for c in 0..<d {
-                for t in 0..<T { dst[c * Tp + t] = src[t * d + c].bitPattern }
+                for t in 0..<T { dst[c * Tp + t] = src[t * d + c] }
             }
         }
-        parallelFor(plan.units, threads: plan.workers, pool: pool) { unit, worker in
+        parallelFor(plan.base.units, threads: workers, pool: pool) { unit, worker in
             let bh = unit / nT
             let qt = nT - 1 - unit % nT
             dotForwardQueryTile(q: q + bh * hs, k: k + bh * hs, vt: vt + bh * dp * Tp, out: out + bh * hs,
@@ -141,7 +127,7 @@ extension FlashAttention {
     }
 
     @inline(__always)
-    static func dotForwardQueryTile(q: UnsafePointer<BF16>, k: UnsafePointer<BF16>, vt: UnsafePointer<UInt16>,
+    static func dotForwardQueryTile(q: UnsafePointer<BF16>, k: UnsafePointer<BF16>, vt: UnsafePointer<BF16>,
                                     out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>,
                                     shape: AttentionShape, Tp: Int, qt: Int, causal: Bool,
                                     scratch: UnsafeMutablePointer<Float>, kernel: BF16TileKernel) {
@@ -157,13 +143,12 @@ extension FlashAttention {
         let q0 = qt * ts, rows = min(ts, T - q0)
         packColumnPairs(q + q0 * d, ld: d, rows: rows, cols: d, pairs: d / 2, width: ts, into: qp, ldd: ts)
         for i in 0..<ts { m[i] = -.infinity; l[i] = 0 }
-        let kBits = UnsafeRawPointer(k).assumingMemoryBound(to: UInt16.self)
         let scale = log2e / Float(d).squareRoot()
 
         let kEnd = causal ? qt + 1 : shape.tiles
         for ktile in 0..<kEnd {
             let k0 = ktile * ts, kc = min(ts, T - k0)
-            kernel.run(kBits + k0 * d, lda: d, qp, ldb: ts, st, ldc: ts, m: kc, kp: d / 2, cols: ts,
+            kernel.run(k + k0 * d, lda: d, qp, ldb: ts, st, ldc: ts, m: kc, kp: d / 2, cols: ts,
                        alpha: scale, accumulate: false)
             onlineSoftmaxTile(st, keys: kc, diagonal: causal && ktile == qt, m: m, l: l, alpha: alpha)
             cck_f32_row_pairs(st, ts, kc, ts, pp, ts)

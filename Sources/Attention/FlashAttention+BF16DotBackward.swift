@@ -30,12 +30,12 @@ struct DotBackwardScratch {
     let dqT: UnsafeMutablePointer<Float>     // (dp, Tp)    dQ^T accumulator
     let lse2: UnsafeMutablePointer<Float>    // (Tp)        base-2 logsumexp (+inf padding)
     let rowD: UnsafeMutablePointer<Float>    // (Tp)        D = rowsum(dO * O) (0 padding)
-    let kt: UnsafeMutablePointer<UInt16>     // (dp, 64)    K^T of the key tile, bf16, zero-padded
+    let kt: UnsafeMutablePointer<BF16>       // (dp, 64)    K^T of the key tile, zero-padded
     let dks: UnsafeMutablePointer<Float>     // (64, dp)    dK accumulator
     let dvs: UnsafeMutablePointer<Float>     // (64, dp)    dV accumulator
     let pt: UnsafeMutablePointer<Float>      // (64, 64)    P^T
     let dst: UnsafeMutablePointer<Float>     // (64, 64)    dP^T, then dS^T / sqrt(d)
-    let rounded: UnsafeMutablePointer<UInt16> // (64, 64)   P^T or dS^T in bf16
+    let rounded: UnsafeMutablePointer<BF16>  // (64, 64)    P^T or dS^T in bf16
     let dsp: UnsafeMutablePointer<UInt32>    // (32, 64)    dS^T row pairs
 
     init(_ base: UnsafeMutablePointer<Float>, plan: DotBackwardPlan) {
@@ -44,10 +44,10 @@ struct DotBackwardScratch {
         qTp = words; gTp = qTp + dp / 2 * Tp; qp = gTp + dp / 2 * Tp; gp = qp + Tp / 2 * dp
         dqT = base + (2 * (dp / 2 * Tp) + 2 * (Tp / 2 * dp))
         lse2 = dqT + dp * Tp; rowD = lse2 + Tp
-        kt = UnsafeMutableRawPointer(rowD + Tp).assumingMemoryBound(to: UInt16.self)
+        kt = UnsafeMutableRawPointer(rowD + Tp).assumingMemoryBound(to: BF16.self)
         dks = rowD + Tp + dp * ts / 2; dvs = dks + ts * dp
         pt = dvs + ts * dp; dst = pt + ts * ts
-        rounded = UnsafeMutableRawPointer(dst + ts * ts).assumingMemoryBound(to: UInt16.self)
+        rounded = UnsafeMutableRawPointer(dst + ts * ts).assumingMemoryBound(to: BF16.self)
         dsp = UnsafeMutableRawPointer(dst + ts * ts + ts * ts / 2).assumingMemoryBound(to: UInt32.self)
     }
 }
@@ -132,11 +132,10 @@ extension FlashAttention {
         let ts = Tile.size, T = shape.T, d = shape.d, dp = shape.dp
         let scale = 1 / Float(d).squareRoot()
         let k0 = kt * ts, kc = min(ts, T - k0)
-        let kBits = UnsafeRawPointer(k + k0 * d).assumingMemoryBound(to: UInt16.self)
-        let vBits = UnsafeRawPointer(v + k0 * d).assumingMemoryBound(to: UInt16.self)
+        let kTile = k + k0 * d, vTile = v + k0 * d
         for c in 0..<d {
-            for j in 0..<kc { s.kt[c * ts + j] = kBits[j * d + c] }
-            for j in kc..<ts { s.kt[c * ts + j] = 0 }
+            for j in 0..<kc { s.kt[c * ts + j] = kTile[j * d + c] }
+            for j in kc..<ts { s.kt[c * ts + j] = BF16(bitPattern: 0) }
         }
         s.dks.update(repeating: 0, count: kc * dp)
         s.dvs.update(repeating: 0, count: kc * dp)
@@ -144,19 +143,19 @@ extension FlashAttention {
         for qt in (causal ? kt : 0)..<shape.tiles {
             let q0 = qt * ts
             // P^T = 2^(S^T - lse), S^T = K Q^T (base 2).
-            kernel.run(kBits, lda: d, s.qTp + q0, ldb: Tp, s.pt, ldc: ts, m: kc, kp: d / 2, cols: ts,
+            kernel.run(kTile, lda: d, s.qTp + q0, ldb: Tp, s.pt, ldc: ts, m: kc, kp: d / 2, cols: ts,
                        alpha: scale * log2e, accumulate: false)
             probabilityTile(s.pt, keys: kc, diagonal: causal && qt == kt, lse2: s.lse2 + q0)
             // dV += P^T dO
-            roundRows(s.pt, count: kc * ts, into: s.rounded)
+            Convert.floatToBFloat16(s.pt, s.rounded, count: kc * ts)
             kernel.run(s.rounded, lda: ts, s.gp + q0 / 2 * dp, ldb: dp, s.dvs, ldc: dp, m: kc, kp: ts / 2,
                        cols: dp, alpha: 1, accumulate: true)
             // dP^T = V dO^T; dS^T = P^T (dP^T - D) / sqrt(d)
-            kernel.run(vBits, lda: d, s.gTp + q0, ldb: Tp, s.dst, ldc: ts, m: kc, kp: d / 2, cols: ts,
+            kernel.run(vTile, lda: d, s.gTp + q0, ldb: Tp, s.dst, ldc: ts, m: kc, kp: d / 2, cols: ts,
                        alpha: 1, accumulate: false)
             scoreGradientTile(s.pt, s.dst, keys: kc, D: s.rowD + q0, scale: scale)
             // dK += dS^T Q
-            roundRows(s.dst, count: kc * ts, into: s.rounded)
+            Convert.floatToBFloat16(s.dst, s.rounded, count: kc * ts)
             kernel.run(s.rounded, lda: ts, s.qp + q0 / 2 * dp, ldb: dp, s.dks, ldc: dp, m: kc, kp: ts / 2,
                        cols: dp, alpha: 1, accumulate: true)
             // dQ^T += K^T dS^T

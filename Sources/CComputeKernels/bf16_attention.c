@@ -1,24 +1,11 @@
 #include "CComputeKernels.h"
+#include "bf16_bits.h"
 
 #include <string.h>
 
 /* The bf16 flash-attention tiles: C (+)= A B with A's rows read in place as bf16 pairs along the
  * contraction and B packed as pairs (one uint32 per column and contraction pair), fp32
  * accumulation by `vdpbf16ps`; the converters that pack fp32 tiles into those pairs. */
-
-static inline float cck_bf16_float(uint16_t h) {
-    uint32_t bits = (uint32_t)h << 16;
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
-
-static inline uint16_t cck_float_bf16(float x) {
-    uint32_t b;
-    memcpy(&b, &x, 4);
-    if ((b & 0x7FFFFFFFu) > 0x7F800000u) return (uint16_t)((b >> 16) | 0x40);
-    return (uint16_t)((b + 0x7FFFu + ((b >> 16) & 1u)) >> 16);
-}
 
 void cck_bf16_tile_portable(const uint16_t *a, long lda, const uint32_t *b, long ldb, float *c, long ldc,
                             long m, long kp, long nv, float alpha, const float *lane_scale, int accumulate) {
@@ -29,8 +16,8 @@ void cck_bf16_tile_portable(const uint16_t *a, long lda, const uint32_t *b, long
             float s = 0;
             for (long p = 0; p < kp; p++) {
                 uint32_t pair = b[p * ldb + j];
-                s += cck_bf16_float(a[i * lda + 2 * p]) * cck_bf16_float((uint16_t)pair)
-                   + cck_bf16_float(a[i * lda + 2 * p + 1]) * cck_bf16_float((uint16_t)(pair >> 16));
+                s += cck_bf16_to_float(a[i * lda + 2 * p]) * cck_bf16_to_float((uint16_t)pair)
+                   + cck_bf16_to_float(a[i * lda + 2 * p + 1]) * cck_bf16_to_float((uint16_t)(pair >> 16));
             }
             float old = accumulate ? row[j] * (lane_scale ? lane_scale[j] : 1.0f) : 0.0f;
             row[j] = alpha * s + old;
@@ -43,7 +30,7 @@ void cck_f32_row_pairs_portable(const float *src, long ld, long rows, long cols,
         const float *lo = src + 2 * p * ld, *hi = lo + ld;
         int has_hi = 2 * p + 1 < rows;
         for (long j = 0; j < cols; j++)
-            dst[p * ldd + j] = (uint32_t)cck_float_bf16(lo[j]) | (has_hi ? (uint32_t)cck_float_bf16(hi[j]) << 16 : 0u);
+            dst[p * ldd + j] = (uint32_t)cck_float_to_bf16(lo[j]) | (has_hi ? (uint32_t)cck_float_to_bf16(hi[j]) << 16 : 0u);
     }
 }
 
@@ -103,16 +90,6 @@ void cck_bf16_tile_avx512(const uint16_t *a, long lda, const uint32_t *b, long l
 }
 #undef CCK_ROWS
 
-/* Round-to-nearest-even of 16 floats to bf16 in the low half of each 32-bit lane (NaN quiet). */
-CCK_BF16_TARGET static inline __m512i bf16_lanes(__m512i bits) {
-    const __m512i magMask = _mm512_set1_epi32(0x7FFFFFFF), inf = _mm512_set1_epi32(0x7F800000);
-    const __m512i bias = _mm512_set1_epi32(0x7FFF), one = _mm512_set1_epi32(1), quiet = _mm512_set1_epi32(0x40);
-    __m512i high = _mm512_srli_epi32(bits, 16);
-    __m512i r = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(bits, bias), _mm512_and_si512(high, one)), 16);
-    __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(bits, magMask), inf);
-    return _mm512_mask_mov_epi32(r, nan, _mm512_or_si512(high, quiet));
-}
-
 CCK_BF16_TARGET
 static void row_pairs_avx512(const float *src, long ld, long rows, long cols, uint32_t *dst, long ldd) {
     for (long p = 0; 2 * p < rows; p++) {
@@ -120,13 +97,13 @@ static void row_pairs_avx512(const float *src, long ld, long rows, long cols, ui
         int has_hi = 2 * p + 1 < rows;
         long j = 0;
         for (; j + 16 <= cols; j += 16) {
-            __m512i l = bf16_lanes(_mm512_loadu_si512((const void *)(lo + j)));
-            __m512i h = has_hi ? _mm512_slli_epi32(bf16_lanes(_mm512_loadu_si512((const void *)(hi + j))), 16)
+            __m512i l = cck_bf16_lanes_avx512(_mm512_loadu_si512((const void *)(lo + j)));
+            __m512i h = has_hi ? _mm512_slli_epi32(cck_bf16_lanes_avx512(_mm512_loadu_si512((const void *)(hi + j))), 16)
                                : _mm512_setzero_si512();
             _mm512_storeu_si512((void *)(dst + p * ldd + j), _mm512_or_si512(l, h));
         }
         for (; j < cols; j++)
-            dst[p * ldd + j] = (uint32_t)cck_float_bf16(lo[j]) | (has_hi ? (uint32_t)cck_float_bf16(hi[j]) << 16 : 0u);
+            dst[p * ldd + j] = (uint32_t)cck_float_to_bf16(lo[j]) | (has_hi ? (uint32_t)cck_float_to_bf16(hi[j]) << 16 : 0u);
     }
 }
 

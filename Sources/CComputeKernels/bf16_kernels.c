@@ -1,4 +1,5 @@
 #include "CComputeKernels.h"
+#include "bf16_bits.h"
 
 #include <string.h>
 
@@ -124,13 +125,6 @@ void cck_bf16_kernel_avx512(long kc2, const uint16_t *a, const uint16_t *b,
     cck_bf16_kernel_portable(kc2, a, b, c, ldc, alpha, accumulate);
 }
 #endif
-
-static inline float cck_bf16_to_float(uint16_t h) {
-    uint32_t bits = (uint32_t)h << 16;
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
 
 void cck_bf16_kernel_portable(long kc2, const uint16_t *a, const uint16_t *b,
                               float *c, long ldc, float alpha, int accumulate) {

@@ -1,4 +1,5 @@
 #include "CComputeKernels.h"
+#include "bf16_bits.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -6,23 +7,12 @@
 /// 16 lanes of round-to-nearest-even fp32 -> bf16, NaN made quiet (as BFloat16.round).
 __attribute__((target("avx512f,avx512bw")))
 static void f32_to_bf16_avx512(const float *src, uint16_t *dst, long n) {
-    const __m512i magMask = _mm512_set1_epi32(0x7FFFFFFF), inf = _mm512_set1_epi32(0x7F800000);
-    const __m512i bias = _mm512_set1_epi32(0x7FFF), one = _mm512_set1_epi32(1), quiet = _mm512_set1_epi32(0x40);
     long i = 0;
     for (; i + 16 <= n; i += 16) {
-        __m512i bits = _mm512_loadu_si512((const void *)(src + i));
-        __m512i high = _mm512_srli_epi32(bits, 16);
-        __m512i r = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(bits, bias), _mm512_and_si512(high, one)), 16);
-        __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(bits, magMask), inf);
-        r = _mm512_mask_mov_epi32(r, nan, _mm512_or_si512(high, quiet));
+        __m512i r = cck_bf16_lanes_avx512(_mm512_loadu_si512((const void *)(src + i)));
         _mm256_storeu_si256((__m256i *)(dst + i), _mm512_cvtepi32_epi16(r));
     }
-    for (; i < n; i++) {
-        uint32_t b;
-        __builtin_memcpy(&b, src + i, 4);
-        if ((b & 0x7FFFFFFFu) > 0x7F800000u) dst[i] = (uint16_t)((b >> 16) | 0x40);
-        else dst[i] = (uint16_t)((b + 0x7FFFu + ((b >> 16) & 1u)) >> 16);
-    }
+    for (; i < n; i++) dst[i] = cck_float_to_bf16(src[i]);
 }
 
 /// 16 lanes of IEEE round-to-nearest-even fp32 -> fp16 (vcvtps2ph).
